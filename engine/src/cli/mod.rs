@@ -1,0 +1,1 @@
+//! the weft command line (to be written)

@@ -1,0 +1,1 @@
+//! weft default IPAM (to be written)
