@@ -1,1 +1,5 @@
+//! weft's engine: the daemon `weftd`, its HTTP API, and the `weft` command line.
+
+pub mod api;
 pub mod cli;
+pub mod daemon;

@@ -4,8 +4,22 @@
 //! [`NetworkDriver`] do the networking, [`IpamDriver`]s hand out addresses, and [`osl`] is the only
 //! code that touches the kernel.
 
+pub mod controller;
 pub mod driver;
+pub mod endpoint;
+pub mod error;
+pub mod ids;
+pub mod marks;
+pub mod network;
 pub mod osl;
 pub mod protocol;
+pub mod sandbox;
+pub mod store;
 
+pub use controller::{Controller, ControllerConfig, RestoreReport};
 pub use driver::{DriverError, DriverResult, ErrorKind, IpamDriver, NetworkDriver};
+pub use endpoint::{Endpoint, EndpointCreate, JoinInfo};
+pub use error::{Error, Result};
+pub use ids::{EndpointId, NetworkId, SandboxId};
+pub use network::{IpamConfigRequest, Network, NetworkCreate, PoolAllocation};
+pub use sandbox::{Sandbox, SandboxCreate};

@@ -1,1 +1,330 @@
-//! e2e harness
+//! The end-to-end harness: a test's own "host" is a network namespace with a `weftd` inside it,
+//! its own data root, exec root and socket under a temporary directory, driven with the real
+//! `weft` binary. Nothing touches the machine's root namespace; everything goes away on drop.
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::{Duration, Instant};
+
+static COUNTER: AtomicU32 = AtomicU32::new(0);
+
+/// The directory holding `weftd` and `weft` (the test binary's `target/<profile>`).
+pub fn bin_dir() -> PathBuf {
+    if let Some(d) = std::env::var_os("WEFT_BIN_DIR") {
+        return PathBuf::from(d);
+    }
+    let exe = std::env::current_exe().expect("test binary path");
+    // target/<profile>/deps/<test> -> target/<profile>
+    exe.parent().and_then(Path::parent).expect("target dir").to_path_buf()
+}
+
+/// Path of one of weft's binaries; panics with the fix if it was not built.
+pub fn bin(name: &str) -> PathBuf {
+    let p = bin_dir().join(name);
+    assert!(p.exists(), "{} is missing: build the binaries first (cargo build --bins)", p.display());
+    p
+}
+
+/// Poll `f` every 10 ms until it returns true or `timeout` passes.
+pub fn wait_for(timeout: Duration, mut f: impl FnMut() -> bool) -> bool {
+    let deadline = Instant::now() + timeout;
+    loop {
+        if f() {
+            return true;
+        }
+        if Instant::now() >= deadline {
+            return false;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+/// A finished command: exit code and text.
+#[derive(Debug)]
+pub struct Run {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Run {
+    fn from(o: Output) -> Run {
+        Run {
+            code: o.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&o.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&o.stderr).into_owned(),
+        }
+    }
+    /// Panic with the output unless the command succeeded; return stdout.
+    #[track_caller]
+    pub fn ok(&self) -> &str {
+        assert_eq!(self.code, 0, "command failed: stdout={:?} stderr={:?}", self.stdout, self.stderr);
+        &self.stdout
+    }
+    /// Panic unless the command failed with `code` and stderr holding `needle`.
+    #[track_caller]
+    pub fn fails_with(&self, code: i32, needle: &str) {
+        assert_eq!(self.code, code, "expected exit {code}: stdout={:?} stderr={:?}", self.stdout, self.stderr);
+        assert!(self.stderr.contains(needle), "stderr {:?} lacks {:?}", self.stderr, needle);
+    }
+}
+
+/// A test host: a network namespace of its own, and a weftd in it.
+pub struct Host {
+    pub netns: String,
+    pub dir: tempfile::TempDir,
+    daemon: Option<Child>,
+    extra_args: Vec<String>,
+}
+
+impl Host {
+    /// A fresh namespace (with loopback up) and directories; no daemon yet.
+    pub fn bare() -> Host {
+        let netns = format!("wt{}-{}", std::process::id(), COUNTER.fetch_add(1, Ordering::SeqCst));
+        let dir = tempfile::Builder::new().prefix("weft-e2e-").tempdir().expect("temp dir");
+        let out = Command::new("ip").args(["netns", "add", &netns]).output().expect("run ip netns add");
+        assert!(out.status.success(), "ip netns add {netns}: {}", String::from_utf8_lossy(&out.stderr));
+        let host = Host { netns, dir, daemon: None, extra_args: Vec::new() };
+        host.ip(&["link", "set", "lo", "up"]).ok();
+        host
+    }
+
+    /// A fresh host with weftd running in it.
+    pub fn new() -> Host {
+        Self::with_args(&[])
+    }
+
+    /// A fresh host with weftd started with extra flags.
+    pub fn with_args(args: &[&str]) -> Host {
+        let mut h = Self::bare();
+        h.extra_args = args.iter().map(|s| s.to_string()).collect();
+        h.start();
+        h
+    }
+
+    pub fn data_root(&self) -> PathBuf {
+        self.dir.path().join("data")
+    }
+    pub fn exec_root(&self) -> PathBuf {
+        self.dir.path().join("exec")
+    }
+    pub fn socket(&self) -> PathBuf {
+        self.dir.path().join("weft.sock")
+    }
+    pub fn netns_path(&self) -> PathBuf {
+        PathBuf::from("/run/netns").join(&self.netns)
+    }
+    pub fn log_path(&self) -> PathBuf {
+        self.dir.path().join("weftd.log")
+    }
+
+    /// The weftd command line this host runs.
+    pub fn daemon_command(&self) -> Command {
+        let mut cmd = Command::new("nsenter");
+        cmd.arg(format!("--net={}", self.netns_path().display()))
+            .arg(bin("weftd"))
+            .arg("--data-root")
+            .arg(self.data_root())
+            .arg("--exec-root")
+            .arg(self.exec_root())
+            .arg("-H")
+            .arg(format!("unix://{}", self.socket().display()))
+            .arg("--config-file")
+            .arg("/dev/null")
+            .args(&self.extra_args);
+        cmd
+    }
+
+    /// Start weftd and wait until it answers /_ping.
+    pub fn start(&mut self) {
+        assert!(self.daemon.is_none(), "weftd already running");
+        let log = std::fs::File::options().create(true).append(true).open(self.log_path()).expect("log file");
+        let child = self
+            .daemon_command()
+            .stdin(Stdio::null())
+            .stdout(log.try_clone().expect("log"))
+            .stderr(log)
+            .spawn()
+            .expect("spawn weftd");
+        self.daemon = Some(child);
+        let up = wait_for(Duration::from_secs(20), || {
+            if let Some(Ok(Some(_))) = self.daemon.as_mut().map(|c| c.try_wait()) {
+                return true;
+            }
+            self.weft(&["version"]).code == 0
+        });
+        let exited = self.daemon.as_mut().and_then(|c| c.try_wait().ok().flatten());
+        assert!(up && exited.is_none(), "weftd did not come up: {}", self.log());
+    }
+
+    /// What the daemon logged so far.
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(self.log_path()).unwrap_or_default()
+    }
+
+    /// Stop weftd with SIGTERM and wait for it.
+    pub fn stop(&mut self) {
+        if let Some(mut c) = self.daemon.take() {
+            let _ = Command::new("kill").args(["-TERM", &c.id().to_string()]).status();
+            let done = wait_for(Duration::from_secs(10), || matches!(c.try_wait(), Ok(Some(_))));
+            if !done {
+                let _ = c.kill();
+                let _ = c.wait();
+            }
+        }
+    }
+
+    /// Kill weftd with SIGKILL, as a crash would.
+    pub fn kill9(&mut self) {
+        if let Some(mut c) = self.daemon.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+
+    /// Run `weft -H <this host's socket> args...`.
+    pub fn weft(&self, args: &[&str]) -> Run {
+        let out = Command::new(bin("weft"))
+            .arg("-H")
+            .arg(format!("unix://{}", self.socket().display()))
+            .args(args)
+            .stdin(Stdio::null())
+            .output()
+            .expect("run weft");
+        Run::from(out)
+    }
+
+    /// Run `ip -n <netns> args...`.
+    pub fn ip(&self, args: &[&str]) -> Run {
+        let out = Command::new("ip").arg("-n").arg(&self.netns).args(args).output().expect("run ip");
+        Run::from(out)
+    }
+
+    /// `ip -j -n <netns> link show <name>` as JSON, if the link exists.
+    pub fn link(&self, name: &str) -> Option<serde_json::Value> {
+        let r = self.ip(&["-j", "-d", "link", "show", name]);
+        if r.code != 0 {
+            return None;
+        }
+        serde_json::from_str::<serde_json::Value>(&r.stdout).ok().and_then(|v| v.get(0).cloned())
+    }
+
+    /// The addresses of a link as `addr/prefix` strings.
+    pub fn addresses(&self, name: &str) -> Vec<String> {
+        let r = self.ip(&["-j", "addr", "show", name]);
+        let v: serde_json::Value = serde_json::from_str(&r.stdout).unwrap_or_default();
+        v.get(0)
+            .and_then(|l| l.get("addr_info"))
+            .and_then(|a| a.as_array())
+            .map(|a| {
+                a.iter()
+                    .filter_map(|i| Some(format!("{}/{}", i.get("local")?.as_str()?, i.get("prefixlen")?.as_u64()?)))
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    /// Names of every link in the host's namespace.
+    pub fn link_names(&self) -> Vec<String> {
+        let r = self.ip(&["-j", "link", "show"]);
+        let v: serde_json::Value = serde_json::from_str(&r.stdout).unwrap_or_default();
+        v.as_array()
+            .map(|a| a.iter().filter_map(|l| l.get("ifname").and_then(|n| n.as_str()).map(String::from)).collect())
+            .unwrap_or_default()
+    }
+
+    /// `weft network inspect <name>` parsed.
+    #[track_caller]
+    pub fn inspect(&self, name: &str) -> serde_json::Value {
+        let out = self.weft(&["network", "inspect", name]);
+        let v: serde_json::Value = serde_json::from_str(out.ok()).expect("inspect JSON");
+        v.get(0).cloned().expect("one network")
+    }
+
+    /// The `id` of a network.
+    #[track_caller]
+    pub fn network_id(&self, name: &str) -> String {
+        self.inspect(name)["Id"].as_str().expect("Id").to_string()
+    }
+}
+
+impl Drop for Host {
+    fn drop(&mut self) {
+        self.stop();
+        // Sandbox namespaces mounted under the exec root.
+        if let Ok(dir) = std::fs::read_dir(self.exec_root().join("netns")) {
+            for e in dir.flatten() {
+                let _ = nix_umount(&e.path());
+            }
+        }
+        let _ = Command::new("ip").args(["netns", "del", &self.netns]).output();
+    }
+}
+
+fn nix_umount(path: &Path) -> std::io::Result<()> {
+    let st = Command::new("umount").arg("-l").arg(path).stderr(Stdio::null()).status()?;
+    let _ = std::fs::remove_file(path);
+    if st.success() {
+        Ok(())
+    } else {
+        Err(std::io::Error::other("umount failed"))
+    }
+}
+
+/// What a host looks like from outside: its networks (by `weft network ls`) and its links.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Snapshot {
+    pub networks: Vec<String>,
+    pub links: Vec<String>,
+}
+
+impl Host {
+    /// Networks and links now, to compare before and after a failed command.
+    pub fn snapshot(&self) -> Snapshot {
+        let mut networks: Vec<String> = self.weft(&["network", "ls", "--no-trunc", "--format", "{{.ID}} {{.Name}}"]).ok().lines().map(String::from).collect();
+        networks.sort();
+        let mut links = self.link_names();
+        links.sort();
+        Snapshot { networks, links }
+    }
+
+    /// One HTTP request to the daemon's API; returns the status and the body parsed as JSON
+    /// (`Null` when empty).
+    pub fn api(&self, method: &str, path: &str, body: Option<&str>) -> (u16, serde_json::Value) {
+        use std::io::{Read, Write};
+        let mut s = std::os::unix::net::UnixStream::connect(self.socket()).expect("connect to weftd");
+        s.set_read_timeout(Some(Duration::from_secs(30))).expect("timeout");
+        let body = body.unwrap_or("");
+        let req = format!(
+            "{method} {path} HTTP/1.1\r\nHost: weft\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+            body.len()
+        );
+        s.write_all(req.as_bytes()).expect("send request");
+        let mut raw = Vec::new();
+        s.read_to_end(&mut raw).expect("read response");
+        let text = String::from_utf8_lossy(&raw);
+        let status = text.split_whitespace().nth(1).and_then(|c| c.parse().ok()).expect("status line");
+        let (head, payload) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
+        let payload = if head.to_ascii_lowercase().contains("transfer-encoding: chunked") {
+            dechunk(payload)
+        } else {
+            payload.to_string()
+        };
+        let json = if payload.trim().is_empty() { serde_json::Value::Null } else { serde_json::from_str(&payload).unwrap_or(serde_json::Value::String(payload)) };
+        (status, json)
+    }
+}
+
+fn dechunk(mut s: &str) -> String {
+    let mut out = String::new();
+    while let Some((size, rest)) = s.split_once("\r\n") {
+        let n = usize::from_str_radix(size.trim(), 16).unwrap_or(0);
+        if n == 0 || rest.len() < n {
+            break;
+        }
+        out.push_str(&rest[..n]);
+        s = rest[n..].trim_start_matches("\r\n");
+    }
+    out
+}

@@ -1,1 +1,298 @@
-//! weft bridge driver
+//! weft's bridge driver: one Linux bridge per network, endpoints as veth pairs on it.
+//!
+//! The bridge is `weft0` for the default network, `wbr-<first 12 hex of the id>` otherwise, or
+//! the name given with `com.docker.network.bridge.name`. The gateway address sits on the bridge.
+
+mod options;
+
+use std::collections::HashMap;
+use std::net::IpAddr;
+use std::sync::Mutex;
+
+use ipnet::IpNet;
+use libnet::marks;
+use libnet::osl::{set_sysctl, Netlink, OslError};
+use libnet::protocol::*;
+use libnet::{DriverError, DriverResult, EndpointId, NetworkDriver, NetworkId};
+
+pub use options::BridgeConfig;
+
+/// The driver's name.
+pub const NAME: &str = "bridge";
+
+struct BridgeNetwork {
+    bridge: String,
+    config: BridgeConfig,
+    gateway_v4: Option<IpAddr>,
+    gateway_v6: Option<IpAddr>,
+}
+
+struct BridgeEndpoint {
+    network: String,
+    host_veth: String,
+    peer_veth: String,
+}
+
+struct State {
+    nl: Netlink,
+    networks: HashMap<String, BridgeNetwork>,
+    endpoints: HashMap<String, BridgeEndpoint>,
+}
+
+/// The bridge driver. It works in the namespace of the thread that made it (the host's).
+pub struct BridgeDriver {
+    state: Mutex<State>,
+}
+
+fn os_err(e: OslError) -> DriverError {
+    DriverError::internal(e.to_string())
+}
+
+fn gateway_of(data: &[IpamData]) -> DriverResult<Vec<IpNet>> {
+    data.iter()
+        .filter(|d| !d.gateway.is_empty())
+        .map(|d| d.gateway.parse::<IpNet>().map_err(|_| DriverError::invalid(format!("invalid gateway \"{}\"", d.gateway))))
+        .collect()
+}
+
+/// A locally administered MAC: Docker's 02:42 followed by the IPv4 address, else random.
+fn generate_mac(ipv4: Option<IpAddr>) -> [u8; 6] {
+    match ipv4 {
+        Some(IpAddr::V4(a)) => {
+            let o = a.octets();
+            [0x02, 0x42, o[0], o[1], o[2], o[3]]
+        }
+        _ => {
+            let mut m: [u8; 6] = rand::random();
+            m[0] = (m[0] & 0xfe) | 0x02;
+            m
+        }
+    }
+}
+
+fn format_mac(m: [u8; 6]) -> String {
+    m.iter().map(|b| format!("{b:02x}")).collect::<Vec<_>>().join(":")
+}
+
+fn parse_mac(s: &str) -> DriverResult<[u8; 6]> {
+    let parts: Vec<&str> = s.split(':').collect();
+    let bad = || DriverError::invalid(format!("invalid MAC address \"{s}\""));
+    if parts.len() != 6 {
+        return Err(bad());
+    }
+    let mut m = [0u8; 6];
+    for (i, p) in parts.iter().enumerate() {
+        m[i] = u8::from_str_radix(p, 16).map_err(|_| bad())?;
+    }
+    Ok(m)
+}
+
+impl BridgeDriver {
+    /// A driver working in the calling thread's network namespace.
+    pub fn new() -> DriverResult<BridgeDriver> {
+        let nl = Netlink::new().map_err(os_err)?;
+        Ok(BridgeDriver { state: Mutex::new(State { nl, networks: HashMap::new(), endpoints: HashMap::new() }) })
+    }
+
+    fn lock(&self) -> DriverResult<std::sync::MutexGuard<'_, State>> {
+        self.state.lock().map_err(|_| DriverError::internal("bridge driver state is poisoned by an earlier panic"))
+    }
+}
+
+impl State {
+    /// Make (or adopt, on restart) the bridge with its MTU and gateway addresses, and bring it up.
+    fn ensure_bridge(&mut self, name: &str, config: &BridgeConfig, gateways: &[IpNet]) -> DriverResult<bool> {
+        let (index, created) = match self.nl.link_by_name(name).map_err(os_err)? {
+            Some(l) if l.kind.as_deref() == Some("bridge") => (l.index, false),
+            Some(_) => return Err(DriverError::conflict(format!("interface {name} exists and is not a bridge"))),
+            None => (self.nl.create_bridge(name, config.mtu).map_err(os_err)?, true),
+        };
+        let result = (|| {
+            if let (Some(mtu), false) = (config.mtu, created) {
+                self.nl.set_mtu(index, mtu).map_err(os_err)?;
+            }
+            if gateways.iter().any(|g| g.addr().is_ipv6()) {
+                set_sysctl(&format!("net/ipv6/conf/{name}/disable_ipv6"), "0").map_err(os_err)?;
+            }
+            let have: Vec<IpNet> = self.nl.addresses(Some(index)).map_err(os_err)?.into_iter().map(|(_, a)| a).collect();
+            for g in gateways {
+                if !have.contains(g) {
+                    self.nl.add_address(index, *g).map_err(os_err)?;
+                }
+            }
+            self.nl.set_up(index).map_err(os_err)
+        })();
+        if let Err(e) = result {
+            if created {
+                let _ = self.nl.delete_link(name);
+            }
+            return Err(e);
+        }
+        Ok(created)
+    }
+}
+
+impl NetworkDriver for BridgeDriver {
+    fn name(&self) -> &str {
+        NAME
+    }
+
+    fn get_capabilities(&self) -> DriverResult<CapabilitiesResponse> {
+        Ok(CapabilitiesResponse { scope: "local".into(), connectivity_scope: "local".into() })
+    }
+
+    fn create_network(&self, req: CreateNetworkRequest) -> DriverResult<()> {
+        let config = BridgeConfig::from_options(&req.options)?;
+        let id = NetworkId::from_string(&req.network_id);
+        let bridge = match (&config.name, config.default_bridge) {
+            (Some(n), _) => n.clone(),
+            (None, true) => marks::DEFAULT_BRIDGE.to_string(),
+            (None, false) => marks::bridge_name(&id),
+        };
+        let v4 = gateway_of(&req.ipv4_data)?;
+        let v6 = gateway_of(&req.ipv6_data)?;
+        let mut st = self.lock()?;
+        if let Some((other, _)) = st.networks.iter().find(|(nid, n)| n.bridge == bridge && **nid != req.network_id) {
+            return Err(DriverError::conflict(format!(
+                "bridge {bridge} is already used by network {}",
+                &other[..12.min(other.len())]
+            )));
+        }
+        let gateways: Vec<IpNet> = v4.iter().chain(v6.iter()).copied().collect();
+        st.ensure_bridge(&bridge, &config, &gateways)?;
+        let network = BridgeNetwork {
+            bridge,
+            gateway_v4: v4.first().map(|g| g.addr()),
+            gateway_v6: v6.first().map(|g| g.addr()),
+            config,
+        };
+        st.networks.insert(req.network_id, network);
+        Ok(())
+    }
+
+    fn delete_network(&self, req: DeleteNetworkRequest) -> DriverResult<()> {
+        let mut st = self.lock()?;
+        let Some(n) = st.networks.get(&req.network_id) else {
+            return Err(DriverError::not_found(format!("network {} not found in the bridge driver", req.network_id)));
+        };
+        let bridge = n.bridge.clone();
+        match st.nl.delete_link(&bridge) {
+            Ok(()) => {}
+            Err(e) if e.is_not_found() => {}
+            Err(e) => return Err(os_err(e)),
+        }
+        st.networks.remove(&req.network_id);
+        Ok(())
+    }
+
+    fn create_endpoint(&self, req: CreateEndpointRequest) -> DriverResult<CreateEndpointResponse> {
+        let mut st = self.lock()?;
+        let (bridge, mtu) = match st.networks.get(&req.network_id) {
+            Some(n) => (n.bridge.clone(), n.config.mtu),
+            None => return Err(DriverError::not_found(format!("network {} not found in the bridge driver", req.network_id))),
+        };
+        let id = EndpointId::from_string(&req.endpoint_id);
+        let (host, peer) = (marks::host_veth_name(&id), marks::peer_veth_name(&id));
+        let iface = req.interface.clone().unwrap_or_default();
+        let ipv4 = iface.address.parse::<IpNet>().ok().map(|a| a.addr());
+        let (mac, generated) = match iface.mac_address.as_str() {
+            "" => (generate_mac(ipv4), true),
+            m => (parse_mac(m)?, false),
+        };
+        let bridge_index = st
+            .nl
+            .link_by_name(&bridge)
+            .map_err(os_err)?
+            .ok_or_else(|| DriverError::internal(format!("bridge {bridge} is missing")))?
+            .index;
+        let adopted = st.nl.link_by_name(&host).map_err(os_err)?;
+        let host_index = match adopted {
+            Some(l) => l.index,
+            None => {
+                st.nl.create_veth(&host, &peer, mtu, Some(mac)).map_err(os_err)?;
+                match st.nl.link_by_name(&host).map_err(os_err)? {
+                    Some(l) => l.index,
+                    None => return Err(DriverError::internal(format!("veth {host} vanished after creation"))),
+                }
+            }
+        };
+        let attach = st.nl.set_master(host_index, bridge_index).and_then(|_| st.nl.set_up(host_index));
+        if let Err(e) = attach {
+            let _ = st.nl.delete_link(&host);
+            return Err(os_err(e));
+        }
+        st.endpoints.insert(req.endpoint_id.clone(), BridgeEndpoint { network: req.network_id, host_veth: host, peer_veth: peer });
+        let interface = generated.then(|| EndpointInterface { mac_address: format_mac(mac), ..Default::default() });
+        Ok(CreateEndpointResponse { interface })
+    }
+
+    fn delete_endpoint(&self, req: DeleteEndpointRequest) -> DriverResult<()> {
+        let mut st = self.lock()?;
+        let host = match st.endpoints.get(&req.endpoint_id) {
+            Some(e) => e.host_veth.clone(),
+            None => marks::host_veth_name(&EndpointId::from_string(&req.endpoint_id)),
+        };
+        match st.nl.delete_link(&host) {
+            Ok(()) => {}
+            Err(e) if e.is_not_found() => {}
+            Err(e) => return Err(os_err(e)),
+        }
+        st.endpoints.remove(&req.endpoint_id);
+        Ok(())
+    }
+
+    fn endpoint_oper_info(&self, req: EndpointInfoRequest) -> DriverResult<EndpointInfoResponse> {
+        let st = self.lock()?;
+        let e = st
+            .endpoints
+            .get(&req.endpoint_id)
+            .ok_or_else(|| DriverError::not_found(format!("endpoint {} not found in the bridge driver", req.endpoint_id)))?;
+        let mut value = std::collections::BTreeMap::new();
+        value.insert("com.weft.bridge.host_veth".to_string(), serde_json::json!(e.host_veth));
+        value.insert("com.weft.bridge.network".to_string(), serde_json::json!(e.network));
+        Ok(EndpointInfoResponse { value })
+    }
+
+    fn join(&self, req: JoinRequest) -> DriverResult<JoinResponse> {
+        let st = self.lock()?;
+        let e = st
+            .endpoints
+            .get(&req.endpoint_id)
+            .ok_or_else(|| DriverError::not_found(format!("endpoint {} not found in the bridge driver", req.endpoint_id)))?;
+        let n = st
+            .networks
+            .get(&e.network)
+            .ok_or_else(|| DriverError::not_found(format!("network {} not found in the bridge driver", e.network)))?;
+        // Internal networks have no way out, so no default route through the bridge.
+        let gw = |g: Option<IpAddr>| if n.config.internal { String::new() } else { g.map(|g| g.to_string()).unwrap_or_default() };
+        Ok(JoinResponse {
+            interface_name: Some(InterfaceName { src_name: e.peer_veth.clone(), dst_prefix: "eth".into() }),
+            gateway: gw(n.gateway_v4),
+            gateway_ipv6: gw(n.gateway_v6),
+            static_routes: Vec::new(),
+            disable_gateway_service: false,
+        })
+    }
+
+    fn leave(&self, req: LeaveRequest) -> DriverResult<()> {
+        let st = self.lock()?;
+        if !st.endpoints.contains_key(&req.endpoint_id) {
+            return Err(DriverError::not_found(format!("endpoint {} not found in the bridge driver", req.endpoint_id)));
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn macs_follow_docker() {
+        assert_eq!(format_mac(generate_mac(Some("172.17.0.2".parse().unwrap()))), "02:42:ac:11:00:02");
+        let r = generate_mac(None);
+        assert_eq!(r[0] & 0x03, 0x02);
+        assert_eq!(parse_mac("02:42:c0:a8:64:0a").unwrap(), [2, 0x42, 0xc0, 0xa8, 0x64, 0x0a]);
+        assert!(parse_mac("zz").is_err());
+    }
+}

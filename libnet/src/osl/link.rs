@@ -1,6 +1,28 @@
 //! Links: list, bridges, veth pairs, delete, up/down, MTU, master, name, MAC, move to a namespace.
 
+use std::os::fd::{AsFd, AsRawFd};
+
+use netlink_packet_core::{NlasIterator, ParseableParametrized, NLM_F_CREATE, NLM_F_ECHO, NLM_F_EXCL};
+use netlink_packet_route::link::{
+    InfoData, InfoKind, InfoVeth, LinkAttribute, LinkExtentMask, LinkFlags, LinkHeader, LinkInfo as NlLinkInfo,
+    LinkMessage,
+};
+use netlink_packet_route::RouteNetlinkMessage;
+use nix::libc;
+
+use super::netlink::Nack;
 use super::{Netlink, Netns, Result};
+
+/// Kernel ABI numbers the reply parser picks attributes by (linux/rtnetlink.h, if_link.h).
+const RTM_NEWLINK: u16 = 16;
+const LINK_HEADER_LEN: usize = 16;
+const IFLA_ADDRESS: u16 = 1;
+const IFLA_IFNAME: u16 = 3;
+const IFLA_MTU: u16 = 4;
+const IFLA_MASTER: u16 = 10;
+const IFLA_LINKINFO: u16 = 18;
+/// Longest interface name the kernel takes (IFNAMSIZ less the NUL).
+const MAX_IFNAME_LEN: usize = 15;
 
 /// What weft needs to know of a link.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -18,44 +40,235 @@ pub struct LinkInfo {
 }
 
 impl Netlink {
+    /// All links of the socket's namespace.
     pub fn links(&mut self) -> Result<Vec<LinkInfo>> {
-        todo!("osl helper")
+        let mut msg = LinkMessage::default();
+        msg.attributes.push(LinkAttribute::ExtMask(vec![LinkExtentMask::SkipStats]));
+        self.dump(RouteNetlinkMessage::GetLink(msg), parse_link).map_err(|nack| nack.at("list links"))
     }
+
+    /// The link called `name`, if there is one (one RTM_GETLINK, not a dump).
     pub fn link_by_name(&mut self, name: &str) -> Result<Option<LinkInfo>> {
-        todo!("osl helper {name}")
+        if check_name(name).is_err() {
+            // No link can carry a name the kernel would refuse.
+            return Ok(None);
+        }
+        let mut msg = LinkMessage::default();
+        msg.attributes.push(LinkAttribute::IfName(name.to_string()));
+        self.get_link(msg).map_err(|nack| nack.at(format!("look up link {name}")))
     }
+
+    /// The link with this index, if there is one.
+    pub fn link_by_index(&mut self, index: u32) -> Result<Option<LinkInfo>> {
+        let msg = link_message(index, Vec::new());
+        self.get_link(msg).map_err(|nack| nack.at(format!("look up link #{index}")))
+    }
+
     /// Create a bridge, down, with the given MTU; returns its index.
     pub fn create_bridge(&mut self, name: &str, mtu: Option<u32>) -> Result<u32> {
-        todo!("osl helper {name} {mtu:?}")
+        let op = || format!("create bridge {name}");
+        check_name(name).map_err(|nack| nack.at(op()))?;
+        let mut attributes = vec![LinkAttribute::IfName(name.to_string())];
+        attributes.extend(mtu.map(LinkAttribute::Mtu));
+        attributes.push(LinkAttribute::LinkInfo(vec![NlLinkInfo::Kind(InfoKind::Bridge)]));
+        let msg = RouteNetlinkMessage::NewLink(link_message(0, attributes));
+        // NLM_F_ECHO has the kernel send the new link back (Linux 6.3 and later), which saves a
+        // lookup; older kernels ignore it and the index is looked up by name.
+        let mut index = None;
+        self.request(msg, NLM_F_CREATE | NLM_F_EXCL | NLM_F_ECHO, |kind, payload| {
+            if let Some(link) = parse_link(kind, payload).filter(|link| link.name == name) {
+                index = Some(link.index);
+            }
+        })
+        .map_err(|nack| nack.at(op()))?;
+        if let Some(index) = index {
+            return Ok(index);
+        }
+        match self.link_by_name(name)? {
+            Some(link) => Ok(link.index),
+            None => Err(Nack {
+                errno: Some(libc::ENODEV),
+                detail: "created, then gone before it could be looked up".into(),
+            }
+            .at(op())),
+        }
     }
+
     /// Create a veth pair `host` <-> `peer`, both down, with the MTU and the peer's MAC if given.
     pub fn create_veth(&mut self, host: &str, peer: &str, mtu: Option<u32>, peer_mac: Option<[u8; 6]>) -> Result<()> {
-        todo!("osl helper {host} {peer} {mtu:?} {peer_mac:?}")
+        let op = || format!("create veth pair {host} <-> {peer}");
+        check_name(host).and_then(|()| check_name(peer)).map_err(|nack| nack.at(op()))?;
+        let mut peer_attributes = vec![LinkAttribute::IfName(peer.to_string())];
+        peer_attributes.extend(mtu.map(LinkAttribute::Mtu));
+        peer_attributes.extend(peer_mac.map(|mac| LinkAttribute::Address(mac.to_vec())));
+        let mut attributes = vec![LinkAttribute::IfName(host.to_string())];
+        attributes.extend(mtu.map(LinkAttribute::Mtu));
+        attributes.push(LinkAttribute::LinkInfo(vec![
+            NlLinkInfo::Kind(InfoKind::Veth),
+            NlLinkInfo::Data(InfoData::Veth(InfoVeth::Peer(link_message(0, peer_attributes)))),
+        ]));
+        let msg = RouteNetlinkMessage::NewLink(link_message(0, attributes));
+        self.request(msg, NLM_F_CREATE | NLM_F_EXCL, |_, _| {}).map_err(|nack| nack.at(op()))
     }
+
     /// Delete a link by name (for a veth, both ends go).
     pub fn delete_link(&mut self, name: &str) -> Result<()> {
-        todo!("osl helper {name}")
+        let op = || format!("delete link {name}");
+        check_name(name).map_err(|nack| nack.at(op()))?;
+        let msg = link_message(0, vec![LinkAttribute::IfName(name.to_string())]);
+        self.request(RouteNetlinkMessage::DelLink(msg), 0, |_, _| {}).map_err(|nack| nack.at(op()))
     }
+
+    /// Bring the link up (IFF_UP).
     pub fn set_up(&mut self, index: u32) -> Result<()> {
-        todo!("osl helper {index}")
+        self.set_flags(index, LinkFlags::Up).map_err(|(nack, link)| nack.at(format!("set link {link} up")))
     }
+
+    /// Take the link down.
     pub fn set_down(&mut self, index: u32) -> Result<()> {
-        todo!("osl helper {index}")
+        self.set_flags(index, LinkFlags::empty()).map_err(|(nack, link)| nack.at(format!("set link {link} down")))
     }
+
+    /// Set the link's MTU.
     pub fn set_mtu(&mut self, index: u32, mtu: u32) -> Result<()> {
-        todo!("osl helper {index} {mtu}")
+        self.set_link(index, LinkAttribute::Mtu(mtu))
+            .map_err(|(nack, link)| nack.at(format!("set the MTU of link {link} to {mtu}")))
     }
+
+    /// Enslave the link to `master` (a bridge); master 0 releases it from its master.
     pub fn set_master(&mut self, index: u32, master: u32) -> Result<()> {
-        todo!("osl helper {index} {master}")
+        self.set_link(index, LinkAttribute::Controller(master)).map_err(|(nack, link)| {
+            if master == 0 {
+                nack.at(format!("release link {link} from its master"))
+            } else {
+                let master = self.label(master);
+                nack.at(format!("attach link {link} to {master}"))
+            }
+        })
     }
+
+    /// Rename the link (the kernel refuses this while the link is up).
     pub fn set_name(&mut self, index: u32, name: &str) -> Result<()> {
-        todo!("osl helper {index} {name}")
+        if let Err(nack) = check_name(name) {
+            let link = self.label(index);
+            return Err(nack.at(format!("rename link {link} to {name}")));
+        }
+        self.set_link(index, LinkAttribute::IfName(name.to_string()))
+            .map_err(|(nack, link)| nack.at(format!("rename link {link} to {name}")))
     }
+
+    /// Set the link's MAC address.
     pub fn set_mac(&mut self, index: u32, mac: [u8; 6]) -> Result<()> {
-        todo!("osl helper {index} {mac:?}")
+        self.set_link(index, LinkAttribute::Address(mac.to_vec()))
+            .map_err(|(nack, link)| nack.at(format!("set the MAC address of link {link} to {}", format_mac(&mac))))
     }
+
     /// Move a link into another namespace (IFLA_NET_NS_FD).
     pub fn move_to_netns(&mut self, index: u32, ns: &Netns) -> Result<()> {
-        todo!("osl helper {index} {ns:?}")
+        self.set_link(index, LinkAttribute::NetNsFd(ns.as_fd().as_raw_fd()))
+            .map_err(|(nack, link)| nack.at(format!("move link {link} to namespace {}", ns.label())))
     }
+
+    /// One RTM_GETLINK for one link; ENODEV is "no such link".
+    fn get_link(&mut self, mut msg: LinkMessage) -> std::result::Result<Option<LinkInfo>, Nack> {
+        msg.attributes.push(LinkAttribute::ExtMask(vec![LinkExtentMask::SkipStats]));
+        let mut found = None;
+        match self.request(RouteNetlinkMessage::GetLink(msg), 0, |kind, payload| {
+            if let Some(link) = parse_link(kind, payload) {
+                found = Some(link);
+            }
+        }) {
+            Ok(()) => Ok(found),
+            Err(nack) if nack.errno == Some(libc::ENODEV) => Ok(None),
+            Err(nack) => Err(nack),
+        }
+    }
+
+    /// RTM_SETLINK of one attribute; on failure, also the link's name for the message.
+    fn set_link(&mut self, index: u32, attribute: LinkAttribute) -> std::result::Result<(), (Nack, String)> {
+        let msg = link_message(index, vec![attribute]);
+        self.request(RouteNetlinkMessage::SetLink(msg), 0, |_, _| {}).map_err(|nack| (nack, self.label(index)))
+    }
+
+    /// RTM_SETLINK of the IFF_UP flag to `flags`' value.
+    fn set_flags(&mut self, index: u32, flags: LinkFlags) -> std::result::Result<(), (Nack, String)> {
+        let mut msg = link_message(index, Vec::new());
+        msg.header.flags = flags;
+        msg.header.change_mask = LinkFlags::Up;
+        self.request(RouteNetlinkMessage::SetLink(msg), 0, |_, _| {}).map_err(|nack| (nack, self.label(index)))
+    }
+
+    /// A link's name for an error message (one extra round trip, on the error path only).
+    pub(super) fn label(&mut self, index: u32) -> String {
+        match self.link_by_index(index) {
+            Ok(Some(link)) => link.name,
+            _ => format!("#{index}"),
+        }
+    }
+}
+
+fn link_message(index: u32, attributes: Vec<LinkAttribute>) -> LinkMessage {
+    let mut msg = LinkMessage::default();
+    msg.header.index = index;
+    msg.attributes = attributes;
+    msg
+}
+
+/// The kernel refuses names longer than 15 bytes, empty ones, and ones with '/', ':', or blanks.
+fn check_name(name: &str) -> std::result::Result<(), Nack> {
+    if name.is_empty() || name.len() > MAX_IFNAME_LEN {
+        return Err(Nack::invalid(format!(
+            "an interface name has 1 to {MAX_IFNAME_LEN} bytes, `{name}` has {}",
+            name.len()
+        )));
+    }
+    if name == "." || name == ".." || name.chars().any(|c| c == '/' || c == ':' || c.is_whitespace() || c == '\0') {
+        return Err(Nack::invalid(format!("`{name}` is not a valid interface name")));
+    }
+    Ok(())
+}
+
+/// A link of an RTM_NEWLINK reply. Only the attributes weft reads are decoded, each on its own, so
+/// an attribute this library version cannot decode does not lose the link.
+pub(super) fn parse_link(kind: u16, payload: &[u8]) -> Option<LinkInfo> {
+    if kind != RTM_NEWLINK {
+        return None;
+    }
+    let header = LinkHeader::parse(payload).ok()?;
+    let mut link = LinkInfo {
+        index: header.index,
+        name: String::new(),
+        kind: None,
+        mtu: 0,
+        up: header.flags.contains(LinkFlags::Up),
+        master: None,
+        mac: None,
+    };
+    for nla in NlasIterator::new(payload.get(LINK_HEADER_LEN..)?) {
+        let Ok(nla) = nla else { break };
+        if !matches!(nla.kind(), IFLA_ADDRESS | IFLA_IFNAME | IFLA_MTU | IFLA_MASTER | IFLA_LINKINFO) {
+            continue;
+        }
+        let Ok(attribute) = LinkAttribute::parse_with_param(&nla, header.interface_family) else { continue };
+        match attribute {
+            LinkAttribute::IfName(name) => link.name = name,
+            LinkAttribute::Mtu(mtu) => link.mtu = mtu,
+            LinkAttribute::Controller(master) => link.master = (master != 0).then_some(master),
+            LinkAttribute::Address(mac) => link.mac = <[u8; 6]>::try_from(mac.as_slice()).ok(),
+            LinkAttribute::LinkInfo(infos) => {
+                for info in infos {
+                    if let NlLinkInfo::Kind(kind) = info {
+                        link.kind = Some(kind.to_string());
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    Some(link)
+}
+
+pub(super) fn format_mac(mac: &[u8; 6]) -> String {
+    let [a, b, c, d, e, f] = mac;
+    format!("{a:02x}:{b:02x}:{c:02x}:{d:02x}:{e:02x}:{f:02x}")
 }

@@ -1,15 +1,31 @@
 //! The OS layer: network namespaces, links, addresses, routes and sysctls, through netlink.
 //!
-//! Everything weft does to the kernel goes through here; nothing runs `ip`. The one place with
-//! `unsafe` code in weft (setns, mounts), each block with a `// SAFETY:` line.
+//! Everything weft does to the kernel goes through here; nothing runs `ip`. The one place in weft
+//! allowed `unsafe` code (setns, mounts), each block with a `// SAFETY:` line; at present there is
+//! none, as `nix` wraps setns, unshare and mount safely.
+//!
+//! Links, addresses and routes go through [`Netlink`], a synchronous route-netlink socket: one
+//! request and its acknowledgement per operation, which is what container start needs.
+//!
+//! ```no_run
+//! use libnet::osl::{Netlink, Netns};
+//! # fn main() -> libnet::osl::Result<()> {
+//! let ns = Netns::create("/run/weft/netns/abcd".as_ref())?;
+//! let mut nl = Netlink::in_netns(&ns)?;
+//! let lo = nl.link_by_name("lo")?.expect("every namespace has a loopback");
+//! nl.set_up(lo.index)?;
+//! # Ok(()) }
+//! ```
 
+mod addr;
 mod error;
+mod link;
 mod netlink;
 mod netns;
-mod link;
-mod addr;
 mod route;
 mod sysctl;
+#[cfg(test)]
+mod tests;
 
 pub use error::{OslError, Result};
 pub use link::LinkInfo;

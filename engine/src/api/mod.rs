@@ -1,0 +1,122 @@
+//! weftd's HTTP API: the Docker Engine API's routes for what weft implements, on a unix socket.
+
+mod error;
+mod filters;
+mod networks;
+mod system;
+pub mod types;
+
+use std::sync::{Arc, Mutex};
+
+use axum::extract::Request;
+use axum::http::{StatusCode, Uri};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::Router;
+use libnet::Controller;
+
+pub use error::ApiError;
+
+/// The Docker Engine API version weft follows.
+pub const API_VERSION: &str = "1.45";
+/// The oldest version clients may ask for.
+pub const MIN_API_VERSION: &str = "1.24";
+
+/// Shared state of the handlers.
+#[derive(Clone)]
+pub struct AppState {
+    controller: Arc<Mutex<Controller>>,
+}
+
+impl AppState {
+    pub fn new(controller: Arc<Mutex<Controller>>) -> Self {
+        Self { controller }
+    }
+
+    /// Run `f` on the controller off the async threads: controller calls do blocking kernel work.
+    pub async fn with_controller<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&mut Controller) -> Result<T, ApiError> + Send + 'static,
+    ) -> Result<T, ApiError> {
+        let c = self.controller.clone();
+        tokio::task::spawn_blocking(move || {
+            let mut guard = c.lock().map_err(|_| ApiError::internal("the controller is poisoned by an earlier panic; restart weftd"))?;
+            f(&mut guard)
+        })
+        .await
+        .map_err(|e| ApiError::internal(format!("request failed: {e}")))?
+    }
+}
+
+/// The router, before the version prefix is stripped.
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .route("/_ping", get(system::ping).head(system::ping_head))
+        .route("/version", get(system::version))
+        .route("/networks", get(networks::list))
+        .route("/networks/create", post(networks::create))
+        .route("/networks/prune", post(networks::prune))
+        .route("/networks/{id}", get(networks::inspect).delete(networks::remove))
+        .fallback(not_found)
+        .with_state(state)
+}
+
+async fn not_found() -> Response {
+    ApiError::new(StatusCode::NOT_FOUND, "page not found").into_response()
+}
+
+fn parse_version(v: &str) -> Option<(u32, u32)> {
+    let (a, b) = v.split_once('.')?;
+    Some((a.parse().ok()?, b.parse().ok()?))
+}
+
+/// Strip Docker's `/v1.NN` prefix; an unsupported version is answered as Docker does.
+pub fn strip_version(mut req: Request) -> Result<Request, Response> {
+    let path = req.uri().path();
+    let Some(rest) = path.strip_prefix("/v") else { return Ok(req) };
+    let Some((version, tail)) = rest.split_once('/') else { return Ok(req) };
+    let Some(v) = parse_version(version) else { return Ok(req) };
+    let max = parse_version(API_VERSION).unwrap_or((1, 45));
+    let min = parse_version(MIN_API_VERSION).unwrap_or((1, 24));
+    if v > max {
+        let msg = format!("client version {version} is too new. Maximum supported API version is {API_VERSION}");
+        return Err(ApiError::bad_request(msg).into_response());
+    }
+    if v < min {
+        let msg = format!(
+            "client version {version} is too old. Minimum supported API version is {MIN_API_VERSION}, please upgrade your client to a newer version"
+        );
+        return Err(ApiError::bad_request(msg).into_response());
+    }
+    let new_path = format!("/{tail}");
+    let pq = match req.uri().query() {
+        Some(q) => format!("{new_path}?{q}"),
+        None => new_path,
+    };
+    let mut parts = req.uri().clone().into_parts();
+    parts.path_and_query = pq.parse().ok();
+    if let Ok(uri) = Uri::from_parts(parts) {
+        *req.uri_mut() = uri;
+    }
+    Ok(req)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::body::Body;
+
+    fn path_of(p: &str) -> Result<String, StatusCode> {
+        let req = Request::builder().uri(p).body(Body::empty()).unwrap();
+        strip_version(req).map(|r| r.uri().to_string()).map_err(|r| r.status())
+    }
+
+    #[test]
+    fn version_prefix_is_stripped_or_refused() {
+        assert_eq!(path_of("/v1.43/networks?filters=x").unwrap(), "/networks?filters=x");
+        assert_eq!(path_of("/networks").unwrap(), "/networks");
+        assert_eq!(path_of("/v1.99/networks").unwrap_err(), StatusCode::BAD_REQUEST);
+        assert_eq!(path_of("/v1.12/networks").unwrap_err(), StatusCode::BAD_REQUEST);
+        assert_eq!(path_of("/volumes").unwrap(), "/volumes");
+    }
+}

@@ -1,0 +1,224 @@
+//! weftd's configuration: dockerd's flags and daemon.json keys, merged (a key in both is an error).
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{anyhow, bail, Context, Result};
+use clap::Parser;
+use ipam::PoolSpec;
+use ipnet::IpNet;
+use serde::Deserialize;
+
+/// The default socket, data root and exec root.
+pub const DEFAULT_HOST: &str = "unix:///run/weft/weft.sock";
+pub const DEFAULT_DATA_ROOT: &str = "/var/lib/weft";
+pub const DEFAULT_EXEC_ROOT: &str = "/run/weft";
+pub const DEFAULT_CONFIG_FILE: &str = "/etc/weft/daemon.json";
+/// The default bridge's address, as Docker's docker0.
+pub const DEFAULT_BIP: &str = "172.17.0.1/16";
+
+/// weftd: the weft network daemon. Flags are dockerd's where dockerd has one.
+#[derive(Debug, Parser, Default)]
+#[command(name = "weftd", version, about = "weft's daemon: container networks over a Docker-compatible API")]
+pub struct Flags {
+    /// Root directory of persistent state
+    #[arg(long, value_name = "PATH")]
+    pub data_root: Option<PathBuf>,
+    /// Root directory of runtime state (namespace mounts)
+    #[arg(long, value_name = "PATH")]
+    pub exec_root: Option<PathBuf>,
+    /// Socket to listen on (unix:///path)
+    #[arg(short = 'H', long = "host", value_name = "URL")]
+    pub hosts: Vec<String>,
+    /// Address and prefix of the default bridge weft0
+    #[arg(long, value_name = "CIDR")]
+    pub bip: Option<String>,
+    /// Default address pools for new networks (base=<cidr>,size=<bits>); replaces the built-in ones
+    #[arg(long = "default-address-pool", value_name = "POOL")]
+    pub default_address_pools: Vec<String>,
+    /// MTU of the default bridge's interfaces
+    #[arg(long)]
+    pub mtu: Option<u32>,
+    /// Log level: debug, info, warn, error, fatal
+    #[arg(short = 'l', long, value_name = "LEVEL")]
+    pub log_level: Option<String>,
+    /// Daemon configuration file (JSON, dockerd's daemon.json keys)
+    #[arg(long, value_name = "PATH")]
+    pub config_file: Option<PathBuf>,
+}
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+struct FileConfig {
+    data_root: Option<PathBuf>,
+    exec_root: Option<PathBuf>,
+    hosts: Option<Vec<String>>,
+    bip: Option<String>,
+    default_address_pools: Option<Vec<FilePool>>,
+    mtu: Option<u32>,
+    log_level: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FilePool {
+    base: String,
+    size: u8,
+}
+
+/// The daemon's effective configuration.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub data_root: PathBuf,
+    pub exec_root: PathBuf,
+    /// Unix socket path to listen on.
+    pub socket: PathBuf,
+    /// The default bridge's gateway with the subnet's prefix; `None` picks from the pools.
+    pub bip: Option<IpNet>,
+    /// `None` keeps IPAM's built-in pools.
+    pub default_address_pools: Option<Vec<PoolSpec>>,
+    pub mtu: u32,
+    pub log_level: String,
+}
+
+fn socket_path(host: &str) -> Result<PathBuf> {
+    match host.strip_prefix("unix://") {
+        Some(p) if p.starts_with('/') => Ok(PathBuf::from(p)),
+        Some(p) => bail!("invalid host \"{host}\": the unix socket path \"{p}\" must be absolute"),
+        None => bail!("invalid host \"{host}\": weftd listens on unix sockets only (unix:///path)"),
+    }
+}
+
+fn pick<T>(flag: Option<T>, file: Option<T>, key: &str, both: &mut Vec<String>) -> Option<T> {
+    match (flag, file) {
+        (Some(_), Some(_)) => {
+            both.push(key.to_string());
+            None
+        }
+        (Some(v), None) | (None, Some(v)) => Some(v),
+        (None, None) => None,
+    }
+}
+
+impl Config {
+    /// Merge the flags with the configuration file (given, or the default one if it exists).
+    pub fn load(flags: Flags) -> Result<Config> {
+        let (file, file_path) = match &flags.config_file {
+            Some(p) => (read_file(p)?, Some(p.clone())),
+            None if Path::new(DEFAULT_CONFIG_FILE).exists() => {
+                (read_file(Path::new(DEFAULT_CONFIG_FILE))?, Some(PathBuf::from(DEFAULT_CONFIG_FILE)))
+            }
+            None => (FileConfig::default(), None),
+        };
+        let mut both = Vec::new();
+        let flag_hosts = (!flags.hosts.is_empty()).then_some(flags.hosts);
+        let flag_pools = (!flags.default_address_pools.is_empty()).then_some(flags.default_address_pools);
+        let file_pools = file
+            .default_address_pools
+            .map(|v| v.into_iter().map(|p| format!("base={},size={}", p.base, p.size)).collect::<Vec<_>>());
+        let data_root = pick(flags.data_root, file.data_root, "data-root", &mut both);
+        let exec_root = pick(flags.exec_root, file.exec_root, "exec-root", &mut both);
+        let hosts = pick(flag_hosts, file.hosts, "hosts", &mut both);
+        let bip = pick(flags.bip, file.bip, "bip", &mut both);
+        let pools = pick(flag_pools, file_pools, "default-address-pools", &mut both);
+        let mtu = pick(flags.mtu, file.mtu, "mtu", &mut both);
+        let log_level = pick(flags.log_level, file.log_level, "log-level", &mut both);
+        if !both.is_empty() {
+            bail!(
+                "the following directives are specified both as a flag and in the configuration file {}: {}",
+                file_path.map(|p| p.display().to_string()).unwrap_or_default(),
+                both.join(", ")
+            );
+        }
+        let hosts = hosts.unwrap_or_else(|| vec![DEFAULT_HOST.to_string()]);
+        if hosts.len() != 1 {
+            bail!("weftd listens on one socket; {} were given", hosts.len());
+        }
+        let socket = socket_path(&hosts[0])?;
+        let default_address_pools = pools
+            .map(|v| v.iter().map(|s| s.parse::<PoolSpec>().map_err(|e| anyhow!("invalid --default-address-pool \"{s}\": {e}"))).collect())
+            .transpose()?;
+        let bip = match bip {
+            Some(b) => Some(b.parse::<IpNet>().map_err(|_| anyhow!("invalid --bip \"{b}\": expected an address with a prefix length, like 172.17.0.1/16"))?),
+            None if default_address_pools.is_some() => None,
+            None => Some(DEFAULT_BIP.parse::<IpNet>()?),
+        };
+        if let Some(b) = bip {
+            if b.addr() == b.network() {
+                bail!("invalid --bip {b}: it is the subnet's own address; give the bridge's address, like {}", DEFAULT_BIP);
+            }
+        }
+        let mtu = mtu.unwrap_or(1500);
+        if !(68..=65535).contains(&mtu) {
+            bail!("invalid --mtu {mtu}: must be from 68 to 65535");
+        }
+        let log_level = log_level.unwrap_or_else(|| "info".into());
+        if !["debug", "info", "warn", "error", "fatal"].contains(&log_level.as_str()) {
+            bail!("invalid --log-level \"{log_level}\": use debug, info, warn, error or fatal");
+        }
+        Ok(Config {
+            data_root: data_root.unwrap_or_else(|| DEFAULT_DATA_ROOT.into()),
+            exec_root: exec_root.unwrap_or_else(|| DEFAULT_EXEC_ROOT.into()),
+            socket,
+            bip,
+            default_address_pools,
+            mtu,
+            log_level,
+        })
+    }
+}
+
+fn read_file(path: &Path) -> Result<FileConfig> {
+    let text = std::fs::read_to_string(path).with_context(|| format!("cannot read configuration file {}", path.display()))?;
+    if text.trim().is_empty() {
+        return Ok(FileConfig::default());
+    }
+    serde_json::from_str(&text).with_context(|| format!("invalid configuration file {}", path.display()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn flags(args: &[&str]) -> Flags {
+        Flags::parse_from(std::iter::once("weftd").chain(args.iter().copied()))
+    }
+
+    #[test]
+    fn defaults_are_dockers() {
+        let c = Config::load(flags(&["--config-file", "/dev/null/none"])).err();
+        assert!(c.is_some(), "an unreadable config file is an error");
+        let c = Config::load(Flags { config_file: None, ..flags(&[]) });
+        // The machine may have /etc/weft/daemon.json; only check when it does not.
+        if !Path::new(DEFAULT_CONFIG_FILE).exists() {
+            let c = c.unwrap();
+            assert_eq!(c.socket, PathBuf::from("/run/weft/weft.sock"));
+            assert_eq!(c.data_root, PathBuf::from("/var/lib/weft"));
+            assert_eq!(c.bip, Some("172.17.0.1/16".parse().unwrap()));
+            assert_eq!(c.mtu, 1500);
+        }
+    }
+
+    #[test]
+    fn file_and_flag_conflict_and_unknown_keys() {
+        let dir = std::env::temp_dir().join(format!("weftd-config-test-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let f = dir.join("daemon.json");
+        std::fs::write(&f, r#"{"mtu": 1400, "default-address-pools": [{"base": "10.10.0.0/16", "size": 24}]}"#).unwrap();
+        let p = f.to_str().unwrap();
+        let c = Config::load(flags(&["--config-file", p])).unwrap();
+        assert_eq!(c.mtu, 1400);
+        assert_eq!(c.bip, None);
+        assert_eq!(c.default_address_pools.unwrap().len(), 1);
+        let e = Config::load(flags(&["--config-file", p, "--mtu", "1300"])).unwrap_err().to_string();
+        assert!(e.contains("both as a flag and in the configuration file") && e.contains("mtu"), "{e}");
+        std::fs::write(&f, r#"{"bogus": 1}"#).unwrap();
+        let e = format!("{:#}", Config::load(flags(&["--config-file", p])).unwrap_err());
+        assert!(e.contains("unknown field `bogus`"), "{e}");
+        let e = Config::load(flags(&["--config-file", "/nonexistent", "-H", "tcp://0.0.0.0:2375"])).unwrap_err().to_string();
+        assert!(e.contains("cannot read configuration file"), "{e}");
+        std::fs::write(&f, "{}").unwrap();
+        let e = Config::load(flags(&["--config-file", p, "-H", "tcp://0.0.0.0:2375"])).unwrap_err().to_string();
+        assert!(e.contains("unix sockets only"), "{e}");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}

@@ -1,0 +1,117 @@
+//! weftd: load the configuration, take the data root, build the controller with its drivers,
+//! restore, make the predefined networks, and serve the API until SIGTERM or SIGINT.
+
+pub mod config;
+mod predefined;
+
+use std::fs::File;
+use std::os::unix::fs::PermissionsExt;
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+
+use anyhow::{anyhow, bail, Context, Result};
+use axum::extract::Request;
+use axum::ServiceExt;
+use ipnet::IpNet;
+use libnet::osl::Netlink;
+use libnet::{Controller, ControllerConfig};
+use nix::fcntl::{Flock, FlockArg};
+use tokio::net::UnixListener;
+use tower::ServiceExt as _;
+
+use crate::api;
+pub use config::{Config, Flags};
+
+/// Hold the data root's lock for the daemon's lifetime: two daemons on one store would corrupt it.
+fn lock_data_root(data_root: &Path) -> Result<Flock<File>> {
+    std::fs::create_dir_all(data_root).with_context(|| format!("cannot create data root {}", data_root.display()))?;
+    let path = data_root.join("weftd.lock");
+    let file = File::options().create(true).truncate(false).write(true).open(&path).with_context(|| format!("cannot open {}", path.display()))?;
+    Flock::lock(file, FlockArg::LockExclusiveNonblock)
+        .map_err(|_| anyhow!("another weftd is running with data root {} (it holds {})", data_root.display(), path.display()))
+}
+
+/// Bind the unix socket; a stale file is replaced, a live daemon on it is an error.
+fn bind_socket(path: &Path) -> Result<UnixListener> {
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    }
+    if path.exists() {
+        if std::os::unix::net::UnixStream::connect(path).is_ok() {
+            bail!("another daemon is listening on {}", path.display());
+        }
+        std::fs::remove_file(path).with_context(|| format!("cannot remove stale socket {}", path.display()))?;
+    }
+    let listener = UnixListener::bind(path).with_context(|| format!("cannot listen on {}", path.display()))?;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o660))
+        .with_context(|| format!("cannot set the mode of {}", path.display()))?;
+    Ok(listener)
+}
+
+/// Build the controller with the built-in drivers and the default IPAM.
+pub fn build_controller(config: &Config) -> Result<Controller> {
+    let mut c = Controller::new(ControllerConfig::new(&config.data_root, &config.exec_root))?;
+    c.register_driver(Arc::new(driver_bridge::BridgeDriver::new()?));
+    c.register_driver(Arc::new(driver_host::HostDriver::new()));
+    c.register_driver(Arc::new(driver_null::NullDriver::new()));
+    let mut ipam_config = ipam::IpamConfig::default();
+    if let Some(pools) = &config.default_address_pools {
+        ipam_config.local_pools = pools.clone();
+    }
+    let routes = Mutex::new(Netlink::new()?);
+    let host_routes: ipam::HostRoutes = Box::new(move || {
+        let Ok(mut nl) = routes.lock() else { return Vec::new() };
+        match nl.routes() {
+            Ok(r) => r.into_iter().map(|r| r.destination).collect::<Vec<IpNet>>(),
+            Err(e) => {
+                tracing::warn!("cannot list the host's routes: {e}");
+                Vec::new()
+            }
+        }
+    });
+    c.register_ipam(Arc::new(ipam::DefaultIpam::new(ipam_config, host_routes)));
+    Ok(c)
+}
+
+/// Run the daemon until it is told to stop.
+pub async fn run(config: Config) -> Result<()> {
+    let _lock = lock_data_root(&config.data_root)?;
+    let mut controller = build_controller(&config)?;
+    let report = controller.restore().context("cannot restore the store")?;
+    for f in &report.failed {
+        tracing::error!("restore: {f}");
+    }
+    for r in &report.removed {
+        tracing::info!("restore removed {r}, which the store does not know");
+    }
+    tracing::info!(networks = report.networks, endpoints = report.endpoints, sandboxes = report.sandboxes, "store restored");
+    predefined::ensure(&mut controller, &config).context("cannot create the predefined networks")?;
+    let listener = bind_socket(&config.socket)?;
+    let state = api::AppState::new(Arc::new(Mutex::new(controller)));
+    let router = api::router(state);
+    // Docker clients prefix paths with /v1.NN; strip it before routing.
+    let service = tower::service_fn(move |req: Request| {
+        let router = router.clone();
+        async move {
+            match api::strip_version(req) {
+                Ok(req) => router.oneshot(req).await,
+                Err(resp) => Ok(resp),
+            }
+        }
+    });
+    tracing::info!(socket = %config.socket.display(), "weftd is listening");
+    let shutdown = async {
+        let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(s) => s,
+            Err(_) => return,
+        };
+        tokio::select! {
+            _ = term.recv() => {},
+            _ = tokio::signal::ctrl_c() => {},
+        }
+        tracing::info!("shutting down");
+    };
+    axum::serve(listener, ServiceExt::<Request>::into_make_service(service)).with_graceful_shutdown(shutdown).await?;
+    let _ = std::fs::remove_file(&config.socket);
+    Ok(())
+}

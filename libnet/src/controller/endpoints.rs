@@ -1,0 +1,125 @@
+//! Endpoint create and delete: addresses from IPAM, the driver's interface, the store record.
+
+use std::collections::BTreeMap;
+use std::net::IpAddr;
+
+use ipnet::IpNet;
+
+use super::rollback::Rollback;
+use super::Controller;
+use crate::endpoint::{Endpoint, EndpointCreate};
+use crate::error::{Error, Result};
+use crate::ids::EndpointId;
+use crate::network::PoolAllocation;
+use crate::protocol::*;
+
+/// The pool of `pools` an address belongs to, or the first pool when no address is asked for.
+fn pool_for<'a>(pools: &'a [PoolAllocation], want: Option<IpAddr>, network: &str) -> Result<Option<&'a PoolAllocation>> {
+    match want {
+        None => Ok(pools.first()),
+        Some(ip) => match pools.iter().find(|p| p.subnet.contains(&ip)) {
+            Some(p) => Ok(Some(p)),
+            None if pools.is_empty() => Err(Error::InvalidParameter(format!(
+                "network {network} has no subnet of the family of {ip}"
+            ))),
+            None => Err(Error::InvalidParameter(format!(
+                "address {ip} is not in any subnet of network {network} ({})",
+                pools.iter().map(|p| p.subnet.to_string()).collect::<Vec<_>>().join(", ")
+            ))),
+        },
+    }
+}
+
+impl Controller {
+    /// Create an endpoint on a network: its addresses from IPAM, its interface from the driver.
+    pub fn create_endpoint(&mut self, network: &str, req: EndpointCreate) -> Result<Endpoint> {
+        let network = self.network(network)?.clone();
+        if !req.name.is_empty() && self.endpoints_of(&network.id).iter().any(|e| e.name == req.name) {
+            return Err(Error::EndpointExists { name: req.name, network: network.name });
+        }
+        let driver = self.driver(&network.driver)?;
+        let ipam = self.ipam(&network.ipam_driver)?;
+        let id = EndpointId::random();
+        let mut rb = Rollback::new();
+        let mut request = |pools: &[PoolAllocation], want: Option<IpAddr>| -> Result<Option<IpNet>> {
+            let Some(pool) = pool_for(pools, want, &network.name)? else { return Ok(None) };
+            let r = ipam.request_address(RequestAddressRequest {
+                pool_id: pool.pool_id.clone(),
+                address: want.map(|a| a.to_string()).unwrap_or_default(),
+                options: BTreeMap::new(),
+            })?;
+            let addr: IpNet = r.address.parse().map_err(|_| {
+                Error::Driver(crate::DriverError::internal(format!("IPAM driver returned an invalid address \"{}\"", r.address)))
+            })?;
+            let (ipam2, pool_id) = (ipam.clone(), pool.pool_id.clone());
+            rb.push(format!("address {addr}"), move || {
+                ipam2
+                    .release_address(ReleaseAddressRequest { pool_id, address: addr.addr().to_string() })
+                    .map_err(|e| e.to_string())
+            });
+            Ok(Some(addr))
+        };
+        let ipv4 = request(&network.ipv4, req.ipv4)?;
+        let ipv6 = request(&network.ipv6, req.ipv6)?;
+        let iface = EndpointInterface {
+            address: ipv4.map(|a| a.to_string()).unwrap_or_default(),
+            address_ipv6: ipv6.map(|a| a.to_string()).unwrap_or_default(),
+            mac_address: req.mac.clone().unwrap_or_default(),
+        };
+        let options = req.options.iter().map(|(k, v)| (k.clone(), serde_json::Value::String(v.clone()))).collect();
+        let resp = driver.create_endpoint(CreateEndpointRequest {
+            network_id: network.id.to_string(),
+            endpoint_id: id.to_string(),
+            interface: Some(iface),
+            options,
+        })?;
+        let (d2, nid, eid) = (driver.clone(), network.id.to_string(), id.to_string());
+        rb.push(format!("endpoint {id}"), move || {
+            d2.delete_endpoint(DeleteEndpointRequest { network_id: nid, endpoint_id: eid }).map_err(|e| e.to_string())
+        });
+        let mac = req.mac.or_else(|| resp.interface.map(|i| i.mac_address).filter(|m| !m.is_empty()));
+        let endpoint = Endpoint {
+            id: id.clone(),
+            name: if req.name.is_empty() { id.short().to_string() } else { req.name },
+            network: network.id.clone(),
+            ipv4,
+            ipv6,
+            mac,
+            options: req.options,
+            join: None,
+        };
+        self.store.write(|tx| tx.put_endpoint(&endpoint))?;
+        rb.disarm();
+        self.endpoints.insert(id, endpoint.clone());
+        Ok(endpoint)
+    }
+
+    /// Delete an endpoint that is not joined to a sandbox.
+    pub fn delete_endpoint(&mut self, id: &EndpointId) -> Result<()> {
+        let endpoint = self.endpoint(id)?.clone();
+        if let Some(j) = &endpoint.join {
+            return Err(Error::Forbidden(format!(
+                "endpoint {} is joined to sandbox {}: leave it first",
+                endpoint.name,
+                j.sandbox.short()
+            )));
+        }
+        let network = self.networks.get(&endpoint.network).cloned().ok_or_else(|| Error::NetworkNotFound(endpoint.network.to_string()))?;
+        let driver = self.driver(&network.driver)?;
+        driver.delete_endpoint(DeleteEndpointRequest { network_id: network.id.to_string(), endpoint_id: id.to_string() })?;
+        if let Ok(ipam) = self.ipam(&network.ipam_driver) {
+            for (pools, addr) in [(&network.ipv4, endpoint.ipv4), (&network.ipv6, endpoint.ipv6)] {
+                let Some(addr) = addr else { continue };
+                if let Some(p) = pools.iter().find(|p| p.subnet.contains(&addr.addr())) {
+                    let r = ipam.release_address(ReleaseAddressRequest { pool_id: p.pool_id.clone(), address: addr.addr().to_string() });
+                    if let Err(e) = r {
+                        tracing::warn!("release of {addr}: {e}");
+                    }
+                }
+            }
+        }
+        self.store.write(|tx| tx.delete_endpoint(id.as_str()))?;
+        self.endpoints.remove(id);
+        Ok(())
+    }
+}

@@ -1,0 +1,177 @@
+//! The controller: owns networks, endpoints and sandboxes, drives the drivers, keeps the store.
+//!
+//! ```no_run
+//! use libnet::{Controller, ControllerConfig, NetworkCreate};
+//! # fn drivers(c: &mut Controller) {}
+//! let mut c = Controller::new(ControllerConfig::new("/var/lib/weft", "/run/weft")).unwrap();
+//! drivers(&mut c); // register_driver(...) and register_ipam(...)
+//! c.restore().unwrap();
+//! let net = c.create_network(NetworkCreate::new("localnet")).unwrap();
+//! println!("{}", net.id);
+//! ```
+
+mod endpoints;
+mod networks;
+mod restore;
+mod rollback;
+mod sandboxes;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use crate::driver::{IpamDriver, NetworkDriver};
+use crate::endpoint::Endpoint;
+use crate::error::{Error, Result};
+use crate::ids::{EndpointId, NetworkId, SandboxId};
+use crate::network::Network;
+use crate::osl::{Netlink, Netns};
+use crate::sandbox::Sandbox;
+use crate::store::Store;
+
+pub use restore::RestoreReport;
+
+/// Where the controller keeps its state.
+#[derive(Debug, Clone)]
+pub struct ControllerConfig {
+    /// Persistent state (the SQLite store): `/var/lib/weft` by default.
+    pub data_root: PathBuf,
+    /// Runtime state (namespace mounts): `/run/weft` by default.
+    pub exec_root: PathBuf,
+}
+
+impl ControllerConfig {
+    pub fn new(data_root: impl Into<PathBuf>, exec_root: impl Into<PathBuf>) -> Self {
+        Self { data_root: data_root.into(), exec_root: exec_root.into() }
+    }
+}
+
+/// The CNM controller. Not internally synchronised: a daemon wraps it in a mutex.
+pub struct Controller {
+    config: ControllerConfig,
+    store: Store,
+    drivers: BTreeMap<String, Arc<dyn NetworkDriver>>,
+    ipams: BTreeMap<String, Arc<dyn IpamDriver>>,
+    networks: BTreeMap<NetworkId, Network>,
+    endpoints: BTreeMap<EndpointId, Endpoint>,
+    sandboxes: BTreeMap<SandboxId, Sandbox>,
+    /// The namespace the controller treats as the host's (the caller's at `new`).
+    host_ns: Netns,
+    host: Netlink,
+}
+
+impl Controller {
+    /// Open the store under the data root and prepare the exec root. Nothing is loaded until
+    /// [`Controller::restore`], so drivers can be registered first.
+    pub fn new(config: ControllerConfig) -> Result<Controller> {
+        for dir in [&config.data_root, &config.exec_root.join(crate::marks::NETNS_DIR)] {
+            std::fs::create_dir_all(dir).map_err(|e| crate::osl::OslError::io(format!("create directory {}", dir.display()), e))?;
+        }
+        let store = Store::open(&config.data_root.join("weft.db"))?;
+        Ok(Controller {
+            config,
+            store,
+            drivers: BTreeMap::new(),
+            ipams: BTreeMap::new(),
+            networks: BTreeMap::new(),
+            endpoints: BTreeMap::new(),
+            sandboxes: BTreeMap::new(),
+            host_ns: Netns::current()?,
+            host: Netlink::new()?,
+        })
+    }
+
+    pub fn config(&self) -> &ControllerConfig {
+        &self.config
+    }
+
+    /// Register a network driver under its name (a later one of the same name replaces it).
+    pub fn register_driver(&mut self, driver: Arc<dyn NetworkDriver>) {
+        self.drivers.insert(driver.name().to_string(), driver);
+    }
+
+    /// Register an IPAM driver under its name.
+    pub fn register_ipam(&mut self, ipam: Arc<dyn IpamDriver>) {
+        self.ipams.insert(ipam.name().to_string(), ipam);
+    }
+
+    /// Names of the registered network drivers.
+    pub fn driver_names(&self) -> Vec<String> {
+        self.drivers.keys().cloned().collect()
+    }
+
+    fn driver(&self, name: &str) -> Result<Arc<dyn NetworkDriver>> {
+        self.drivers.get(name).cloned().ok_or_else(|| Error::UnknownDriver(name.to_string()))
+    }
+
+    fn ipam(&self, name: &str) -> Result<Arc<dyn IpamDriver>> {
+        self.ipams.get(name).cloned().ok_or_else(|| Error::UnknownIpamDriver(name.to_string()))
+    }
+
+    /// Every network, ordered by name.
+    pub fn networks(&self) -> Vec<&Network> {
+        let mut v: Vec<&Network> = self.networks.values().collect();
+        v.sort_by(|a, b| a.name.cmp(&b.name));
+        v
+    }
+
+    /// Find a network as Docker does: full id, then name, then a unique id prefix.
+    pub fn network(&self, name_or_id: &str) -> Result<&Network> {
+        let not_found = || Error::NetworkNotFound(name_or_id.to_string());
+        if name_or_id.is_empty() {
+            return Err(not_found());
+        }
+        if let Some(n) = self.networks.get(&NetworkId::from_string(name_or_id)) {
+            return Ok(n);
+        }
+        if let Some(n) = self.networks.values().find(|n| n.name == name_or_id) {
+            return Ok(n);
+        }
+        let mut by_prefix = self.networks.values().filter(|n| n.id.as_str().starts_with(name_or_id));
+        match (by_prefix.next(), by_prefix.next()) {
+            (Some(n), None) => Ok(n),
+            (Some(_), Some(_)) => Err(Error::InvalidParameter(format!(
+                "network {name_or_id} is ambiguous: more than one network id starts with it"
+            ))),
+            _ => Err(not_found()),
+        }
+    }
+
+    /// Endpoints of a network, in creation order of their ids' storage.
+    pub fn endpoints_of(&self, network: &NetworkId) -> Vec<&Endpoint> {
+        self.endpoints.values().filter(|e| &e.network == network).collect()
+    }
+
+    pub fn endpoint(&self, id: &EndpointId) -> Result<&Endpoint> {
+        self.endpoints.get(id).ok_or_else(|| Error::EndpointNotFound(id.to_string()))
+    }
+
+    pub fn sandbox(&self, id: &SandboxId) -> Result<&Sandbox> {
+        self.sandboxes.get(id).ok_or_else(|| Error::SandboxNotFound(id.to_string()))
+    }
+
+    pub fn sandboxes(&self) -> impl Iterator<Item = &Sandbox> {
+        self.sandboxes.values()
+    }
+
+    fn netns_path(&self, id: &SandboxId) -> PathBuf {
+        self.config.exec_root.join(crate::marks::NETNS_DIR).join(id.short())
+    }
+
+    /// A path that opens the host namespace while the controller lives (its open descriptor).
+    fn host_ns_path(&self) -> PathBuf {
+        use std::os::fd::{AsFd, AsRawFd};
+        PathBuf::from(format!("/proc/self/fd/{}", self.host_ns.as_fd().as_raw_fd()))
+    }
+
+    fn netns_dir(&self) -> PathBuf {
+        self.config.exec_root.join(crate::marks::NETNS_DIR)
+    }
+}
+
+/// Whether `path` is a namespace mount point (an nsfs file), not a plain file left behind.
+fn is_netns_mount(path: &Path) -> bool {
+    std::fs::read_to_string("/proc/self/mounts")
+            .map(|m| m.lines().any(|l| l.split_whitespace().nth(1) == Some(&path.display().to_string())))
+            .unwrap_or(false)
+}

@@ -1,0 +1,183 @@
+//! Restart: load the store, replay IPAM grants, have the drivers re-make what is missing, put
+//! joined interfaces back, and remove weft-made kernel objects the store does not know.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use super::networks::create_request;
+use super::rollback::Rollback;
+use super::{is_netns_mount, Controller};
+use crate::error::Result;
+use crate::marks;
+use crate::network::PoolAllocation;
+use crate::osl::{Netlink, Netns};
+use crate::protocol::*;
+
+/// What a restore did, for the daemon's log.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct RestoreReport {
+    pub networks: usize,
+    pub endpoints: usize,
+    pub sandboxes: usize,
+    /// Kernel objects removed because the store does not know them.
+    pub removed: Vec<String>,
+    /// Objects that could not be restored, with the reason; their records are kept.
+    pub failed: Vec<String>,
+}
+
+impl Controller {
+    /// Load the store and bring the kernel in line with it. Committed networks and allocations
+    /// are never dropped: what cannot be restored is reported and kept.
+    pub fn restore(&mut self) -> Result<RestoreReport> {
+        let mut report = RestoreReport::default();
+        for mut n in self.store.networks()? {
+            if let Err(e) = self.restore_network(&mut n) {
+                report.failed.push(format!("network {}: {e}", n.name));
+            }
+            self.networks.insert(n.id.clone(), n);
+            report.networks += 1;
+        }
+        for s in self.store.sandboxes()? {
+            if let Some(key) = &s.key {
+                if !is_netns_mount(key) {
+                    let _ = Netns::delete(key);
+                    match Netns::create(key).and_then(|ns| {
+                        let mut nl = Netlink::in_netns(&ns)?;
+                        if let Some(lo) = nl.link_by_name("lo")? {
+                            nl.set_up(lo.index)?;
+                        }
+                        Ok(())
+                    }) {
+                        Ok(()) => {}
+                        Err(e) => report.failed.push(format!("sandbox {}: {e}", s.id.short())),
+                    }
+                }
+            }
+            self.sandboxes.insert(s.id.clone(), s);
+            report.sandboxes += 1;
+        }
+        for mut ep in self.store.endpoints()? {
+            if let Err(e) = self.restore_endpoint(&mut ep) {
+                report.failed.push(format!("endpoint {}: {e}", ep.name));
+            }
+            self.endpoints.insert(ep.id.clone(), ep);
+            report.endpoints += 1;
+        }
+        self.collect_garbage(&mut report);
+        Ok(report)
+    }
+
+    fn restore_network(&mut self, n: &mut crate::network::Network) -> Result<()> {
+        let driver = self.driver(&n.driver)?;
+        let ipam = self.ipam(&n.ipam_driver)?;
+        let mut rb = Rollback::new();
+        for (v6, pools) in [(false, &mut n.ipv4), (true, &mut n.ipv6)] {
+            let mut replayed = Vec::new();
+            for p in pools.iter() {
+                let configs = [(Some(p.subnet.trunc()), p.ip_range, p.gateway.map(|g| g.addr()), p.aux_addresses.clone())];
+                let mut got = super::networks::allocate_pools(&ipam, LOCAL_DEFAULT_SPACE, v6, &configs, &n.ipam_options, &mut rb)?;
+                let mut granted: PoolAllocation = got.remove(0);
+                granted.user_subnet = p.user_subnet;
+                replayed.push(granted);
+            }
+            *pools = replayed;
+        }
+        driver.create_network(create_request(n))?;
+        rb.disarm();
+        Ok(())
+    }
+
+    fn restore_endpoint(&mut self, ep: &mut crate::endpoint::Endpoint) -> Result<()> {
+        let network = self.network(ep.network.as_str())?.clone();
+        let driver = self.driver(&network.driver)?;
+        let ipam = self.ipam(&network.ipam_driver)?;
+        for (pools, addr) in [(&network.ipv4, ep.ipv4), (&network.ipv6, ep.ipv6)] {
+            let Some(addr) = addr else { continue };
+            if let Some(p) = pools.iter().find(|p| p.subnet.contains(&addr.addr())) {
+                ipam.request_address(RequestAddressRequest {
+                    pool_id: p.pool_id.clone(),
+                    address: addr.addr().to_string(),
+                    options: BTreeMap::new(),
+                })?;
+            }
+        }
+        // Is the joined interface still in its sandbox? Then the kernel is as it was.
+        let intact = match (&ep.join, ep.join.as_ref().and_then(|j| self.sandboxes.get(&j.sandbox))) {
+            (Some(j), Some(sb)) => match (&sb.key, &j.interface) {
+                (Some(key), Some(name)) => Netns::open(key)
+                    .and_then(|ns| Netlink::in_netns(&ns))
+                    .and_then(|mut nl| nl.link_by_name(name))
+                    .map(|l| l.is_some())
+                    .unwrap_or(false),
+                _ => true,
+            },
+            _ => false,
+        };
+        let iface = EndpointInterface {
+            address: ep.ipv4.map(|a| a.to_string()).unwrap_or_default(),
+            address_ipv6: ep.ipv6.map(|a| a.to_string()).unwrap_or_default(),
+            mac_address: ep.mac.clone().unwrap_or_default(),
+        };
+        driver.create_endpoint(CreateEndpointRequest {
+            network_id: network.id.to_string(),
+            endpoint_id: ep.id.to_string(),
+            interface: Some(iface),
+            options: ep.options.iter().map(|(k, v)| (k.clone(), serde_json::Value::String(v.clone()))).collect(),
+        })?;
+        if let Some(j) = ep.join.clone() {
+            if !intact {
+                // The interface is gone (the namespace was re-made): join again.
+                if let Some(sb) = self.sandboxes.get_mut(&j.sandbox) {
+                    sb.endpoints.retain(|e| e != &ep.id);
+                    sb.gateway_endpoint = None;
+                }
+                ep.join = None;
+                self.endpoints.insert(ep.id.clone(), ep.clone());
+                self.join(&ep.id, &j.sandbox)?;
+                if let Some(e) = self.endpoints.get(&ep.id) {
+                    *ep = e.clone();
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Remove links with weft's marks and namespace mounts under the exec root that no stored
+    /// object accounts for.
+    fn collect_garbage(&mut self, report: &mut RestoreReport) {
+        let mut keep: BTreeSet<String> = BTreeSet::new();
+        for n in self.networks.values() {
+            keep.insert(marks::bridge_name(&n.id));
+            if let Some(name) = n.options.get("com.docker.network.bridge.name") {
+                keep.insert(name.clone());
+            }
+        }
+        for e in self.endpoints.values() {
+            keep.insert(marks::host_veth_name(&e.id));
+            keep.insert(marks::peer_veth_name(&e.id));
+        }
+        match self.host.links() {
+            Ok(links) => {
+                for l in links.into_iter().filter(|l| marks::is_weft_link(&l.name) && !keep.contains(&l.name)) {
+                    match self.host.delete_link(&l.name) {
+                        Ok(()) => report.removed.push(format!("link {}", l.name)),
+                        Err(e) if e.is_not_found() => {}
+                        Err(e) => report.failed.push(format!("remove link {}: {e}", l.name)),
+                    }
+                }
+            }
+            Err(e) => report.failed.push(format!("list links: {e}")),
+        }
+        let known: BTreeSet<_> = self.sandboxes.values().filter_map(|s| s.key.clone()).collect();
+        if let Ok(dir) = std::fs::read_dir(self.netns_dir()) {
+            for entry in dir.flatten() {
+                let path = entry.path();
+                if !known.contains(&path) {
+                    match Netns::delete(&path) {
+                        Ok(()) => report.removed.push(format!("namespace {}", path.display())),
+                        Err(e) => report.failed.push(format!("remove namespace {}: {e}", path.display())),
+                    }
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,269 @@
+//! Sandboxes: create a namespace, join endpoints (move, rename, address, route), leave, delete.
+
+use std::net::IpAddr;
+
+use ipnet::IpNet;
+
+use super::rollback::Rollback;
+use super::Controller;
+use crate::endpoint::JoinInfo;
+use crate::error::{Error, Result};
+use crate::ids::{EndpointId, SandboxId};
+use crate::osl::{Netlink, Netns};
+use crate::protocol::*;
+use crate::sandbox::{Sandbox, SandboxCreate};
+
+fn parse_gateway(s: &str) -> Result<Option<IpAddr>> {
+    if s.is_empty() {
+        return Ok(None);
+    }
+    let ip = s.split('/').next().unwrap_or(s);
+    ip.parse().map(Some).map_err(|_| Error::Driver(crate::DriverError::internal(format!("driver returned an invalid gateway \"{s}\""))))
+}
+
+/// The first free `<prefix><n>` name among the sandbox's links.
+fn next_interface_name(nl: &mut Netlink, prefix: &str) -> Result<String> {
+    let taken: Vec<String> = nl.links()?.into_iter().map(|l| l.name).collect();
+    let name = (0..)
+        .map(|i| format!("{prefix}{i}"))
+        .find(|n| !taken.contains(n))
+        .unwrap_or_else(|| format!("{prefix}0"));
+    Ok(name)
+}
+
+fn default_route(ip: &IpAddr) -> IpNet {
+    match ip {
+        IpAddr::V4(_) => "0.0.0.0/0".parse().unwrap_or_else(|_| IpNet::default()),
+        IpAddr::V6(_) => "::/0".parse().unwrap_or_else(|_| IpNet::default()),
+    }
+}
+
+impl Controller {
+    /// Make a sandbox: a fresh namespace bind-mounted under `<exec-root>/netns/`, loopback up.
+    /// In host mode there is no namespace: the sandbox is the host's own stack.
+    pub fn create_sandbox(&mut self, req: SandboxCreate) -> Result<Sandbox> {
+        let id = SandboxId::random();
+        let key = if req.host_mode { None } else { Some(self.netns_path(&id)) };
+        let mut rb = Rollback::new();
+        if let Some(path) = &key {
+            let ns = Netns::create(path)?;
+            let p2 = path.clone();
+            rb.push(format!("namespace {}", path.display()), move || Netns::delete(&p2).map_err(|e| e.to_string()));
+            let mut nl = Netlink::in_netns(&ns)?;
+            if let Some(lo) = nl.link_by_name("lo")? {
+                nl.set_up(lo.index)?;
+            }
+        }
+        let sandbox = Sandbox { id: id.clone(), container_id: req.container_id, key, endpoints: Vec::new(), gateway_endpoint: None };
+        self.store.write(|tx| tx.put_sandbox(&sandbox))?;
+        rb.disarm();
+        self.sandboxes.insert(id, sandbox.clone());
+        Ok(sandbox)
+    }
+
+    /// Join an endpoint to a sandbox: the driver names the interface it made, which is moved into
+    /// the sandbox, renamed `eth<n>`, given its addresses and brought up; the default route goes
+    /// through the gateway of the sandbox's preferred endpoint.
+    pub fn join(&mut self, endpoint_id: &EndpointId, sandbox_id: &SandboxId) -> Result<()> {
+        let endpoint = self.endpoint(endpoint_id)?.clone();
+        let sandbox = self.sandbox(sandbox_id)?.clone();
+        if let Some(j) = &endpoint.join {
+            return Err(Error::AlreadyJoined { endpoint: endpoint.name, sandbox: j.sandbox.short().to_string() });
+        }
+        let network = self.networks.get(&endpoint.network).cloned().ok_or_else(|| Error::NetworkNotFound(endpoint.network.to_string()))?;
+        let driver = self.driver(&network.driver)?;
+        let resp = driver.join(JoinRequest {
+            network_id: network.id.to_string(),
+            endpoint_id: endpoint.id.to_string(),
+            sandbox_key: sandbox.key.as_ref().map(|k| k.display().to_string()).unwrap_or_default(),
+            options: Options::new(),
+        })?;
+        let mut rb = Rollback::new();
+        let (d2, nid, eid) = (driver.clone(), network.id.to_string(), endpoint.id.to_string());
+        rb.push("driver join", move || d2.leave(LeaveRequest { network_id: nid, endpoint_id: eid }).map_err(|e| e.to_string()));
+        let mut info = JoinInfo {
+            sandbox: sandbox.id.clone(),
+            interface: None,
+            src_name: None,
+            gateway: parse_gateway(&resp.gateway)?,
+            gateway_v6: parse_gateway(&resp.gateway_ipv6)?,
+            static_routes: resp.static_routes.clone(),
+        };
+        if let (Some(key), Some(ifname)) = (&sandbox.key, &resp.interface_name) {
+            let ns = Netns::open(key)?;
+            let dst = self.plumb_interface(&ns, &ifname.src_name, &ifname.dst_prefix, &endpoint, &resp.static_routes, &mut rb)?;
+            info.interface = Some(dst);
+            info.src_name = Some(ifname.src_name.clone());
+        }
+        let mut endpoint = endpoint;
+        endpoint.join = Some(info);
+        let mut sandbox = sandbox;
+        sandbox.endpoints.push(endpoint.id.clone());
+        self.endpoints.insert(endpoint.id.clone(), endpoint.clone());
+        let routed = self.update_default_route(&mut sandbox);
+        if let Err(e) = routed.and_then(|_| self.store.write(|tx| {
+            tx.put_endpoint(&endpoint)?;
+            tx.put_sandbox(&sandbox)
+        })) {
+            let mut unjoined = endpoint.clone();
+            unjoined.join = None;
+            self.endpoints.insert(unjoined.id.clone(), unjoined);
+            let mut old = self.sandbox(sandbox_id)?.clone();
+            let _ = self.update_default_route(&mut old);
+            return Err(e);
+        }
+        rb.disarm();
+        self.sandboxes.insert(sandbox.id.clone(), sandbox);
+        Ok(())
+    }
+
+    /// Move `src` into the sandbox, rename it, address it, bring it up, add its routes. Undo
+    /// steps go on `rb`.
+    fn plumb_interface(
+        &mut self,
+        ns: &Netns,
+        src: &str,
+        prefix: &str,
+        endpoint: &crate::endpoint::Endpoint,
+        routes: &[StaticRoute],
+        rb: &mut Rollback,
+    ) -> Result<String> {
+        let link = self.host.link_by_name(src)?.ok_or_else(|| {
+            Error::Driver(crate::DriverError::internal(format!("the driver's interface {src} does not exist")))
+        })?;
+        self.host.move_to_netns(link.index, ns)?;
+        let mut nl = Netlink::in_netns(ns)?;
+        let index = nl
+            .link_by_name(src)?
+            .ok_or_else(|| Error::Driver(crate::DriverError::internal(format!("interface {src} vanished on its way into the sandbox"))))?
+            .index;
+        // On failure, hand the interface back to the host under its own name, so the driver
+        // finds it again to delete it.
+        let host_ns_path = self.host_ns_path();
+        let (src2, ns_path) = (src.to_string(), ns.path().map(|p| p.to_path_buf()));
+        rb.push(format!("move of {src} into the sandbox"), move || {
+            let ns_path = ns_path.ok_or("sandbox namespace has no path")?;
+            let ns = Netns::open(&ns_path).map_err(|e| e.to_string())?;
+            let host_ns = Netns::open(&host_ns_path).map_err(|e| e.to_string())?;
+            let mut nl = Netlink::in_netns(&ns).map_err(|e| e.to_string())?;
+            nl.set_down(index).map_err(|e| e.to_string())?;
+            nl.set_name(index, &src2).map_err(|e| e.to_string())?;
+            nl.move_to_netns(index, &host_ns).map_err(|e| e.to_string())
+        });
+        let name = next_interface_name(&mut nl, prefix)?;
+        nl.set_name(index, &name)?;
+        for addr in endpoint.ipv4.iter().chain(endpoint.ipv6.iter()) {
+            nl.add_address(index, *addr)?;
+        }
+        nl.set_up(index)?;
+        for r in routes {
+            let dst: IpNet = r.destination.parse().map_err(|_| {
+                Error::Driver(crate::DriverError::internal(format!("driver returned an invalid route destination \"{}\"", r.destination)))
+            })?;
+            let hop = if r.route_type == 0 { parse_gateway(&r.next_hop)? } else { None };
+            nl.add_route(dst, hop, Some(index))?;
+        }
+        Ok(name)
+    }
+
+    /// Point the sandbox's default routes at the gateway of its preferred endpoint: endpoints of
+    /// non-internal networks with a gateway first, then by network name (Docker's rule).
+    fn update_default_route(&mut self, sandbox: &mut Sandbox) -> Result<()> {
+        let Some(key) = sandbox.key.clone() else { return Ok(()) };
+        let mut candidates: Vec<(bool, String, EndpointId)> = sandbox
+            .endpoints
+            .iter()
+            .filter_map(|id| self.endpoints.get(id))
+            .filter(|e| e.join.as_ref().is_some_and(|j| j.interface.is_some() && (j.gateway.is_some() || j.gateway_v6.is_some())))
+            .filter_map(|e| self.networks.get(&e.network).map(|n| (n.internal, n.name.clone(), e.id.clone())))
+            .collect();
+        candidates.sort();
+        let want = candidates.first().map(|c| c.2.clone());
+        if want == sandbox.gateway_endpoint {
+            return Ok(());
+        }
+        let ns = Netns::open(&key)?;
+        let mut nl = Netlink::in_netns(&ns)?;
+        for r in nl.routes()? {
+            if r.destination.prefix_len() == 0 && r.gateway.is_some() {
+                if let Err(e) = nl.delete_route(r.destination, r.gateway, r.oif) {
+                    if !e.is_not_found() {
+                        return Err(e.into());
+                    }
+                }
+            }
+        }
+        if let Some(id) = &want {
+            if let Some(j) = self.endpoints.get(id).and_then(|e| e.join.clone()) {
+                let oif = match &j.interface {
+                    Some(name) => nl.link_by_name(name)?.map(|l| l.index),
+                    None => None,
+                };
+                for gw in j.gateway.iter().chain(j.gateway_v6.iter()) {
+                    nl.add_route(default_route(gw), Some(*gw), oif)?;
+                }
+            }
+        }
+        sandbox.gateway_endpoint = want;
+        Ok(())
+    }
+
+    /// Take an endpoint out of its sandbox: the interface goes back to the host under its
+    /// driver's name (for the driver to delete), and the default route moves if it went through it.
+    pub fn leave(&mut self, endpoint_id: &EndpointId) -> Result<()> {
+        let endpoint = self.endpoint(endpoint_id)?.clone();
+        let Some(join) = endpoint.join.clone() else {
+            return Err(Error::InvalidParameter(format!("endpoint {} is not joined to a sandbox", endpoint.name)));
+        };
+        let mut sandbox = self.sandbox(&join.sandbox)?.clone();
+        let network = self.networks.get(&endpoint.network).cloned().ok_or_else(|| Error::NetworkNotFound(endpoint.network.to_string()))?;
+        if let (Some(key), Some(name), Some(src)) = (&sandbox.key, &join.interface, &join.src_name) {
+            if let Ok(ns) = Netns::open(key) {
+                let mut nl = Netlink::in_netns(&ns)?;
+                if let Some(link) = nl.link_by_name(name)? {
+                    nl.set_down(link.index)?;
+                    nl.set_name(link.index, src)?;
+                    nl.move_to_netns(link.index, &self.host_ns)?;
+                }
+            }
+        }
+        let driver = self.driver(&network.driver)?;
+        driver.leave(LeaveRequest { network_id: network.id.to_string(), endpoint_id: endpoint.id.to_string() })?;
+        let mut endpoint = endpoint;
+        endpoint.join = None;
+        sandbox.endpoints.retain(|e| e != &endpoint.id);
+        self.endpoints.insert(endpoint.id.clone(), endpoint.clone());
+        if sandbox.gateway_endpoint.as_ref() == Some(&endpoint.id) {
+            // Its routes left with the interface.
+            sandbox.gateway_endpoint = None;
+        }
+        self.update_default_route(&mut sandbox)?;
+        self.store.write(|tx| {
+            tx.put_endpoint(&endpoint)?;
+            tx.put_sandbox(&sandbox)
+        })?;
+        self.sandboxes.insert(sandbox.id.clone(), sandbox);
+        Ok(())
+    }
+
+    /// Leave every endpoint of the sandbox and remove its namespace.
+    pub fn delete_sandbox(&mut self, id: &SandboxId) -> Result<()> {
+        let sandbox = self.sandbox(id)?.clone();
+        let mut first_error = None;
+        for ep in sandbox.endpoints.iter().rev() {
+            if let Err(e) = self.leave(ep) {
+                tracing::warn!("leave of endpoint {} from sandbox {}: {e}", ep.short(), id.short());
+                first_error.get_or_insert(e);
+            }
+        }
+        if let Some(e) = first_error {
+            return Err(e);
+        }
+        if let Some(key) = &sandbox.key {
+            Netns::delete(key)?;
+        }
+        self.store.write(|tx| tx.delete_sandbox(id.as_str()))?;
+        self.sandboxes.remove(id);
+        Ok(())
+    }
+}

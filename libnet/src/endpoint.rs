@@ -1,0 +1,50 @@
+//! The Endpoint object: one interface that joins one sandbox to one network.
+
+use std::collections::BTreeMap;
+
+use ipnet::IpNet;
+use serde::{Deserialize, Serialize};
+
+use crate::ids::{EndpointId, NetworkId, SandboxId};
+
+/// What a caller asks for when creating an endpoint.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct EndpointCreate {
+    pub name: String,
+    /// A fixed IPv4 address (`--ip`), else one from the network's pool.
+    pub ipv4: Option<std::net::IpAddr>,
+    /// A fixed IPv6 address (`--ip6`).
+    pub ipv6: Option<std::net::IpAddr>,
+    /// A fixed MAC address (`--mac-address`).
+    pub mac: Option<String>,
+    /// Extra driver options.
+    pub options: BTreeMap<String, String>,
+}
+
+/// What a join established inside the sandbox.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct JoinInfo {
+    pub sandbox: SandboxId,
+    /// The interface's name inside the sandbox (`eth0`), if the driver made one.
+    pub interface: Option<String>,
+    /// The interface's name in the host namespace before it was moved (to move it back on leave).
+    pub src_name: Option<String>,
+    pub gateway: Option<std::net::IpAddr>,
+    pub gateway_v6: Option<std::net::IpAddr>,
+    /// Routes the driver asked for, as given.
+    pub static_routes: Vec<crate::protocol::StaticRoute>,
+}
+
+/// An endpoint, as stored and shown.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Endpoint {
+    pub id: EndpointId,
+    pub name: String,
+    pub network: NetworkId,
+    pub ipv4: Option<IpNet>,
+    pub ipv6: Option<IpNet>,
+    pub mac: Option<String>,
+    pub options: BTreeMap<String, String>,
+    /// Set while the endpoint is joined to a sandbox.
+    pub join: Option<JoinInfo>,
+}

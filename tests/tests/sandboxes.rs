@@ -1,0 +1,191 @@
+//! Sandboxes and endpoints through the libnet API, in a namespace the test made: two sandboxes on
+//! one bridge exchange real TCP traffic; a sandbox on two networks gets eth0 and eth1 with the
+//! default route through the right gateway; everything is gone after leave and delete.
+
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::sync::Arc;
+use std::time::Duration;
+
+use libnet::osl::{Netlink, Netns};
+use libnet::{Controller, ControllerConfig, EndpointCreate, ErrorKind, NetworkCreate, SandboxCreate};
+use weft_tests::Host;
+
+fn controller(h: &Host) -> Controller {
+    let mut c = Controller::new(ControllerConfig::new(h.data_root(), h.exec_root())).expect("controller");
+    c.register_driver(Arc::new(driver_bridge::BridgeDriver::new().expect("bridge driver")));
+    c.register_ipam(Arc::new(ipam::DefaultIpam::new(ipam::IpamConfig::default(), Box::new(Vec::new))));
+    c.restore().expect("restore");
+    c
+}
+
+/// (name, addresses) of every link in a sandbox, and its default routes' gateways.
+fn sandbox_view(key: &std::path::Path) -> (Vec<(String, Vec<String>)>, Vec<String>) {
+    let ns = Netns::open(key).expect("open sandbox");
+    let mut nl = Netlink::in_netns(&ns).expect("netlink");
+    let mut links = Vec::new();
+    for l in nl.links().expect("links") {
+        let addrs = nl.addresses(Some(l.index)).expect("addresses").into_iter().map(|(_, a)| a.to_string()).collect();
+        links.push((l.name, addrs));
+    }
+    let gws = nl
+        .routes()
+        .expect("routes")
+        .into_iter()
+        .filter(|r| r.destination.prefix_len() == 0)
+        .filter_map(|r| r.gateway.map(|g| g.to_string()))
+        .collect();
+    (links, gws)
+}
+
+#[test]
+fn two_sandboxes_on_one_bridge_exchange_tcp() {
+    let h = Host::bare();
+    let host_ns = Netns::open(&h.netns_path()).expect("host ns");
+    host_ns
+        .run(|| {
+            let mut c = controller(&h);
+            let net = c.create_network(NetworkCreate::new("n1")).expect("network");
+            let subnet = net.ipv4[0].subnet;
+            let gateway = net.ipv4[0].gateway.expect("gateway").addr();
+            let s1 = c.create_sandbox(SandboxCreate { container_id: "c1".into(), host_mode: false }).expect("sandbox 1");
+            let s2 = c.create_sandbox(SandboxCreate { container_id: "c2".into(), host_mode: false }).expect("sandbox 2");
+            let e1 = c.create_endpoint("n1", EndpointCreate { name: "a".into(), ..Default::default() }).expect("endpoint a");
+            let e2 = c.create_endpoint("n1", EndpointCreate { name: "b".into(), ..Default::default() }).expect("endpoint b");
+            c.join(&e1.id, &s1.id).expect("join a");
+            c.join(&e2.id, &s2.id).expect("join b");
+
+            let ip1 = e1.ipv4.expect("address a");
+            assert!(subnet.contains(&ip1.addr()));
+            let (links, gws) = sandbox_view(s1.key.as_ref().unwrap());
+            let eth0 = links.iter().find(|(n, _)| n == "eth0").expect("eth0 in sandbox 1");
+            // Its address, and the kernel's IPv6 link-local one.
+            assert_eq!(eth0.1.iter().filter(|a| !a.starts_with("fe80:")).collect::<Vec<_>>(), vec![&ip1.to_string()]);
+            assert_eq!(gws, vec![gateway.to_string()]);
+
+            // A network with endpoints cannot be removed, and the error names them.
+            let err = c.delete_network("n1").unwrap_err();
+            assert_eq!(err.kind(), ErrorKind::Conflict);
+            assert!(err.to_string().contains("has active endpoints (a, b)"), "{err}");
+
+            // Real traffic from sandbox 2 to sandbox 1 across the bridge.
+            let s1ns = Netns::open(s1.key.as_ref().unwrap()).unwrap();
+            let s2ns = Netns::open(s2.key.as_ref().unwrap()).unwrap();
+            let listener = s1ns.run(|| TcpListener::bind((ip1.addr(), 0))).unwrap().expect("listen in sandbox 1");
+            let port = listener.local_addr().unwrap().port();
+            let server = std::thread::spawn(move || {
+                let (mut s, peer) = listener.accept().expect("accept");
+                s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+                let mut buf = [0u8; 4];
+                s.read_exact(&mut buf).expect("read ping");
+                s.write_all(b"pong").expect("write pong");
+                (buf, peer)
+            });
+            let mut client = s2ns
+                .run(|| TcpStream::connect_timeout(&SocketAddr::new(ip1.addr(), port), Duration::from_secs(5)))
+                .unwrap()
+                .expect("connect from sandbox 2");
+            client.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+            client.write_all(b"ping").unwrap();
+            let mut reply = [0u8; 4];
+            client.read_exact(&mut reply).expect("read pong");
+            let (got, peer) = server.join().unwrap();
+            assert_eq!((&got, &reply), (b"ping", b"pong"));
+            assert_eq!(peer.ip(), e2.ipv4.unwrap().addr());
+
+            // Tear down: nothing of weft's is left in the host namespace or the exec root.
+            c.leave(&e1.id).unwrap();
+            c.leave(&e2.id).unwrap();
+            c.delete_endpoint(&e1.id).unwrap();
+            c.delete_endpoint(&e2.id).unwrap();
+            c.delete_sandbox(&s1.id).unwrap();
+            c.delete_sandbox(&s2.id).unwrap();
+            c.delete_network("n1").unwrap();
+        })
+        .unwrap();
+    let left: Vec<String> = h.link_names().into_iter().filter(|l| l != "lo").collect();
+    assert!(left.is_empty(), "left behind: {left:?}");
+    let mounts = std::fs::read_dir(h.exec_root().join("netns")).map(|d| d.count()).unwrap_or(0);
+    assert_eq!(mounts, 0);
+}
+
+#[test]
+fn a_sandbox_on_two_networks_routes_through_the_first_by_name() {
+    let h = Host::bare();
+    let host_ns = Netns::open(&h.netns_path()).expect("host ns");
+    host_ns
+        .run(|| {
+            let mut c = controller(&h);
+            let mut internal = NetworkCreate::new("aaa-internal");
+            internal.internal = true;
+            let na = c.create_network(internal).unwrap();
+            let nb = c.create_network(NetworkCreate::new("bbb")).unwrap();
+            let nc = c.create_network(NetworkCreate::new("ccc")).unwrap();
+            let s = c.create_sandbox(SandboxCreate { container_id: "c".into(), host_mode: false }).unwrap();
+            let key = s.key.clone().unwrap();
+            let ec = c.create_endpoint("ccc", EndpointCreate::default()).unwrap();
+            let eb = c.create_endpoint("bbb", EndpointCreate { ipv4: Some("172.18.0.77".parse().unwrap()), ..Default::default() }).unwrap();
+            let ea = c.create_endpoint("aaa-internal", EndpointCreate::default()).unwrap();
+            assert_eq!(nb.ipv4[0].subnet.to_string(), "172.18.0.0/16");
+            assert_eq!(eb.ipv4.unwrap().to_string(), "172.18.0.77/16");
+
+            c.join(&ec.id, &s.id).unwrap();
+            let (_, gws) = sandbox_view(&key);
+            assert_eq!(gws, vec![nc.ipv4[0].gateway.unwrap().addr().to_string()]);
+            c.join(&eb.id, &s.id).unwrap();
+            c.join(&ea.id, &s.id).unwrap();
+            let (links, gws) = sandbox_view(&key);
+            let names: Vec<&str> = links.iter().map(|(n, _)| n.as_str()).collect();
+            for n in ["lo", "eth0", "eth1", "eth2"] {
+                assert!(names.contains(&n), "{names:?}");
+            }
+            // bbb sorts before ccc; the internal network never provides the gateway.
+            assert_eq!(gws, vec![nb.ipv4[0].gateway.unwrap().addr().to_string()]);
+            c.leave(&eb.id).unwrap();
+            let (links, gws) = sandbox_view(&key);
+            assert_eq!(gws, vec![nc.ipv4[0].gateway.unwrap().addr().to_string()]);
+            assert_eq!(links.len(), 3);
+            // The left interface is back on the host, named for the driver, and deleted with its endpoint.
+            c.delete_endpoint(&eb.id).unwrap();
+            c.delete_sandbox(&s.id).unwrap();
+            for e in [&ea.id, &ec.id] {
+                c.delete_endpoint(e).unwrap();
+            }
+            for n in [&na, &nb, &nc] {
+                c.delete_network(n.id.as_str()).unwrap();
+            }
+        })
+        .unwrap();
+    let left: Vec<String> = h.link_names().into_iter().filter(|l| l != "lo").collect();
+    assert!(left.is_empty(), "left behind: {left:?}");
+}
+
+#[test]
+fn a_failed_join_leaves_nothing_half_made() {
+    let h = Host::bare();
+    let host_ns = Netns::open(&h.netns_path()).expect("host ns");
+    host_ns
+        .run(|| {
+            let mut c = controller(&h);
+            c.create_network(NetworkCreate::new("n")).unwrap();
+            let s = c.create_sandbox(SandboxCreate::default()).unwrap();
+            let e = c.create_endpoint("n", EndpointCreate::default()).unwrap();
+            // Take the sandbox's namespace away under the controller: the join must fail and
+            // leave the endpoint unjoined and its interface on the host.
+            let key = s.key.clone().unwrap();
+            Netns::delete(&key).unwrap();
+            assert!(c.join(&e.id, &s.id).is_err());
+            assert!(c.endpoint(&e.id).unwrap().join.is_none());
+            assert!(h.link_names().iter().any(|l| *l == libnet::marks::peer_veth_name(&e.id)), "{:?}", h.link_names());
+            // A taken address is refused by IPAM with its name.
+            let ip = e.ipv4.unwrap().addr();
+            let err = c.create_endpoint("n", EndpointCreate { ipv4: Some(ip), ..Default::default() }).unwrap_err();
+            assert!(err.to_string().contains(&ip.to_string()), "{err}");
+            c.delete_endpoint(&e.id).unwrap();
+            c.delete_sandbox(&s.id).unwrap();
+            c.delete_network("n").unwrap();
+        })
+        .unwrap();
+    let left: Vec<String> = h.link_names().into_iter().filter(|l| l != "lo").collect();
+    assert!(left.is_empty(), "left behind: {left:?}");
+}
