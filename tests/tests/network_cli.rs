@@ -115,6 +115,17 @@ fn automatic_subnets_ipv6_and_internal() {
 }
 
 #[test]
+fn automatic_subnets_avoid_the_hosts_routes() {
+    let h = Host::new();
+    h.ip(&["link", "add", "d0", "type", "dummy"]).ok();
+    h.ip(&["link", "set", "d0", "up"]).ok();
+    h.ip(&["route", "add", "172.18.0.0/16", "dev", "d0"]).ok();
+    h.weft(&["network", "create", "x"]).ok();
+    assert_eq!(h.inspect("x")["IPAM"]["Config"][0]["Subnet"], "172.19.0.0/16");
+    h.weft(&["network", "rm", "x"]).ok();
+}
+
+#[test]
 fn two_networks_have_two_bridges() {
     let h = Host::new();
     let a = h.weft(&["network", "create", "a"]).ok().trim().to_string();

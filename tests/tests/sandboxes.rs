@@ -189,3 +189,40 @@ fn a_failed_join_leaves_nothing_half_made() {
     let left: Vec<String> = h.link_names().into_iter().filter(|l| l != "lo").collect();
     assert!(left.is_empty(), "left behind: {left:?}");
 }
+
+#[test]
+fn sandboxes_on_two_networks_cannot_reach_each_other() {
+    let h = Host::bare();
+    let host_ns = Netns::open(&h.netns_path()).expect("host ns");
+    host_ns
+        .run(|| {
+            let mut c = controller(&h);
+            c.create_network(NetworkCreate::new("left")).unwrap();
+            c.create_network(NetworkCreate::new("right")).unwrap();
+            let s1 = c.create_sandbox(SandboxCreate::default()).unwrap();
+            let s2 = c.create_sandbox(SandboxCreate::default()).unwrap();
+            let e1 = c.create_endpoint("left", EndpointCreate::default()).unwrap();
+            let e2 = c.create_endpoint("right", EndpointCreate::default()).unwrap();
+            c.join(&e1.id, &s1.id).unwrap();
+            c.join(&e2.id, &s2.id).unwrap();
+            let ip1 = e1.ipv4.unwrap().addr();
+            let s1ns = Netns::open(s1.key.as_ref().unwrap()).unwrap();
+            let s2ns = Netns::open(s2.key.as_ref().unwrap()).unwrap();
+            let listener = s1ns.run(|| TcpListener::bind((ip1, 0))).unwrap().unwrap();
+            let port = listener.local_addr().unwrap().port();
+            // Same listener, reached from its own network's side: the path works...
+            let own = s1ns.run(|| TcpStream::connect_timeout(&SocketAddr::new(ip1, port), Duration::from_secs(2))).unwrap();
+            assert!(own.is_ok());
+            // ...but not from the other network: different bridges, and the host does not forward.
+            let other = s2ns.run(|| TcpStream::connect_timeout(&SocketAddr::new(ip1, port), Duration::from_secs(1))).unwrap();
+            assert!(other.is_err(), "a sandbox on another network reached {ip1}:{port}");
+            c.delete_sandbox(&s1.id).unwrap();
+            c.delete_sandbox(&s2.id).unwrap();
+            for e in [&e1.id, &e2.id] {
+                c.delete_endpoint(e).unwrap();
+            }
+            c.delete_network("left").unwrap();
+            c.delete_network("right").unwrap();
+        })
+        .unwrap();
+}
