@@ -226,3 +226,52 @@ fn sandboxes_on_two_networks_cannot_reach_each_other() {
         })
         .unwrap();
 }
+
+#[test]
+fn restore_keeps_joined_endpoints_and_rejoins_lost_ones() {
+    let h = Host::bare();
+    let host_ns = Netns::open(&h.netns_path()).expect("host ns");
+    host_ns
+        .run(|| {
+            let (s1, s2, e1, e2) = {
+                let mut c = controller(&h);
+                c.create_network(NetworkCreate::new("n")).unwrap();
+                let s1 = c.create_sandbox(SandboxCreate::default()).unwrap();
+                let s2 = c.create_sandbox(SandboxCreate::default()).unwrap();
+                let e1 = c.create_endpoint("n", EndpointCreate::default()).unwrap();
+                let e2 = c.create_endpoint("n", EndpointCreate::default()).unwrap();
+                c.join(&e1.id, &s1.id).unwrap();
+                c.join(&e2.id, &s2.id).unwrap();
+                (s1, s2, e1, e2)
+                // The controller is dropped here without any teardown, as a killed daemon would be.
+            };
+            // While no controller runs, sandbox 2's namespace is lost (as after a reboot of /run).
+            Netns::delete(s2.key.as_ref().unwrap()).unwrap();
+
+            let mut c = Controller::new(ControllerConfig::new(h.data_root(), h.exec_root())).unwrap();
+            c.register_driver(Arc::new(driver_bridge::BridgeDriver::new().unwrap()));
+            c.register_ipam(Arc::new(ipam::DefaultIpam::new(ipam::IpamConfig::default(), Box::new(Vec::new))));
+            let report = c.restore().unwrap();
+            assert!(report.failed.is_empty(), "{report:?}");
+            assert!(report.removed.is_empty(), "restore removed live objects: {report:?}");
+            assert_eq!((report.networks, report.endpoints, report.sandboxes), (1, 2, 2));
+            for (s, e) in [(&s1, &e1), (&s2, &e2)] {
+                let (links, gws) = sandbox_view(s.key.as_ref().unwrap());
+                let eth0 = links.iter().find(|(n, _)| n == "eth0").expect("eth0 after restore");
+                assert!(eth0.1.contains(&e.ipv4.unwrap().to_string()), "{links:?}");
+                assert_eq!(gws.len(), 1);
+                assert!(c.endpoint(&e.id).unwrap().join.is_some());
+            }
+            // The addresses are still taken after the restore.
+            let err = c.create_endpoint("n", EndpointCreate { ipv4: Some(e1.ipv4.unwrap().addr()), ..Default::default() });
+            assert!(err.is_err());
+            for (s, e) in [(&s1, &e1), (&s2, &e2)] {
+                c.delete_sandbox(&s.id).unwrap();
+                c.delete_endpoint(&e.id).unwrap();
+            }
+            c.delete_network("n").unwrap();
+        })
+        .unwrap();
+    let left: Vec<String> = h.link_names().into_iter().filter(|l| l != "lo").collect();
+    assert!(left.is_empty(), "left behind: {left:?}");
+}

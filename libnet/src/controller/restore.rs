@@ -117,6 +117,11 @@ impl Controller {
             address_ipv6: ep.ipv6.map(|a| a.to_string()).unwrap_or_default(),
             mac_address: ep.mac.clone().unwrap_or_default(),
         };
+        if ep.join.is_some() && !intact {
+            // The sandbox side is gone; what remains of the old pair (its namespace may still be
+            // dying in the kernel) is removed so the driver makes a whole new one.
+            driver.delete_endpoint(DeleteEndpointRequest { network_id: network.id.to_string(), endpoint_id: ep.id.to_string() })?;
+        }
         driver.create_endpoint(CreateEndpointRequest {
             network_id: network.id.to_string(),
             endpoint_id: ep.id.to_string(),
