@@ -210,7 +210,7 @@ impl Host {
         serde_json::from_str::<serde_json::Value>(&r.stdout).ok().and_then(|v| v.get(0).cloned())
     }
 
-    /// The addresses of a link as `addr/prefix` strings.
+    /// The addresses of a link as `addr/prefix` strings, without the kernel's IPv6 link-local one.
     pub fn addresses(&self, name: &str) -> Vec<String> {
         let r = self.ip(&["-j", "addr", "show", name]);
         let v: serde_json::Value = serde_json::from_str(&r.stdout).unwrap_or_default();
@@ -219,6 +219,7 @@ impl Host {
             .and_then(|a| a.as_array())
             .map(|a| {
                 a.iter()
+                    .filter(|i| i.get("scope").and_then(|s| s.as_str()) != Some("link"))
                     .filter_map(|i| Some(format!("{}/{}", i.get("local")?.as_str()?, i.get("prefixlen")?.as_u64()?)))
                     .collect()
             })

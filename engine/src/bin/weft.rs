@@ -1,1 +1,5 @@
-fn main(){}
+//! weft: the command line of weftd, with Docker's `network` commands.
+
+fn main() {
+    std::process::exit(engine::cli::main());
+}

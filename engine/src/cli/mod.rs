@@ -1,1 +1,84 @@
-//! the weft command line (to be written)
+//! The `weft` command line: Docker's `network` commands, and `version`, over weftd's API.
+//!
+//! Flags, output and exit codes follow Docker's CLI (28.x): exit 125 for a flag error, 1 for a
+//! wrong number of arguments or a failed command, 0 otherwise.
+
+pub mod args;
+pub mod client;
+pub mod console;
+pub mod errors;
+pub mod filters;
+pub mod format;
+pub mod help;
+mod network;
+pub mod usage;
+mod version;
+
+#[cfg(test)]
+mod tests;
+
+use clap::{CommandFactory, Parser};
+
+use self::args::{Cli, Command};
+use self::client::{socket_path, Client, DEFAULT_HOST};
+use self::console::Console;
+pub use self::errors::CliError;
+
+/// Runs `weft` with the process's arguments and standard streams; returns the exit code.
+pub fn main() -> i32 {
+    let args: Vec<String> = std::env::args_os()
+        .map(|a| a.to_string_lossy().into_owned())
+        .collect();
+    let (mut out, mut err, mut input) = (
+        std::io::stdout().lock(),
+        std::io::stderr().lock(),
+        std::io::stdin().lock(),
+    );
+    run(&args, &mut Console::new(&mut out, &mut err, &mut input))
+}
+
+/// Runs `weft` with `args` (the program name first); prints the error, if any, and returns the
+/// exit code.
+pub fn run(args: &[String], console: &mut Console) -> i32 {
+    match execute(args, console) {
+        Ok(()) => 0,
+        Err(e) => {
+            if !e.message.is_empty() {
+                console.err(&format!("{}\n", e.message));
+            }
+            e.code
+        }
+    }
+}
+
+fn execute(args: &[String], console: &mut Console) -> Result<(), CliError> {
+    let root = Cli::command();
+    let cli = Cli::try_parse_from(args).map_err(|e| usage::parse_error(&root, args, &e))?;
+    let root_path = [root.get_name().to_string()];
+    if cli.help.help {
+        console.out(&help::help(&root, &root_path));
+        return Ok(());
+    }
+    if cli.version {
+        console.out(&format!("weft version {}\n", env!("CARGO_PKG_VERSION")));
+        return Ok(());
+    }
+    let host = cli
+        .host
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| DEFAULT_HOST.to_string());
+    match cli.command {
+        // Docker shows its help on stderr, and succeeds, when given no command.
+        None => {
+            console.err(&help::help(&root, &root_path));
+            Ok(())
+        }
+        Some(Command::Network(n)) => network::run(console, &root, n, &host),
+        Some(Command::Version(v)) => version::run(console, &root, v, &host),
+    }
+}
+
+/// A client of the weftd at `host` (`unix:///path`).
+fn connect(host: &str) -> Result<Client, CliError> {
+    Client::new(socket_path(host)?)
+}

@@ -1,0 +1,403 @@
+//! The grammar of `weft`: its commands and their flags, named, typed and documented as Docker's.
+//!
+//! Conventions that make clap parse as Docker's pflag does:
+//! - a flag's `value_name` is its pflag type (`string`, `map`, `list`, `strings`, `filter`),
+//!   which the help page shows; boolean flags have none;
+//! - boolean flags take an optional `=value` (`--ipv4=false`), read as Go's `strconv.ParseBool`;
+//! - flags that take a value take the next word even if it starts with `-`;
+//! - positional arguments are collected as they come: each command checks their number itself,
+//!   to word the error as Docker does;
+//! - `-h`/`--help` is an ordinary hidden flag, so that help is Docker's page, not clap's.
+
+use clap::{Args, Parser, Subcommand};
+
+use super::filters::parse_filter;
+
+/// Go's `strconv.ParseBool`, for boolean flags given a value.
+pub fn go_bool(s: &str) -> Result<bool, String> {
+    match s {
+        "1" | "t" | "T" | "TRUE" | "true" | "True" => Ok(true),
+        "0" | "f" | "F" | "FALSE" | "false" | "False" => Ok(false),
+        _ => Err(format!("strconv.ParseBool: parsing {s:?}: invalid syntax")),
+    }
+}
+
+/// Docker's `ValidateLabel`: a label needs a name without whitespace.
+pub fn validate_label(value: &str) -> Result<String, String> {
+    let key = value
+        .split_once('=')
+        .map_or(value, |(k, _)| k)
+        .trim_start_matches([' ', '\t']);
+    if key.is_empty() {
+        return Err(format!("invalid label '{value}': empty name"));
+    }
+    if key.contains([' ', '\t']) {
+        return Err(format!("label '{key}' contains whitespaces"));
+    }
+    Ok(value.to_string())
+}
+
+/// The hidden `-h`/`--help` flag of every command.
+#[derive(Args, Debug, Clone, Default)]
+pub struct HelpFlag {
+    #[arg(short = 'h', long = "help", hide = true, action = clap::ArgAction::Set, num_args = 0..=1,
+          require_equals = true, default_value = "false", default_missing_value = "true", value_parser = go_bool,
+          help = "Print usage")]
+    pub help: bool,
+}
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "weft",
+    bin_name = "weft",
+    about = "A command line for weftd, the container network daemon",
+    override_usage = "weft [OPTIONS] COMMAND [ARG...]",
+    disable_help_flag = true,
+    disable_version_flag = true,
+    disable_help_subcommand = true
+)]
+pub struct Cli {
+    #[arg(
+        short = 'H',
+        long = "host",
+        value_name = "string",
+        env = "WEFT_HOST",
+        allow_hyphen_values = true,
+        hide_env = true,
+        help = "Daemon socket to connect to, unix:///path (default \"unix:///run/weft/weft.sock\", or $WEFT_HOST)"
+    )]
+    pub host: Option<String>,
+
+    #[arg(short = 'v', long = "version", action = clap::ArgAction::Set, num_args = 0..=1, require_equals = true,
+          default_value = "false", default_missing_value = "true", value_parser = go_bool,
+          help = "Print version information and quit")]
+    pub version: bool,
+
+    #[command(flatten)]
+    pub help: HelpFlag,
+
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+// Parsed once per run: the size of the variants does not matter.
+#[allow(clippy::large_enum_variant)]
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Manage networks
+    Network(NetworkArgs),
+    /// Show the weft version information
+    #[command(override_usage = "weft version [OPTIONS]")]
+    Version(VersionArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct NetworkArgs {
+    #[command(flatten)]
+    pub help: HelpFlag,
+    #[command(subcommand)]
+    pub command: Option<NetworkCommand>,
+}
+
+#[allow(clippy::large_enum_variant)]
+#[derive(Subcommand, Debug)]
+pub enum NetworkCommand {
+    /// Create a network
+    #[command(override_usage = "weft network create [OPTIONS] NETWORK")]
+    Create(CreateArgs),
+    /// Display detailed information on one or more networks
+    #[command(override_usage = "weft network inspect [OPTIONS] NETWORK [NETWORK...]")]
+    Inspect(InspectArgs),
+    /// List networks
+    #[command(
+        name = "ls",
+        visible_alias = "list",
+        override_usage = "weft network ls [OPTIONS]"
+    )]
+    Ls(ListArgs),
+    /// Remove all unused networks
+    #[command(override_usage = "weft network prune [OPTIONS]")]
+    Prune(PruneArgs),
+    /// Remove one or more networks
+    #[command(
+        name = "rm",
+        visible_alias = "remove",
+        override_usage = "weft network rm NETWORK [NETWORK...]"
+    )]
+    Rm(RemoveArgs),
+}
+
+/// The help of `--format` on list commands (Docker's `FormatHelp`).
+pub const LIST_FORMAT_HELP: &str = "Format output using a custom template:
+'table':            Print output in table format with column headers (default)
+'table TEMPLATE':   Print output in table format using the given Go template
+'json':             Print in JSON format
+'TEMPLATE':         Print output using the given Go template.
+Refer to https://docs.docker.com/go/formatting/ for more information about formatting output with templates";
+
+/// The help of `--format` on inspect commands (Docker's `InspectFormatHelp`).
+pub const INSPECT_FORMAT_HELP: &str = "Format output using a custom template:
+'json':             Print in JSON format
+'TEMPLATE':         Print output using the given Go template.
+Refer to https://docs.docker.com/go/formatting/ for more information about formatting output with templates";
+
+#[derive(Args, Debug)]
+pub struct CreateArgs {
+    #[arg(long, action = clap::ArgAction::Set, num_args = 0..=1, require_equals = true, default_value = "false",
+          default_missing_value = "true", value_parser = go_bool, help = "Enable manual container attachment")]
+    pub attachable: bool,
+
+    #[arg(
+        long = "aux-address",
+        value_name = "map",
+        allow_hyphen_values = true,
+        help = "Auxiliary IPv4 or IPv6 addresses used by Network driver"
+    )]
+    pub aux_address: Vec<String>,
+
+    #[arg(
+        long = "config-from",
+        value_name = "string",
+        allow_hyphen_values = true,
+        help = "The network from which to copy the configuration"
+    )]
+    pub config_from: Option<String>,
+
+    #[arg(long = "config-only", action = clap::ArgAction::Set, num_args = 0..=1, require_equals = true,
+          default_value = "false", default_missing_value = "true", value_parser = go_bool,
+          help = "Create a configuration only network")]
+    pub config_only: bool,
+
+    #[arg(
+        short = 'd',
+        long = "driver",
+        value_name = "string",
+        default_value = "bridge",
+        allow_hyphen_values = true,
+        help = "Driver to manage the Network"
+    )]
+    pub driver: String,
+
+    #[arg(
+        long = "gateway",
+        value_name = "strings",
+        allow_hyphen_values = true,
+        help = "IPv4 or IPv6 Gateway for the master subnet"
+    )]
+    pub gateway: Vec<String>,
+
+    #[arg(long, action = clap::ArgAction::Set, num_args = 0..=1, require_equals = true, default_value = "false",
+          default_missing_value = "true", value_parser = go_bool, help = "Create swarm routing-mesh network")]
+    pub ingress: bool,
+
+    #[arg(long, action = clap::ArgAction::Set, num_args = 0..=1, require_equals = true, default_value = "false",
+          default_missing_value = "true", value_parser = go_bool, help = "Restrict external access to the network")]
+    pub internal: bool,
+
+    #[arg(
+        long = "ip-range",
+        value_name = "strings",
+        allow_hyphen_values = true,
+        help = "Allocate container ip from a sub-range"
+    )]
+    pub ip_range: Vec<String>,
+
+    #[arg(
+        long = "ipam-driver",
+        value_name = "string",
+        default_value = "default",
+        allow_hyphen_values = true,
+        help = "IP Address Management Driver"
+    )]
+    pub ipam_driver: String,
+
+    #[arg(
+        long = "ipam-opt",
+        value_name = "map",
+        allow_hyphen_values = true,
+        help = "Set IPAM driver specific options"
+    )]
+    pub ipam_opt: Vec<String>,
+
+    // Unset unless given: the daemon decides (true), as with Docker; hence the default in the text.
+    #[arg(long = "ipv4", num_args = 0..=1, require_equals = true, default_missing_value = "true",
+          value_parser = go_bool, help = "Enable or disable IPv4 address assignment (default true)")]
+    pub ipv4: Option<bool>,
+
+    #[arg(long = "ipv6", num_args = 0..=1, require_equals = true, default_missing_value = "true",
+          value_parser = go_bool, help = "Enable or disable IPv6 address assignment")]
+    pub ipv6: Option<bool>,
+
+    #[arg(long = "label", value_name = "list", allow_hyphen_values = true, value_parser = validate_label,
+          help = "Set metadata on a network")]
+    pub label: Vec<String>,
+
+    #[arg(
+        short = 'o',
+        long = "opt",
+        value_name = "map",
+        allow_hyphen_values = true,
+        help = "Set driver specific options"
+    )]
+    pub opt: Vec<String>,
+
+    #[arg(
+        long = "scope",
+        value_name = "string",
+        allow_hyphen_values = true,
+        help = "Control the network's scope"
+    )]
+    pub scope: Option<String>,
+
+    #[arg(
+        long = "subnet",
+        value_name = "strings",
+        allow_hyphen_values = true,
+        help = "Subnet in CIDR format that represents a network segment"
+    )]
+    pub subnet: Vec<String>,
+
+    #[command(flatten)]
+    pub help: HelpFlag,
+
+    #[arg(value_name = "NETWORK")]
+    pub args: Vec<String>,
+}
+
+#[derive(Args, Debug)]
+pub struct InspectArgs {
+    #[arg(short = 'f', long = "format", value_name = "string", allow_hyphen_values = true, help = INSPECT_FORMAT_HELP)]
+    pub format: Option<String>,
+
+    #[arg(short = 'v', long = "verbose", action = clap::ArgAction::Set, num_args = 0..=1, require_equals = true,
+          default_value = "false", default_missing_value = "true", value_parser = go_bool,
+          help = "Verbose output for diagnostics")]
+    pub verbose: bool,
+
+    #[command(flatten)]
+    pub help: HelpFlag,
+
+    #[arg(value_name = "NETWORK")]
+    pub args: Vec<String>,
+}
+
+#[derive(Args, Debug)]
+pub struct ListArgs {
+    #[arg(short = 'f', long = "filter", value_name = "filter", allow_hyphen_values = true, value_parser = parse_filter,
+          help = "Provide filter values (e.g. \"driver=bridge\")")]
+    pub filter: Vec<(String, String)>,
+
+    #[arg(long = "format", value_name = "string", allow_hyphen_values = true, help = LIST_FORMAT_HELP)]
+    pub format: Option<String>,
+
+    #[arg(long = "no-trunc", action = clap::ArgAction::Set, num_args = 0..=1, require_equals = true,
+          default_value = "false", default_missing_value = "true", value_parser = go_bool,
+          help = "Do not truncate the output")]
+    pub no_trunc: bool,
+
+    #[arg(short = 'q', long = "quiet", action = clap::ArgAction::Set, num_args = 0..=1, require_equals = true,
+          default_value = "false", default_missing_value = "true", value_parser = go_bool,
+          help = "Only display network IDs")]
+    pub quiet: bool,
+
+    #[command(flatten)]
+    pub help: HelpFlag,
+
+    pub args: Vec<String>,
+}
+
+#[derive(Args, Debug)]
+pub struct PruneArgs {
+    #[arg(long = "filter", value_name = "filter", allow_hyphen_values = true, value_parser = parse_filter,
+          help = "Provide filter values (e.g. \"until=<timestamp>\")")]
+    pub filter: Vec<(String, String)>,
+
+    #[arg(short = 'f', long = "force", action = clap::ArgAction::Set, num_args = 0..=1, require_equals = true,
+          default_value = "false", default_missing_value = "true", value_parser = go_bool,
+          help = "Do not prompt for confirmation")]
+    pub force: bool,
+
+    #[command(flatten)]
+    pub help: HelpFlag,
+
+    pub args: Vec<String>,
+}
+
+#[derive(Args, Debug)]
+pub struct RemoveArgs {
+    #[arg(short = 'f', long = "force", action = clap::ArgAction::Set, num_args = 0..=1, require_equals = true,
+          default_value = "false", default_missing_value = "true", value_parser = go_bool,
+          help = "Do not error if the network does not exist")]
+    pub force: bool,
+
+    #[command(flatten)]
+    pub help: HelpFlag,
+
+    #[arg(value_name = "NETWORK")]
+    pub args: Vec<String>,
+}
+
+#[derive(Args, Debug)]
+pub struct VersionArgs {
+    #[command(flatten)]
+    pub help: HelpFlag,
+
+    pub args: Vec<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn grammar_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn go_booleans() {
+        assert_eq!(go_bool("T"), Ok(true));
+        assert_eq!(go_bool("0"), Ok(false));
+        assert_eq!(
+            go_bool("yes"),
+            Err("strconv.ParseBool: parsing \"yes\": invalid syntax".to_string())
+        );
+    }
+
+    #[test]
+    fn labels_need_a_name() {
+        assert_eq!(validate_label("a=b=c"), Ok("a=b=c".to_string()));
+        assert_eq!(validate_label("flag"), Ok("flag".to_string()));
+        assert_eq!(
+            validate_label(""),
+            Err("invalid label '': empty name".to_string())
+        );
+        assert_eq!(
+            validate_label("a b=c"),
+            Err("label 'a b' contains whitespaces".to_string())
+        );
+    }
+
+    #[test]
+    fn flags_parse_as_pflag_does() {
+        let parse = |line: &str| Cli::try_parse_from(line.split(' '));
+        let Ok(cli) = parse("weft network create --ipv4=false -d -x --internal n") else {
+            panic!("parse")
+        };
+        let Some(Command::Network(NetworkArgs {
+            command: Some(NetworkCommand::Create(c)),
+            ..
+        })) = cli.command
+        else {
+            panic!("not create")
+        };
+        assert_eq!(
+            (c.ipv4, c.ipv6, c.driver.as_str(), c.internal),
+            (Some(false), None, "-x", true)
+        );
+        assert_eq!(c.args, vec!["n".to_string()]);
+        assert!(parse("weft network ls --quiet=maybe").is_err());
+        assert!(parse("weft network list -q").is_ok());
+    }
+}

@@ -1,0 +1,217 @@
+//! The HTTP/1.1 client of weftd's API: one request per connection over its unix socket.
+
+use std::path::{Path, PathBuf};
+
+use http_body_util::{BodyExt, Full};
+use hyper::body::Bytes;
+use hyper::client::conn::http1;
+use hyper::{Method, Request, StatusCode};
+use hyper_util::rt::TokioIo;
+use serde::Deserialize;
+
+use super::errors::{CliError, ClientError};
+
+/// Where `weft` looks for weftd when neither `-H` nor `WEFT_HOST` says otherwise.
+pub const DEFAULT_HOST: &str = "unix:///run/weft/weft.sock";
+
+/// The socket path of a `-H`/`WEFT_HOST` value: `unix:///path`, or a bare absolute path.
+pub fn socket_path(host: &str) -> Result<PathBuf, CliError> {
+    let path = match host.strip_prefix("unix://") {
+        Some(path) => path,
+        None if host.starts_with('/') => host,
+        None => {
+            return Err(CliError::failed(format!(
+                "invalid host \"{host}\": weft reaches weftd over a unix socket, give it as unix:///path/to/weft.sock"
+            )))
+        }
+    };
+    if path.is_empty() {
+        return Err(CliError::failed(format!(
+            "invalid host \"{host}\": the socket path is empty"
+        )));
+    }
+    Ok(PathBuf::from(path))
+}
+
+/// A client of one weftd; each call opens its own connection, so nothing is shared between them.
+pub struct Client {
+    socket: PathBuf,
+    runtime: tokio::runtime::Runtime,
+}
+
+/// The error body of the Docker Engine API.
+#[derive(Deserialize)]
+struct ErrorBody {
+    message: String,
+}
+
+impl Client {
+    pub fn new(socket: PathBuf) -> Result<Self, CliError> {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_io()
+            .build()
+            .map_err(|e| CliError::failed(format!("cannot start the I/O runtime: {e}")))?;
+        Ok(Self { socket, runtime })
+    }
+
+    pub fn socket(&self) -> &Path {
+        &self.socket
+    }
+
+    /// `GET path`; the body of a 2xx answer, or the daemon's error.
+    pub fn get(&self, path: &str) -> Result<Bytes, ClientError> {
+        self.call(Method::GET, path, None)
+    }
+
+    /// `POST path` with a JSON body (or none); the body of a 2xx answer, or the daemon's error.
+    pub fn post(&self, path: &str, body: Option<&serde_json::Value>) -> Result<Bytes, ClientError> {
+        let body = body.map(|b| b.to_string().into_bytes());
+        self.call(Method::POST, path, body)
+    }
+
+    /// `DELETE path`; the body of a 2xx answer, or the daemon's error.
+    pub fn delete(&self, path: &str) -> Result<Bytes, ClientError> {
+        self.call(Method::DELETE, path, None)
+    }
+
+    fn call(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<Vec<u8>>,
+    ) -> Result<Bytes, ClientError> {
+        let (status, bytes) = self.runtime.block_on(self.exchange(method, path, body))?;
+        if status.is_success() {
+            return Ok(bytes);
+        }
+        Err(daemon_error(status, path, &bytes))
+    }
+
+    async fn exchange(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<Vec<u8>>,
+    ) -> Result<(StatusCode, Bytes), ClientError> {
+        let stream = tokio::net::UnixStream::connect(&self.socket)
+            .await
+            .map_err(|source| ClientError::Connect {
+                socket: self.socket.clone(),
+                source,
+            })?;
+        let (mut sender, connection) = http1::handshake(TokioIo::new(stream))
+            .await
+            .map_err(|e| ClientError::Protocol(format!("error during connect to weftd: {e}")))?;
+        // The connection future drives the socket; it ends when the exchange is over.
+        tokio::spawn(async move {
+            let _ = connection.await;
+        });
+
+        let mut request = Request::builder()
+            .method(method)
+            .uri(path)
+            .header(hyper::header::HOST, "weftd")
+            .header(
+                hyper::header::USER_AGENT,
+                concat!("weft/", env!("CARGO_PKG_VERSION")),
+            );
+        if body.is_some() {
+            request = request.header(hyper::header::CONTENT_TYPE, "application/json");
+        }
+        let request = request
+            .body(Full::new(Bytes::from(body.unwrap_or_default())))
+            .map_err(|e| ClientError::Protocol(format!("invalid request {path}: {e}")))?;
+        let response = sender
+            .send_request(request)
+            .await
+            .map_err(|e| ClientError::Protocol(format!("error during connect to weftd: {e}")))?;
+        let status = response.status();
+        let bytes = response
+            .into_body()
+            .collect()
+            .await
+            .map_err(|e| ClientError::Protocol(format!("error reading the answer of weftd: {e}")))?
+            .to_bytes();
+        Ok((status, bytes))
+    }
+}
+
+/// The error of a non-2xx answer, worded as Docker's client words it.
+fn daemon_error(status: StatusCode, path: &str, body: &[u8]) -> ClientError {
+    let message = match serde_json::from_slice::<ErrorBody>(body) {
+        Ok(e) => e.message,
+        Err(_) => String::from_utf8_lossy(body).trim().to_string(),
+    };
+    if message.is_empty() {
+        let reason = status.canonical_reason().unwrap_or("unknown status");
+        return ClientError::Protocol(format!(
+            "request returned {reason} for API route {path}, check if the server supports the requested API version"
+        ));
+    }
+    ClientError::Daemon {
+        status: status.as_u16(),
+        message,
+    }
+}
+
+/// Percent-encodes one path segment or query value (RFC 3986 unreserved characters stay).
+pub fn encode_component(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hosts_name_unix_sockets() {
+        assert_eq!(
+            socket_path("unix:///run/weft/weft.sock").ok(),
+            Some(PathBuf::from("/run/weft/weft.sock"))
+        );
+        assert_eq!(
+            socket_path("/tmp/w.sock").ok(),
+            Some(PathBuf::from("/tmp/w.sock"))
+        );
+        assert!(socket_path("tcp://127.0.0.1:2375").is_err());
+        assert!(socket_path("unix://").is_err());
+    }
+
+    #[test]
+    fn error_bodies_become_docker_messages() {
+        let e = daemon_error(
+            StatusCode::NOT_FOUND,
+            "/networks/foo",
+            br#"{"message":"network foo not found"}"#,
+        );
+        assert!(e.is_not_found());
+        assert_eq!(
+            e.to_string(),
+            "Error response from daemon: network foo not found"
+        );
+        let e = daemon_error(StatusCode::INTERNAL_SERVER_ERROR, "/x", b"  boom\n");
+        assert_eq!(e.to_string(), "Error response from daemon: boom");
+        let e = daemon_error(StatusCode::NOT_FOUND, "/x", b"");
+        assert!(e
+            .to_string()
+            .starts_with("request returned Not Found for API route /x"));
+    }
+
+    #[test]
+    fn components_are_percent_encoded() {
+        assert_eq!(
+            encode_component(r#"{"driver":{"bridge":true}}"#),
+            "%7B%22driver%22%3A%7B%22bridge%22%3Atrue%7D%7D"
+        );
+        assert_eq!(encode_component("my-net_1.x"), "my-net_1.x");
+        assert_eq!(encode_component("a b/c"), "a%20b%2Fc");
+    }
+}
