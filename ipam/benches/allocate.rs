@@ -13,7 +13,7 @@ use libnet::protocol::{
 use libnet::IpamDriver;
 
 fn driver() -> DefaultIpam {
-    DefaultIpam::new(IpamConfig::default(), Box::new(Vec::new))
+    DefaultIpam::new(IpamConfig::default(), Box::new(|_| Vec::new()))
 }
 
 fn pool(d: &DefaultIpam, subnet: &str) -> String {
@@ -95,7 +95,7 @@ fn request_pool(c: &mut Criterion) {
         local_pools: vec!["base=10.0.0.0/8,size=24".parse().expect("bench spec")],
         ..IpamConfig::default()
     };
-    let d = DefaultIpam::new(config, Box::new(Vec::new));
+    let d = DefaultIpam::new(config, Box::new(|_| Vec::new()));
     for _ in 0..999 {
         d.request_pool(auto_req()).expect("bench prefill pool");
     }

@@ -17,9 +17,10 @@ use crate::pool::Pool;
 use crate::pool_id::PoolId;
 use crate::space::AddressSpace;
 
-/// Host routes to avoid when picking a subnet. Called at each automatic pick; it returns route
-/// destinations as they are, and the driver itself skips default routes (/0).
-pub type HostRoutes = Box<dyn Fn() -> Vec<IpNet> + Send + Sync>;
+/// Host routes to avoid when picking a subnet. Called at each automatic pick with the family
+/// being picked (`true` for IPv6), so a daemon can ask the kernel for that family only; it
+/// returns route destinations as they are, and the driver itself skips default routes (/0).
+pub type HostRoutes = Box<dyn Fn(bool) -> Vec<IpNet> + Send + Sync>;
 
 /// The default IPAM driver: pools per address space, addresses per pool, all in memory.
 ///
@@ -28,7 +29,7 @@ pub type HostRoutes = Box<dyn Fn() -> Vec<IpNet> + Send + Sync>;
 /// use libnet::IpamDriver;
 /// use libnet::protocol::{RequestAddressRequest, RequestPoolRequest};
 ///
-/// let ipam = DefaultIpam::new(IpamConfig::default(), Box::new(Vec::new));
+/// let ipam = DefaultIpam::new(IpamConfig::default(), Box::new(|_| Vec::new()));
 /// let pool = ipam
 ///     .request_pool(RequestPoolRequest { address_space: "LocalDefault".into(), ..Default::default() })
 ///     .unwrap();
@@ -183,7 +184,7 @@ impl DefaultIpam {
             (Some(subnet), range)
         };
         // Routes are read before the lock is taken: reading them may be slow (a netlink dump).
-        let routes = if subnet.is_none() { (self.host_routes)() } else { Vec::new() };
+        let routes = if subnet.is_none() { (self.host_routes)(req.v6) } else { Vec::new() };
         let mut spaces = self.spaces();
         let space = spaces.get_mut(space_name).ok_or_else(|| IpamError::UnknownAddressSpace(space_name.into()))?;
         let subnet = match subnet {

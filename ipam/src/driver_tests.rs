@@ -12,12 +12,12 @@ fn net(s: &str) -> IpNet {
 }
 
 fn ipam() -> DefaultIpam {
-    DefaultIpam::new(IpamConfig::default(), Box::new(Vec::new))
+    DefaultIpam::new(IpamConfig::default(), Box::new(|_| Vec::new()))
 }
 
 fn with_routes(routes: &[&str]) -> DefaultIpam {
     let routes: Vec<IpNet> = routes.iter().map(|r| net(r)).collect();
-    DefaultIpam::new(IpamConfig::default(), Box::new(move || routes.clone()))
+    DefaultIpam::new(IpamConfig::default(), Box::new(move |_| routes.clone()))
 }
 
 fn pool_req(space: &str, pool: &str, sub_pool: &str, v6: bool) -> RequestPoolRequest {
@@ -139,7 +139,7 @@ fn host_routes_are_read_at_each_automatic_pick() {
     let (r, c) = (routes.clone(), calls.clone());
     let d = DefaultIpam::new(
         IpamConfig::default(),
-        Box::new(move || {
+        Box::new(move |_v6| {
             *c.lock().unwrap() += 1;
             r.lock().unwrap().clone()
         }),
@@ -179,7 +179,7 @@ fn custom_pools_and_the_global_space() {
         global_pools: vec!["base=10.20.0.0/30,size=31".parse().unwrap()],
         v6_pools: vec![],
     };
-    let d = DefaultIpam::new(config, Box::new(Vec::new));
+    let d = DefaultIpam::new(config, Box::new(|_| Vec::new()));
     assert_eq!(auto(&d).unwrap().1, "10.10.0.0/24");
     assert_eq!(auto(&d).unwrap().1, "10.10.1.0/24");
     let global = || d.request_pool(pool_req(GLOBAL_DEFAULT_SPACE, "", "", false));
@@ -227,12 +227,12 @@ fn ipv6_automatic_pools_are_ula_64s() {
 fn ipv6_pools_of_the_space_come_before_the_built_in_one_and_their_absence_is_explained() {
     let mut config = IpamConfig::default();
     config.local_pools.push("base=fd00:aa::/56,size=64".parse().unwrap());
-    let d = DefaultIpam::new(config, Box::new(Vec::new));
+    let d = DefaultIpam::new(config, Box::new(|_| Vec::new()));
     assert_eq!(d.request_pool(pool_req(LOCAL_DEFAULT_SPACE, "", "", true)).unwrap().pool, "fd00:aa::/64");
     assert_eq!(auto(&d).unwrap().1, "172.17.0.0/16", "IPv6 entries are not used for IPv4");
 
     let config = IpamConfig { v6_pools: vec![], ..IpamConfig::default() };
-    let d = DefaultIpam::new(config, Box::new(Vec::new));
+    let d = DefaultIpam::new(config, Box::new(|_| Vec::new()));
     assert_eq!(
         d.request_pool(pool_req(LOCAL_DEFAULT_SPACE, "", "", true)),
         Err(err(

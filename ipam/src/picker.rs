@@ -11,16 +11,39 @@ use ipnet::IpNet;
 use crate::addr::{bounds, from_u128, max_prefix, ranges_overlap};
 use crate::config::PoolSpec;
 
-/// The last address (as a number) of the furthest-reaching host route of the family that overlaps
-/// `first..=last`. Default routes (/0) are skipped: they overlap everything.
-pub(crate) fn route_blocker(routes: &[IpNet], v6: bool, first: u128, last: u128) -> Option<u128> {
-    routes
-        .iter()
-        .filter(|r| r.prefix_len() > 0 && matches!(r, IpNet::V6(_)) == v6)
-        .map(bounds)
-        .filter(|&r| ranges_overlap(r, (first, last)))
-        .map(|(_, end)| end)
-        .max()
+/// The host's routes of both families as sorted, merged ranges, built once per pick so each
+/// candidate is checked with a binary search instead of a scan of every route: with 1000
+/// networks the host has 2000 routes, and a scan per candidate made picking quadratic.
+pub(crate) struct RouteIndex {
+    v4: Vec<(u128, u128)>,
+    v6: Vec<(u128, u128)>,
+}
+
+impl RouteIndex {
+    /// Index `routes`, leaving out default routes (/0), which would block everything.
+    pub(crate) fn new(routes: &[IpNet]) -> Self {
+        let merged = |v6: bool| {
+            let mut r: Vec<(u128, u128)> =
+                routes.iter().filter(|r| r.prefix_len() > 0 && matches!(r, IpNet::V6(_)) == v6).map(bounds).collect();
+            r.sort_unstable();
+            let mut out: Vec<(u128, u128)> = Vec::with_capacity(r.len());
+            for (start, end) in r {
+                match out.last_mut() {
+                    Some(last) if start <= last.1 => last.1 = last.1.max(end),
+                    _ => out.push((start, end)),
+                }
+            }
+            out
+        };
+        RouteIndex { v4: merged(false), v6: merged(true) }
+    }
+
+    /// The end of a route range overlapping `first..=last`, if any.
+    pub(crate) fn blocker(&self, v6: bool, first: u128, last: u128) -> Option<u128> {
+        let list = if v6 { &self.v6 } else { &self.v4 };
+        let i = list.partition_point(|&(_, end)| end < first);
+        list.get(i).filter(|&&r| ranges_overlap(r, (first, last))).map(|&(_, end)| end)
+    }
 }
 
 /// The first subnet, walking `specs` in order, for which `blocker(v6, first, last)` says nothing
@@ -73,7 +96,8 @@ mod tests {
     /// A blocker over a fixed list of taken subnets (which may overlap each other).
     fn taken(list: &[&str]) -> impl Fn(bool, u128, u128) -> Option<u128> {
         let nets: Vec<IpNet> = list.iter().map(|s| net(s)).collect();
-        move |v6, first, last| route_blocker(&nets, v6, first, last)
+        let index = RouteIndex::new(&nets);
+        move |v6, first, last| index.blocker(v6, first, last)
     }
 
     #[test]

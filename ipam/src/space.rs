@@ -7,7 +7,7 @@ use ipnet::IpNet;
 use crate::addr::bounds;
 use crate::config::PoolSpec;
 use crate::error::IpamError;
-use crate::picker::{first_free_subnet, route_blocker};
+use crate::picker::{first_free_subnet, RouteIndex};
 use crate::pool::Pool;
 
 /// The pools of one address space (`LocalDefault` or `GlobalDefault`).
@@ -50,9 +50,10 @@ impl AddressSpace {
 
     /// The first subnet of `specs` that overlaps no pool of this space and no host route.
     pub(crate) fn pick<'a>(&self, specs: impl IntoIterator<Item = &'a PoolSpec>, routes: &[IpNet]) -> Option<IpNet> {
+        let routes = RouteIndex::new(routes);
         first_free_subnet(specs, |v6, first, last| {
             let pool_end = self.overlapping(v6, first, last).map(|p| bounds(&p.subnet()).1);
-            pool_end.max(route_blocker(routes, v6, first, last))
+            pool_end.max(routes.blocker(v6, first, last))
         })
     }
 

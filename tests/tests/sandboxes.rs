@@ -14,7 +14,7 @@ use weft_tests::Host;
 fn controller(h: &Host) -> Controller {
     let mut c = Controller::new(ControllerConfig::new(h.data_root(), h.exec_root())).expect("controller");
     c.register_driver(Arc::new(driver_bridge::BridgeDriver::new().expect("bridge driver")));
-    c.register_ipam(Arc::new(ipam::DefaultIpam::new(ipam::IpamConfig::default(), Box::new(Vec::new))));
+    c.register_ipam(Arc::new(ipam::DefaultIpam::new(ipam::IpamConfig::default(), Box::new(|_| Vec::new()))));
     c.restore().expect("restore");
     c
 }
@@ -250,7 +250,7 @@ fn restore_keeps_joined_endpoints_and_rejoins_lost_ones() {
 
             let mut c = Controller::new(ControllerConfig::new(h.data_root(), h.exec_root())).unwrap();
             c.register_driver(Arc::new(driver_bridge::BridgeDriver::new().unwrap()));
-            c.register_ipam(Arc::new(ipam::DefaultIpam::new(ipam::IpamConfig::default(), Box::new(Vec::new))));
+            c.register_ipam(Arc::new(ipam::DefaultIpam::new(ipam::IpamConfig::default(), Box::new(|_| Vec::new()))));
             let report = c.restore().unwrap();
             assert!(report.failed.is_empty(), "{report:?}");
             assert!(report.removed.is_empty(), "restore removed live objects: {report:?}");

@@ -114,7 +114,12 @@ impl State {
             if gateways.iter().any(|g| g.addr().is_ipv6()) {
                 set_sysctl(&format!("net/ipv6/conf/{name}/disable_ipv6"), "0").map_err(os_err)?;
             }
-            let have: Vec<IpNet> = self.nl.addresses(Some(index)).map_err(os_err)?.into_iter().map(|(_, a)| a).collect();
+            // A bridge made just now has no addresses; an adopted one (restart) may have them.
+            let have: Vec<IpNet> = if created {
+                Vec::new()
+            } else {
+                self.nl.addresses(Some(index)).map_err(os_err)?.into_iter().map(|(_, a)| a).collect()
+            };
             for g in gateways {
                 if !have.contains(g) {
                     self.nl.add_address(index, *g).map_err(os_err)?;

@@ -59,9 +59,9 @@ pub fn build_controller(config: &Config) -> Result<Controller> {
         ipam_config.local_pools = pools.clone();
     }
     let routes = Mutex::new(Netlink::new()?);
-    let host_routes: ipam::HostRoutes = Box::new(move || {
+    let host_routes: ipam::HostRoutes = Box::new(move |v6| {
         let Ok(mut nl) = routes.lock() else { return Vec::new() };
-        match nl.routes() {
+        match nl.routes_of(v6) {
             Ok(r) => r.into_iter().map(|r| r.destination).collect::<Vec<IpNet>>(),
             Err(e) => {
                 tracing::warn!("cannot list the host's routes: {e}");

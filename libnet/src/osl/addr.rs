@@ -60,8 +60,11 @@ impl Netlink {
 
     /// Addresses of one link, or of all links, as (link index, address/prefix).
     pub fn addresses(&mut self, index: Option<u32>) -> Result<Vec<(u32, IpNet)>> {
-        let msg = RouteNetlinkMessage::GetAddress(AddressMessage::default());
-        // Filtered here rather than by the kernel, which filters dumps only in strict mode.
+        let mut request = AddressMessage::default();
+        // With strict checking on (see `Netlink::new`) the kernel sends only this link's
+        // addresses; the filter below keeps the answer right where it does not.
+        request.header.index = index.unwrap_or(0);
+        let msg = RouteNetlinkMessage::GetAddress(request);
         self.dump(msg, |kind, payload| {
             parse_address(kind, payload).filter(|(link, _)| index.is_none_or(|i| i == *link))
         })

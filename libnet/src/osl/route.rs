@@ -60,9 +60,24 @@ impl Netlink {
     /// Only unicast-like routes are listed: the kernel's local, broadcast, anycast and multicast
     /// entries are not weft's business.
     pub fn routes(&mut self) -> Result<Vec<RouteInfo>> {
-        // One dump of every family; the ones that are not IP (multicast routing, MPLS) are dropped.
-        let msg = RouteNetlinkMessage::GetRoute(RouteMessage::default());
-        self.dump(msg, parse_route).map_err(|nack| nack.at("list routes"))
+        self.dump_routes(AddressFamily::Unspec).map_err(|nack| nack.at("list routes"))
+    }
+
+    /// Routes of the main table of one family (`v6`: IPv6, else IPv4): with strict checking on,
+    /// the kernel sends only those.
+    pub fn routes_of(&mut self, v6: bool) -> Result<Vec<RouteInfo>> {
+        let family = if v6 { AddressFamily::Inet6 } else { AddressFamily::Inet };
+        let routes = self.dump_routes(family).map_err(|nack| nack.at(if v6 { "list IPv6 routes" } else { "list IPv4 routes" }))?;
+        Ok(routes.into_iter().filter(|r| r.destination.addr().is_ipv6() == v6).collect())
+    }
+
+    fn dump_routes(&mut self, family: AddressFamily) -> std::result::Result<Vec<RouteInfo>, Nack> {
+        let mut request = RouteMessage::default();
+        request.header.address_family = family;
+        // With strict checking on, the kernel sends the main table only (not the local table,
+        // which holds several entries per address); `parse_route` checks the table regardless.
+        request.header.table = RouteHeader::RT_TABLE_MAIN;
+        self.dump(RouteNetlinkMessage::GetRoute(request), parse_route)
     }
 }
 
