@@ -30,10 +30,21 @@ pub fn peer_veth_name(endpoint: &EndpointId) -> String {
     format!("{PEER_VETH_PREFIX}{}", &endpoint.as_str()[..12.min(endpoint.as_str().len())])
 }
 
-/// Whether a link name carries one of weft's marks (and so may be removed when the store does
-/// not know it).
+/// The alias (IFLA_IFALIAS) weft puts on a bridge it made for a network, so that after a restart
+/// it can tell its own bridges from a user's bridge of the same name (which it never deletes).
+pub fn owner_alias(network: &NetworkId) -> String {
+    format!("weft:{network}")
+}
+
+/// Whether a link name is exactly one of weft's marks: `weft0`, `wbr-` + 11 hex, `wv` + 11 hex
+/// or `wvp` + 12 hex. Only such links may be removed when the store does not know them; a
+/// user's `wvlan0` or `wbr-lan` merely shares a prefix and is left alone.
 pub fn is_weft_link(name: &str) -> bool {
-    name == DEFAULT_BRIDGE || name.starts_with(BRIDGE_PREFIX) || name.starts_with(HOST_VETH_PREFIX)
+    let hex = |rest: &str, len: usize| rest.len() == len && rest.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'));
+    name == DEFAULT_BRIDGE
+        || name.strip_prefix(BRIDGE_PREFIX).is_some_and(|r| hex(r, 11))
+        || name.strip_prefix(PEER_VETH_PREFIX).is_some_and(|r| hex(r, 12))
+        || name.strip_prefix(HOST_VETH_PREFIX).is_some_and(|r| hex(r, 11))
 }
 
 #[cfg(test)]
@@ -49,6 +60,9 @@ mod tests {
         assert_eq!(peer_veth_name(&e).len(), 15);
         assert!(!host_veth_name(&e).starts_with(PEER_VETH_PREFIX));
         assert!(is_weft_link(&bridge_name(&n)) && is_weft_link(&peer_veth_name(&e)));
-        assert!(!is_weft_link("eth0") && !is_weft_link("docker0"));
+        assert!(is_weft_link(&host_veth_name(&e)));
+        for other in ["eth0", "docker0", "wvlan0", "wbr-lan", "wv0123", "wbr-0123456789ab", "wvp01234567"] {
+            assert!(!is_weft_link(other), "{other}");
+        }
     }
 }

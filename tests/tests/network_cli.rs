@@ -146,3 +146,21 @@ fn the_daemon_not_running_is_explained() {
     let r = h.weft(&["network", "ls"]);
     r.fails_with(1, &format!("cannot connect to weftd at {}: is it running? start it with 'weftd'", h.socket().display()));
 }
+
+#[test]
+fn a_named_bridge_is_deleted_only_if_weft_made_it() {
+    let mut h = Host::new();
+    // The user's own bridge: used by the network, left in place by rm.
+    h.ip(&["link", "add", "userbr0", "type", "bridge"]).ok();
+    h.weft(&["network", "create", "--subnet", "10.30.0.0/24", "-o", "com.docker.network.bridge.name=userbr0", "theirs"]).ok();
+    assert_eq!(h.addresses("userbr0"), vec!["10.30.0.1/24".to_string()]);
+    // A named bridge weft makes: removed by rm, also after a restart.
+    h.weft(&["network", "create", "-o", "com.docker.network.bridge.name=wnamed0", "ours"]).ok();
+    assert!(h.link("wnamed0").is_some());
+    h.kill9();
+    h.start();
+    h.weft(&["network", "rm", "theirs", "ours"]).ok();
+    assert!(h.link("userbr0").is_some(), "the user's bridge was deleted");
+    assert!(h.link("wnamed0").is_none(), "weft's named bridge was left behind");
+    h.ip(&["link", "del", "userbr0"]).ok();
+}

@@ -22,6 +22,8 @@ fn restart_after_kill_keeps_networks_and_removes_strays() {
     h.ip(&["link", "add", "wbr-0123456789a", "type", "bridge"]).ok();
     h.ip(&["link", "add", "wv0123456789a", "type", "veth", "peer", "name", "wvp0123456789ab"]).ok();
     h.ip(&["link", "add", "keepme0", "type", "bridge"]).ok();
+    h.ip(&["link", "add", "wbr-lan", "type", "bridge"]).ok();
+    h.ip(&["link", "add", "wvlan0", "type", "bridge"]).ok();
 
     h.start();
     assert_eq!(h.inspect("a"), before_a);
@@ -35,7 +37,9 @@ fn restart_after_kill_keeps_networks_and_removes_strays() {
     for stray in ["wbr-0123456789a", "wv0123456789a", "wvp0123456789ab"] {
         assert!(!links.contains(&stray.to_string()), "{stray} survived the restart: {links:?}");
     }
-    assert!(links.contains(&"keepme0".to_string()), "a bridge weft did not make was removed");
+    for mine in ["keepme0", "wbr-lan", "wvlan0"] {
+        assert!(links.contains(&mine.to_string()), "{mine}, which weft did not make, was removed");
+    }
     assert!(h.log().contains("wbr-0123456789a"), "the removal is not logged");
 
     // The allocations survived: a new network does not get a's or b's subnet, and b's

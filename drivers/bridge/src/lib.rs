@@ -22,6 +22,9 @@ pub const NAME: &str = "bridge";
 
 struct BridgeNetwork {
     bridge: String,
+    /// weft made the bridge (it carries weft's alias): it is deleted with the network. A bridge
+    /// the user made and named with `com.docker.network.bridge.name` is only used.
+    owned: bool,
     config: BridgeConfig,
     gateway_v4: Option<IpAddr>,
     gateway_v6: Option<IpAddr>,
@@ -100,14 +103,19 @@ impl BridgeDriver {
 }
 
 impl State {
-    /// Make (or adopt, on restart) the bridge with its MTU and gateway addresses, and bring it up.
-    fn ensure_bridge(&mut self, name: &str, config: &BridgeConfig, gateways: &[IpNet]) -> DriverResult<bool> {
-        let (index, created) = match self.nl.link_by_name(name).map_err(os_err)? {
-            Some(l) if l.kind.as_deref() == Some("bridge") => (l.index, false),
+    /// Make (or adopt) the bridge with its MTU and gateway addresses, and bring it up. Returns
+    /// whether weft owns it: it made it now, or made it before a restart (its alias says so).
+    fn ensure_bridge(&mut self, id: &NetworkId, name: &str, config: &BridgeConfig, gateways: &[IpNet]) -> DriverResult<bool> {
+        let alias = marks::owner_alias(id);
+        let (index, created, owned) = match self.nl.link_by_name(name).map_err(os_err)? {
+            Some(l) if l.kind.as_deref() == Some("bridge") => (l.index, false, l.alias.as_deref() == Some(alias.as_str())),
             Some(_) => return Err(DriverError::conflict(format!("interface {name} exists and is not a bridge"))),
-            None => (self.nl.create_bridge(name, config.mtu).map_err(os_err)?, true),
+            None => (self.nl.create_bridge(name, config.mtu).map_err(os_err)?, true, true),
         };
         let result = (|| {
+            if created {
+                self.nl.set_alias(index, &alias).map_err(os_err)?;
+            }
             if let (Some(mtu), false) = (config.mtu, created) {
                 self.nl.set_mtu(index, mtu).map_err(os_err)?;
             }
@@ -133,7 +141,20 @@ impl State {
             }
             return Err(e);
         }
-        Ok(created)
+        Ok(owned)
+    }
+
+    /// Delete a bridge if it carries `id`'s alias (a missing one is fine).
+    fn delete_owned_bridge(&mut self, id: &NetworkId, name: &str) -> DriverResult<()> {
+        let ours = self.nl.link_by_name(name).map_err(os_err)?.is_some_and(|l| l.alias == Some(marks::owner_alias(id)));
+        if !ours {
+            return Ok(());
+        }
+        match self.nl.delete_link(name) {
+            Ok(()) => Ok(()),
+            Err(e) if e.is_not_found() => Ok(()),
+            Err(e) => Err(os_err(e)),
+        }
     }
 }
 
@@ -164,9 +185,10 @@ impl NetworkDriver for BridgeDriver {
             )));
         }
         let gateways: Vec<IpNet> = v4.iter().chain(v6.iter()).copied().collect();
-        st.ensure_bridge(&bridge, &config, &gateways)?;
+        let owned = st.ensure_bridge(&id, &bridge, &config, &gateways)?;
         let network = BridgeNetwork {
             bridge,
+            owned,
             gateway_v4: v4.first().map(|g| g.addr()),
             gateway_v6: v6.first().map(|g| g.addr()),
             config,
@@ -177,14 +199,15 @@ impl NetworkDriver for BridgeDriver {
 
     fn delete_network(&self, req: DeleteNetworkRequest) -> DriverResult<()> {
         let mut st = self.lock()?;
-        let Some(n) = st.networks.get(&req.network_id) else {
-            return Err(DriverError::not_found(format!("network {} not found in the bridge driver", req.network_id)));
-        };
-        let bridge = n.bridge.clone();
-        match st.nl.delete_link(&bridge) {
-            Ok(()) => {}
-            Err(e) if e.is_not_found() => {}
-            Err(e) => return Err(os_err(e)),
+        let id = NetworkId::from_string(&req.network_id);
+        match st.networks.get(&req.network_id) {
+            Some(n) if n.owned => {
+                let bridge = n.bridge.clone();
+                st.delete_owned_bridge(&id, &bridge)?;
+            }
+            Some(_) => {}
+            // Not known (its restore failed): remove its bridge if weft made one, and call it done.
+            None => st.delete_owned_bridge(&id, &marks::bridge_name(&id))?,
         }
         st.networks.remove(&req.network_id);
         Ok(())

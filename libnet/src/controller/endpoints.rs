@@ -107,6 +107,8 @@ impl Controller {
         let network = self.networks.get(&endpoint.network).cloned().ok_or_else(|| Error::NetworkNotFound(endpoint.network.to_string()))?;
         let driver = self.driver(&network.driver)?;
         driver.delete_endpoint(DeleteEndpointRequest { network_id: network.id.to_string(), endpoint_id: id.to_string() })?;
+        self.store.write(|tx| tx.delete_endpoint(id.as_str()))?;
+        self.endpoints.remove(id);
         if let Ok(ipam) = self.ipam(&network.ipam_driver) {
             for (pools, addr) in [(&network.ipv4, endpoint.ipv4), (&network.ipv6, endpoint.ipv6)] {
                 let Some(addr) = addr else { continue };
@@ -118,8 +120,6 @@ impl Controller {
                 }
             }
         }
-        self.store.write(|tx| tx.delete_endpoint(id.as_str()))?;
-        self.endpoints.remove(id);
         Ok(())
     }
 }

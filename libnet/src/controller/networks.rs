@@ -338,11 +338,12 @@ impl Controller {
         }
         let driver = self.driver(&network.driver)?;
         driver.delete_network(DeleteNetworkRequest { network_id: network.id.to_string() })?;
+        self.store.write(|tx| tx.delete_network(network.id.as_str()))?;
+        self.networks.remove(&network.id);
+        // Only once the record is gone: a subnet is never free while a record holds it.
         if let Ok(ipam) = self.ipam(&network.ipam_driver) {
             release_pools(&ipam, network.ipv4.iter().chain(network.ipv6.iter()));
         }
-        self.store.write(|tx| tx.delete_network(network.id.as_str()))?;
-        self.networks.remove(&network.id);
         tracing::info!(network = %network.name, id = %network.id.short(), "network removed");
         Ok(network)
     }

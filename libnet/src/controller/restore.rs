@@ -81,8 +81,10 @@ impl Controller {
             }
             *pools = replayed;
         }
-        driver.create_network(create_request(n))?;
+        // The record is kept whatever the driver says, so its grants are kept too: a subnet of
+        // a stored network must never be handed to another one.
         rb.disarm();
+        driver.create_network(create_request(n))?;
         Ok(())
     }
 

@@ -21,6 +21,7 @@ const IFLA_IFNAME: u16 = 3;
 const IFLA_MTU: u16 = 4;
 const IFLA_MASTER: u16 = 10;
 const IFLA_LINKINFO: u16 = 18;
+const IFLA_IFALIAS: u16 = 20;
 /// Longest interface name the kernel takes (IFNAMSIZ less the NUL).
 const MAX_IFNAME_LEN: usize = 15;
 
@@ -37,6 +38,8 @@ pub struct LinkInfo {
     /// Index of the master (bridge) the link is enslaved to.
     pub master: Option<u32>,
     pub mac: Option<[u8; 6]>,
+    /// The link's alias (IFLA_IFALIAS): weft marks the links it owns with it.
+    pub alias: Option<String>,
 }
 
 impl Netlink {
@@ -163,6 +166,12 @@ impl Netlink {
             .map_err(|(nack, link)| nack.at(format!("set the MAC address of link {link} to {}", format_mac(&mac))))
     }
 
+    /// Set the link's alias (IFLA_IFALIAS), a free-text label the kernel keeps with the link.
+    pub fn set_alias(&mut self, index: u32, alias: &str) -> Result<()> {
+        self.set_link(index, LinkAttribute::IfAlias(alias.to_string()))
+            .map_err(|(nack, link)| nack.at(format!("set the alias of link {link} to {alias}")))
+    }
+
     /// Move a link into another namespace (IFLA_NET_NS_FD).
     pub fn move_to_netns(&mut self, index: u32, ns: &Netns) -> Result<()> {
         self.set_link(index, LinkAttribute::NetNsFd(ns.as_fd().as_raw_fd()))
@@ -243,10 +252,11 @@ pub(super) fn parse_link(kind: u16, payload: &[u8]) -> Option<LinkInfo> {
         up: header.flags.contains(LinkFlags::Up),
         master: None,
         mac: None,
+        alias: None,
     };
     for nla in NlasIterator::new(payload.get(LINK_HEADER_LEN..)?) {
         let Ok(nla) = nla else { break };
-        if !matches!(nla.kind(), IFLA_ADDRESS | IFLA_IFNAME | IFLA_MTU | IFLA_MASTER | IFLA_LINKINFO) {
+        if !matches!(nla.kind(), IFLA_ADDRESS | IFLA_IFNAME | IFLA_MTU | IFLA_MASTER | IFLA_LINKINFO | IFLA_IFALIAS) {
             continue;
         }
         let Ok(attribute) = LinkAttribute::parse_with_param(&nla, header.interface_family) else { continue };
@@ -255,6 +265,7 @@ pub(super) fn parse_link(kind: u16, payload: &[u8]) -> Option<LinkInfo> {
             LinkAttribute::Mtu(mtu) => link.mtu = mtu,
             LinkAttribute::Controller(master) => link.master = (master != 0).then_some(master),
             LinkAttribute::Address(mac) => link.mac = <[u8; 6]>::try_from(mac.as_slice()).ok(),
+            LinkAttribute::IfAlias(alias) => link.alias = Some(alias).filter(|a| !a.is_empty()),
             LinkAttribute::LinkInfo(infos) => {
                 for info in infos {
                     if let NlLinkInfo::Kind(kind) = info {

@@ -139,6 +139,9 @@ fn bridge_addresses_and_routes() {
     assert!(bridge.mac.is_some());
     assert_eq!(nl.link_by_index(index).expect("by index"), Some(bridge.clone()));
     assert!(nl.links().expect("links").contains(&bridge));
+    assert_eq!(bridge.alias, None);
+    nl.set_alias(index, "weft:abc").expect("alias");
+    assert_eq!(nl.link_by_index(index).expect("by index").expect("exists").alias.as_deref(), Some("weft:abc"));
 
     nl.set_up(index).expect("up");
     assert!(nl.link_by_index(index).expect("by index").expect("exists").up);
