@@ -66,6 +66,9 @@ fn invalid_driver_options() {
         &["network", "create", "-o", "com.docker.network.bridge.name=averyveryverylongname", "x"],
         "bridge name \"averyveryverylongname\" is longer than 15 characters",
     );
+    // Every refusal above came after IPAM had granted a subnet: none of them kept it.
+    h.weft(&["network", "create", "ok"]).ok();
+    assert_eq!(h.inspect("ok")["IPAM"]["Config"][0]["Subnet"], "172.18.0.0/16");
 }
 
 #[test]

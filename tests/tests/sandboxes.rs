@@ -168,22 +168,42 @@ fn a_failed_join_leaves_nothing_half_made() {
         .run(|| {
             let mut c = controller(&h);
             c.create_network(NetworkCreate::new("n")).unwrap();
+            c.create_network(NetworkCreate::new("m")).unwrap();
             let s = c.create_sandbox(SandboxCreate::default()).unwrap();
-            let e = c.create_endpoint("n", EndpointCreate::default()).unwrap();
-            // Take the sandbox's namespace away under the controller: the join must fail and
-            // leave the endpoint unjoined and its interface on the host.
             let key = s.key.clone().unwrap();
-            Netns::delete(&key).unwrap();
-            assert!(c.join(&e.id, &s.id).is_err());
+            let first = c.create_endpoint("n", EndpointCreate::default()).unwrap();
+            c.join(&first.id, &s.id).unwrap();
+            let (_, gws_before) = sandbox_view(&key);
+            assert_eq!(gws_before.len(), 1);
+
+            // A join that fails late: the interface is already in the sandbox, renamed and
+            // addressed, when the default route cannot be set (a route to the same place, put
+            // there behind the controller's back, is in the way). "m" sorts after "n", so make
+            // it win the gateway by leaving "n" first.
+            let e = c.create_endpoint("m", EndpointCreate::default()).unwrap();
+            c.leave(&first.id).unwrap();
+            let ns = Netns::open(&key).unwrap();
+            let mut nl = Netlink::in_netns(&ns).unwrap();
+            let lo = nl.link_by_name("lo").unwrap().unwrap().index;
+            nl.add_route("0.0.0.0/0".parse().unwrap(), None, Some(lo)).unwrap();
+            assert!(c.join(&e.id, &s.id).is_err(), "the join should have failed");
             assert!(c.endpoint(&e.id).unwrap().join.is_none());
+            assert!(c.sandbox(&s.id).unwrap().endpoints.is_empty());
+            let (links, _) = sandbox_view(&key);
+            assert_eq!(links.iter().map(|(n, _)| n.as_str()).collect::<Vec<_>>(), vec!["lo"], "interface left in the sandbox");
             assert!(h.link_names().iter().any(|l| *l == libnet::marks::peer_veth_name(&e.id)), "{:?}", h.link_names());
-            // A taken address is refused by IPAM with its name.
+
+            // The way cleared, the same endpoint joins, and a taken address is refused by name.
+            nl.delete_route("0.0.0.0/0".parse().unwrap(), None, Some(lo)).unwrap();
+            c.join(&e.id, &s.id).unwrap();
             let ip = e.ipv4.unwrap().addr();
-            let err = c.create_endpoint("n", EndpointCreate { ipv4: Some(ip), ..Default::default() }).unwrap_err();
+            let err = c.create_endpoint("m", EndpointCreate { ipv4: Some(ip), ..Default::default() }).unwrap_err();
             assert!(err.to_string().contains(&ip.to_string()), "{err}");
-            c.delete_endpoint(&e.id).unwrap();
             c.delete_sandbox(&s.id).unwrap();
+            c.delete_endpoint(&e.id).unwrap();
+            c.delete_endpoint(&first.id).unwrap();
             c.delete_network("n").unwrap();
+            c.delete_network("m").unwrap();
         })
         .unwrap();
     let left: Vec<String> = h.link_names().into_iter().filter(|l| l != "lo").collect();
@@ -205,6 +225,14 @@ fn sandboxes_on_two_networks_cannot_reach_each_other() {
             let e2 = c.create_endpoint("right", EndpointCreate::default()).unwrap();
             c.join(&e1.id, &s1.id).unwrap();
             c.join(&e2.id, &s2.id).unwrap();
+            // Each host-side veth is a port of its own network's bridge, and of no other.
+            let mut nl = Netlink::new().unwrap();
+            for (e, net) in [(&e1, "left"), (&e2, "right")] {
+                let bridge = libnet::marks::bridge_name(&c.network(net).unwrap().id);
+                let bridge_index = nl.link_by_name(&bridge).unwrap().unwrap().index;
+                let veth = nl.link_by_name(&libnet::marks::host_veth_name(&e.id)).unwrap().unwrap();
+                assert_eq!(veth.master, Some(bridge_index), "{net}");
+            }
             let ip1 = e1.ipv4.unwrap().addr();
             let s1ns = Netns::open(s1.key.as_ref().unwrap()).unwrap();
             let s2ns = Netns::open(s2.key.as_ref().unwrap()).unwrap();
@@ -262,6 +290,12 @@ fn restore_keeps_joined_endpoints_and_rejoins_lost_ones() {
                 assert_eq!(gws.len(), 1);
                 assert!(c.endpoint(&e.id).unwrap().join.is_some());
             }
+            // The subnet is still taken after the restore (these host routes are empty, so only
+            // the replayed IPAM grant keeps a new network off it).
+            let n = c.network("n").unwrap().ipv4[0].subnet;
+            let m = c.create_network(NetworkCreate::new("m")).unwrap();
+            assert_ne!(m.ipv4[0].subnet, n);
+            c.delete_network("m").unwrap();
             // The addresses are still taken after the restore.
             let err = c.create_endpoint("n", EndpointCreate { ipv4: Some(e1.ipv4.unwrap().addr()), ..Default::default() });
             assert!(err.is_err());
@@ -269,6 +303,41 @@ fn restore_keeps_joined_endpoints_and_rejoins_lost_ones() {
                 c.delete_sandbox(&s.id).unwrap();
                 c.delete_endpoint(&e.id).unwrap();
             }
+            c.delete_network("n").unwrap();
+        })
+        .unwrap();
+    let left: Vec<String> = h.link_names().into_iter().filter(|l| l != "lo").collect();
+    assert!(left.is_empty(), "left behind: {left:?}");
+}
+
+#[test]
+fn restore_remakes_an_endpoint_caught_half_way_into_a_sandbox() {
+    let h = Host::bare();
+    let host_ns = Netns::open(&h.netns_path()).expect("host ns");
+    host_ns
+        .run(|| {
+            let (s, e) = {
+                let mut c = controller(&h);
+                c.create_network(NetworkCreate::new("n")).unwrap();
+                let s = c.create_sandbox(SandboxCreate::default()).unwrap();
+                let e = c.create_endpoint("n", EndpointCreate::default()).unwrap();
+                (s, e)
+            };
+            // What a daemon killed in the middle of a join leaves: the peer already in the
+            // sandbox, the store still saying "not joined".
+            let sandbox_ns = Netns::open(s.key.as_ref().unwrap()).unwrap();
+            let mut nl = Netlink::new().unwrap();
+            let peer = nl.link_by_name(&libnet::marks::peer_veth_name(&e.id)).unwrap().unwrap();
+            nl.move_to_netns(peer.index, &sandbox_ns).unwrap();
+
+            let mut c = controller(&h);
+            assert!(c.endpoint(&e.id).unwrap().join.is_none());
+            c.join(&e.id, &s.id).expect("join after restore");
+            let (links, _) = sandbox_view(s.key.as_ref().unwrap());
+            let names: Vec<&str> = links.iter().map(|(n, _)| n.as_str()).collect();
+            assert_eq!(names.len(), 2, "the stale peer is still in the sandbox: {names:?}");
+            c.delete_sandbox(&s.id).unwrap();
+            c.delete_endpoint(&e.id).unwrap();
             c.delete_network("n").unwrap();
         })
         .unwrap();

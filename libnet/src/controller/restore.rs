@@ -119,7 +119,13 @@ impl Controller {
             address_ipv6: ep.ipv6.map(|a| a.to_string()).unwrap_or_default(),
             mac_address: ep.mac.clone().unwrap_or_default(),
         };
-        if ep.join.is_some() && !intact {
+        // An endpoint the store says is not joined must have both ends in the host namespace;
+        // if weftd died between moving one into a sandbox and committing the join, the pair is
+        // made again rather than adopted half-gone.
+        let half_joined = ep.join.is_none()
+            && self.host.link_by_name(&marks::host_veth_name(&ep.id))?.is_some()
+            && self.host.link_by_name(&marks::peer_veth_name(&ep.id))?.is_none();
+        if (ep.join.is_some() && !intact) || half_joined {
             // The sandbox side is gone; what remains of the old pair (its namespace may still be
             // dying in the kernel) is removed so the driver makes a whole new one.
             driver.delete_endpoint(DeleteEndpointRequest { network_id: network.id.to_string(), endpoint_id: ep.id.to_string() })?;

@@ -108,8 +108,12 @@ impl Controller {
             let mut unjoined = endpoint.clone();
             unjoined.join = None;
             self.endpoints.insert(unjoined.id.clone(), unjoined);
+            // Put the old default route back: forget which endpoint had it, so it is re-added.
             let mut old = self.sandbox(sandbox_id)?.clone();
-            let _ = self.update_default_route(&mut old);
+            let previous = old.gateway_endpoint.take();
+            if let Err(undo) = self.update_default_route(&mut old) {
+                tracing::warn!("restoring the default route of sandbox {} (was {previous:?}): {undo}", old.id.short());
+            }
             return Err(e);
         }
         rb.disarm();
@@ -232,16 +236,25 @@ impl Controller {
         let mut endpoint = endpoint;
         endpoint.join = None;
         sandbox.endpoints.retain(|e| e != &endpoint.id);
-        self.endpoints.insert(endpoint.id.clone(), endpoint.clone());
         if sandbox.gateway_endpoint.as_ref() == Some(&endpoint.id) {
             // Its routes left with the interface.
             sandbox.gateway_endpoint = None;
         }
-        self.update_default_route(&mut sandbox)?;
-        self.store.write(|tx| {
-            tx.put_endpoint(&endpoint)?;
-            tx.put_sandbox(&sandbox)
-        })?;
+        // The route choice looks at the endpoints' joins: decide it with this one already out,
+        // but keep the controller's view unchanged until the record is committed.
+        let before = self.endpoints.insert(endpoint.id.clone(), endpoint.clone());
+        let committed = self.update_default_route(&mut sandbox).and_then(|_| {
+            self.store.write(|tx| {
+                tx.put_endpoint(&endpoint)?;
+                tx.put_sandbox(&sandbox)
+            })
+        });
+        if let Err(e) = committed {
+            if let Some(b) = before {
+                self.endpoints.insert(b.id.clone(), b);
+            }
+            return Err(e);
+        }
         self.sandboxes.insert(sandbox.id.clone(), sandbox);
         Ok(())
     }
