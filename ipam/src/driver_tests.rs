@@ -159,14 +159,14 @@ fn automatic_picks_skip_explicit_pools_and_explicit_requests_conflict_with_autom
     assert_eq!(
         explicit(&d, "172.18.3.0/24", ""),
         Err(err(
-            ErrorKind::Conflict,
+            ErrorKind::Forbidden,
             "subnet 172.18.3.0/24 overlaps 172.18.0.0/16, already allocated in address space LocalDefault"
         ))
     );
     assert_eq!(
         explicit(&d, "10.1.0.0/16", "").and_then(|_| explicit(&d, "10.1.0.0/24", "")),
         Err(err(
-            ErrorKind::Conflict,
+            ErrorKind::Forbidden,
             "subnet 10.1.0.0/24 overlaps 10.1.0.0/16, already allocated in address space LocalDefault"
         ))
     );
@@ -445,7 +445,7 @@ fn tiny_pools_through_the_driver() {
     let p128 = explicit(&d, "fd00::9/128", "").unwrap();
     assert_eq!(gateway(&d, &p128).unwrap(), "fd00::9/128");
     let p0 = explicit(&d, "::/0", "").unwrap_err();
-    assert_eq!(p0.kind, ErrorKind::Conflict, "::/0 overlaps the pools above");
+    assert_eq!(p0.kind, ErrorKind::Forbidden, "::/0 overlaps the pools above");
     let d = ipam();
     let all = explicit(&d, "::/0", "").unwrap();
     assert_eq!(addr(&d, &all, "").unwrap(), "::1/0");

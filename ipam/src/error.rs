@@ -97,7 +97,9 @@ impl IpamError {
             | NetworkAddress { .. }
             | BroadcastAddress { .. } => ErrorKind::InvalidParameter,
             UnknownPool(_) => ErrorKind::NotFound,
-            PoolOverlap { .. } | AddressInUse(_) => ErrorKind::Conflict,
+            // Docker answers an overlapping pool with 403.
+            PoolOverlap { .. } => ErrorKind::Forbidden,
+            AddressInUse(_) => ErrorKind::Conflict,
             NoAvailablePool { .. } | PoolExhausted { .. } | IpRangeExhausted { .. } => ErrorKind::Forbidden,
         }
     }

@@ -23,6 +23,8 @@ fn invalid_subnets_gateways_ranges_and_aux_addresses() {
         (r#"{"Name":"x","IPAM":{"Config":[{"Subnet":"10.5.0.0/24","AuxiliaryAddresses":{"r":"10.6.0.5"}}]}}"#, "aux-address r=10.6.0.5 is not in subnet 10.5.0.0/24"),
         (r#"{"Name":"x","IPAM":{"Config":[{"Subnet":"10.5.0.0/33"}]}}"#, "invalid subnet \"10.5.0.0/33\""),
         (r#"{"Name":"x y"}"#, "invalid network name \"x y\""),
+        (r#"{"Name":"x","IPAM":{"Config":[{"Subnet":"10.5.0.0/24","Gateway":"10.5.0.1","AuxiliaryAddresses":{"r":"10.5.0.1"}}]}}"#, "aux-address r=10.5.0.1 is the gateway of subnet 10.5.0.0/24"),
+        (r#"{"Name":"x","IPAM":{"Config":[{"Subnet":"10.5.0.0/24","AuxiliaryAddresses":{"a":"10.5.0.9","b":"10.5.0.9"}}]}}"#, "aux-addresses a and b are both 10.5.0.9"),
         (r#"{"Name":"x""#, "invalid JSON"),
     ];
     for (body, needle) in bad {

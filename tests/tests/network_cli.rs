@@ -92,7 +92,14 @@ fn automatic_subnets_ipv6_and_internal() {
     let br = format!("wbr-{}", &v6["Id"].as_str().unwrap()[..11]);
     assert!(h.addresses(&br).contains(&"fd00:10::1/64".to_string()), "{:?}", h.addresses(&br));
 
-    h.weft(&["network", "create", "--internal", "backend"]).ok();
+    let internal = h.weft(&["network", "create", "--internal", "backend"]);
+    internal.ok();
+    // Until the firewall exists, weft says what it does not enforce.
+    assert!(internal.stderr.contains("WARNING: weft records --internal"), "{}", internal.stderr);
+    let icc = h.weft(&["network", "create", "-o", "com.docker.network.bridge.enable_icc=false", "noicc"]);
+    icc.ok();
+    assert!(icc.stderr.contains("com.docker.network.bridge.enable_icc") && icc.stderr.contains("not enforce"), "{}", icc.stderr);
+    h.weft(&["network", "rm", "noicc"]).ok();
     assert_eq!(h.inspect("backend")["Internal"], true);
 
     let q = h.weft(&["network", "ls", "-q"]);
@@ -163,4 +170,18 @@ fn a_named_bridge_is_deleted_only_if_weft_made_it() {
     assert!(h.link("userbr0").is_some(), "the user's bridge was deleted");
     assert!(h.link("wnamed0").is_none(), "weft's named bridge was left behind");
     h.ip(&["link", "del", "userbr0"]).ok();
+}
+
+#[test]
+fn prune_takes_docker_filters() {
+    let h = Host::new();
+    h.weft(&["network", "create", "--label", "keep", "kept"]).ok();
+    h.weft(&["network", "create", "old"]).ok();
+    let none = h.weft(&["network", "prune", "-f", "--filter", "until=1h"]);
+    assert!(!none.ok().contains("old"), "{}", none.stdout);
+    let pruned = h.weft(&["network", "prune", "-f", "--filter", "until=0s", "--filter", "label!=keep"]);
+    assert!(pruned.ok().contains("Deleted Networks:\nold\n"), "{}", pruned.stdout);
+    assert!(h.inspect("kept")["Labels"].get("keep").is_some());
+    h.weft(&["network", "prune", "-f", "--filter", "until=soon"]).fails_with(1, "invalid filter 'until=soon'");
+    h.weft(&["network", "rm", "kept"]).ok();
 }

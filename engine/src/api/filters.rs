@@ -3,6 +3,8 @@
 use std::collections::BTreeMap;
 
 use libnet::Network;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
 use serde_json::Value;
 
 use super::error::ApiError;
@@ -75,9 +77,77 @@ pub fn network_matches(filters: &Filters, n: &Network, has_endpoints: bool) -> b
     })
 }
 
+/// Docker's `until` filter value as a point in time: a Go duration before now (`24h`, `1h30m`,
+/// `90s`), a Unix timestamp (`1700000000`, `1700000000.5`), or an RFC 3339 time or date.
+pub fn parse_until(value: &str, now: SystemTime) -> Result<SystemTime, ApiError> {
+    let bad = || ApiError::bad_request(format!("invalid filter 'until={value}': expected a duration like 24h, a Unix timestamp or an RFC 3339 time"));
+    if let Some(d) = parse_go_duration(value) {
+        return now.checked_sub(d).ok_or_else(bad);
+    }
+    if let Ok(secs) = value.parse::<f64>() {
+        if secs.is_finite() && secs >= 0.0 {
+            return UNIX_EPOCH.checked_add(Duration::from_secs_f64(secs)).ok_or_else(bad);
+        }
+    }
+    if let Ok(t) = humantime::parse_rfc3339_weak(value) {
+        return Ok(t);
+    }
+    humantime::parse_rfc3339_weak(&format!("{value}T00:00:00")).map_err(|_| bad())
+}
+
+/// `1h30m`, `90s`, `250ms`: Go's time.ParseDuration for the units Docker users write.
+fn parse_go_duration(s: &str) -> Option<Duration> {
+    let mut total = Duration::ZERO;
+    let mut rest = s;
+    if rest.is_empty() {
+        return None;
+    }
+    while !rest.is_empty() {
+        let digits = rest.find(|c: char| !c.is_ascii_digit() && c != '.').unwrap_or(rest.len());
+        let (num, tail) = rest.split_at(digits);
+        let n: f64 = num.parse().ok()?;
+        let unit = tail.find(|c: char| c.is_ascii_digit() || c == '.').unwrap_or(tail.len());
+        let (u, next) = tail.split_at(unit);
+        let secs = match u {
+            "h" => 3600.0,
+            "m" => 60.0,
+            "s" => 1.0,
+            "ms" => 0.001,
+            "us" | "µs" => 0.000_001,
+            "ns" => 0.000_000_001,
+            _ => return None,
+        };
+        total += Duration::try_from_secs_f64(n * secs).ok()?;
+        rest = next;
+    }
+    Some(total)
+}
+
+/// Whether a network was created before every `until` time given.
+pub fn created_before(created: &str, untils: &[SystemTime]) -> bool {
+    match humantime::parse_rfc3339_weak(created.trim_end_matches('Z')) {
+        Ok(t) => untils.iter().all(|u| t < *u),
+        Err(_) => false,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn until_takes_durations_timestamps_and_dates() {
+        let now = UNIX_EPOCH + Duration::from_secs(1_000_000);
+        assert_eq!(parse_until("1h30m", now).unwrap(), now - Duration::from_secs(5400));
+        assert_eq!(parse_until("90s", now).unwrap(), now - Duration::from_secs(90));
+        assert_eq!(parse_until("500", now).unwrap(), UNIX_EPOCH + Duration::from_secs(500));
+        assert_eq!(parse_until("1970-01-02", now).unwrap(), UNIX_EPOCH + Duration::from_secs(86400));
+        assert_eq!(parse_until("1970-01-01T00:01:00Z", now).unwrap(), UNIX_EPOCH + Duration::from_secs(60));
+        assert!(parse_until("soon", now).is_err());
+        assert!(parse_until("5y", now).is_err());
+        assert!(created_before("1970-01-01T00:00:30.5Z", &[UNIX_EPOCH + Duration::from_secs(60)]));
+        assert!(!created_before("1970-01-01T00:02:00Z", &[UNIX_EPOCH + Duration::from_secs(60)]));
+    }
 
     #[test]
     fn parses_both_shapes_and_rejects_unknown() {

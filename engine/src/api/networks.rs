@@ -94,7 +94,25 @@ pub async fn create(State(state): State<AppState>, body: Bytes) -> Result<impl I
         serde_json::from_slice(&body).map_err(|e| ApiError::bad_request(format!("invalid JSON in the request body: {e}")))?;
     let req = to_request(body)?;
     let n = state.with_controller(move |c| Ok(c.create_network(req)?)).await?;
-    Ok((StatusCode::CREATED, Json(json!({ "Id": n.id.to_string(), "Warning": "" }))))
+    Ok((StatusCode::CREATED, Json(json!({ "Id": n.id.to_string(), "Warning": unenforced(&n) }))))
+}
+
+/// Options that are recorded but that nothing enforces until weft's nftables firewall exists: the
+/// user is told at create time rather than left to believe them.
+fn unenforced(n: &libnet::Network) -> String {
+    const FIREWALL_OPTIONS: [&str; 3] = [
+        "com.docker.network.bridge.enable_icc",
+        "com.docker.network.bridge.enable_ip_masquerade",
+        "com.docker.network.bridge.host_binding_ipv4",
+    ];
+    let mut given: Vec<&str> = FIREWALL_OPTIONS.iter().copied().filter(|o| n.options.contains_key(*o)).collect();
+    if n.internal {
+        given.push("--internal (containers get no default route, but no firewall isolation yet)");
+    }
+    if given.is_empty() {
+        return String::new();
+    }
+    format!("weft records {} but does not enforce it yet: the nftables firewall is not built", given.join(", "))
 }
 
 pub async fn remove(State(state): State<AppState>, Path(id): Path<String>) -> Result<impl IntoResponse, ApiError> {
@@ -104,7 +122,9 @@ pub async fn remove(State(state): State<AppState>, Path(id): Path<String>) -> Re
 
 pub async fn prune(State(state): State<AppState>, Query(q): Query<FilterQuery>) -> Result<impl IntoResponse, ApiError> {
     let f = filters::parse(q.filters.as_deref())?;
-    filters::check(&f, &["label", "label!"])?;
+    filters::check(&f, &["label", "label!", "until"])?;
+    let now = std::time::SystemTime::now();
+    let untils = f.get("until").map(|v| v.iter().map(|u| filters::parse_until(u, now)).collect::<Result<Vec<_>, _>>()).transpose()?.unwrap_or_default();
     state
         .with_controller(move |c| {
             let doomed: Vec<(String, String)> = c
@@ -113,6 +133,7 @@ pub async fn prune(State(state): State<AppState>, Query(q): Query<FilterQuery>) 
                 .filter(|n| !n.predefined && c.endpoints_of(&n.id).is_empty())
                 .filter(|n| f.get("label").is_none_or(|v| filters::labels_match(v, &n.labels)))
                 .filter(|n| f.get("label!").is_none_or(|v| v.is_empty() || !filters::labels_match(v, &n.labels)))
+                .filter(|n| untils.is_empty() || filters::created_before(&n.created, &untils))
                 .map(|n| (n.id.to_string(), n.name.clone()))
                 .collect();
             let mut deleted = Vec::new();

@@ -138,8 +138,14 @@ pub(super) fn allocate_pools(
             Ok(addr)
         };
         let gw = request(*gateway, true)?;
-        let mut aux_out = BTreeMap::new();
+        let mut aux_out: BTreeMap<String, IpAddr> = BTreeMap::new();
         for (name, ip) in aux {
+            if *ip == gw.addr() {
+                return Err(Error::InvalidParameter(format!("aux-address {name}={ip} is the gateway of subnet {granted}")));
+            }
+            if let Some((other, _)) = aux_out.iter().find(|(_, a)| *a == ip) {
+                return Err(Error::InvalidParameter(format!("aux-addresses {other} and {name} are both {ip}")));
+            }
             request(Some(*ip), false)?;
             aux_out.insert(name.clone(), *ip);
         }

@@ -15,6 +15,8 @@ use crate::cli::errors::CliError;
 struct Created {
     #[serde(rename = "Id")]
     id: String,
+    #[serde(rename = "Warning", default)]
+    warning: String,
 }
 
 /// Creates the network and prints its ID.
@@ -31,6 +33,9 @@ pub fn run(
             "unexpected answer from weftd to network create: {e}"
         ))
     })?;
+    if !created.warning.is_empty() {
+        console.err(&format!("WARNING: {}\n", created.warning));
+    }
     console.out(&format!("{}\n", created.id));
     Ok(())
 }
