@@ -35,6 +35,11 @@ pub struct JoinInfo {
     pub static_routes: Vec<crate::protocol::StaticRoute>,
 }
 
+/// An endpoint's options as the driver protocol carries them (JSON strings).
+pub(crate) fn protocol_options(options: &BTreeMap<String, String>) -> crate::protocol::Options {
+    options.iter().map(|(k, v)| (k.clone(), serde_json::Value::String(v.clone()))).collect()
+}
+
 /// An endpoint, as stored and shown.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Endpoint {
@@ -47,4 +52,11 @@ pub struct Endpoint {
     pub options: BTreeMap<String, String>,
     /// Set while the endpoint is joined to a sandbox.
     pub join: Option<JoinInfo>,
+}
+
+impl Endpoint {
+    /// The endpoint's addresses, IPv4 first.
+    pub fn addresses(&self) -> impl Iterator<Item = IpNet> + '_ {
+        self.ipv4.iter().chain(self.ipv6.iter()).copied()
+    }
 }

@@ -95,6 +95,11 @@ pub struct Network {
 }
 
 impl Network {
+    /// The pool of either family that holds `ip`.
+    pub fn pool_of(&self, ip: IpAddr) -> Option<&PoolAllocation> {
+        self.ipv4.iter().chain(self.ipv6.iter()).find(|p| p.subnet.contains(&ip))
+    }
+
     /// Every subnet of the network, both families.
     pub fn subnets(&self) -> impl Iterator<Item = &IpNet> {
         self.ipv4.iter().chain(self.ipv6.iter()).map(|p| &p.subnet)

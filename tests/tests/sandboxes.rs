@@ -19,6 +19,18 @@ fn controller(h: &Host) -> Controller {
     c
 }
 
+/// Run `test` with a fresh namespace as the controller's host; afterwards nothing but `lo` may be
+/// left in it (the namespace itself goes when the `Host` is dropped).
+fn in_host(test: impl FnOnce(&Host) + Send) {
+    let h = Host::bare();
+    let host_ns = Netns::open(&h.netns_path()).expect("host ns");
+    host_ns.run(|| test(&h)).expect("run in the host namespace");
+    let left: Vec<String> = h.link_names().into_iter().filter(|l| l != "lo").collect();
+    assert!(left.is_empty(), "left behind: {left:?}");
+    let mounts = std::fs::read_dir(h.exec_root().join("netns")).map(|d| d.count()).unwrap_or(0);
+    assert_eq!(mounts, 0, "sandbox namespaces left under the exec root");
+}
+
 /// (name, addresses) of every link in a sandbox, and its default routes' gateways.
 fn sandbox_view(key: &std::path::Path) -> (Vec<(String, Vec<String>)>, Vec<String>) {
     let ns = Netns::open(key).expect("open sandbox");
@@ -40,11 +52,8 @@ fn sandbox_view(key: &std::path::Path) -> (Vec<(String, Vec<String>)>, Vec<Strin
 
 #[test]
 fn two_sandboxes_on_one_bridge_exchange_tcp() {
-    let h = Host::bare();
-    let host_ns = Netns::open(&h.netns_path()).expect("host ns");
-    host_ns
-        .run(|| {
-            let mut c = controller(&h);
+    in_host(|h| {
+            let mut c = controller(h);
             let net = c.create_network(NetworkCreate::new("n1")).expect("network");
             let subnet = net.ipv4[0].subnet;
             let gateway = net.ipv4[0].gateway.expect("gateway").addr();
@@ -101,21 +110,13 @@ fn two_sandboxes_on_one_bridge_exchange_tcp() {
             c.delete_sandbox(&s1.id).unwrap();
             c.delete_sandbox(&s2.id).unwrap();
             c.delete_network("n1").unwrap();
-        })
-        .unwrap();
-    let left: Vec<String> = h.link_names().into_iter().filter(|l| l != "lo").collect();
-    assert!(left.is_empty(), "left behind: {left:?}");
-    let mounts = std::fs::read_dir(h.exec_root().join("netns")).map(|d| d.count()).unwrap_or(0);
-    assert_eq!(mounts, 0);
+    });
 }
 
 #[test]
 fn a_sandbox_on_two_networks_routes_through_the_first_by_name() {
-    let h = Host::bare();
-    let host_ns = Netns::open(&h.netns_path()).expect("host ns");
-    host_ns
-        .run(|| {
-            let mut c = controller(&h);
+    in_host(|h| {
+            let mut c = controller(h);
             let mut internal = NetworkCreate::new("aaa-internal");
             internal.internal = true;
             let na = c.create_network(internal).unwrap();
@@ -154,19 +155,13 @@ fn a_sandbox_on_two_networks_routes_through_the_first_by_name() {
             for n in [&na, &nb, &nc] {
                 c.delete_network(n.id.as_str()).unwrap();
             }
-        })
-        .unwrap();
-    let left: Vec<String> = h.link_names().into_iter().filter(|l| l != "lo").collect();
-    assert!(left.is_empty(), "left behind: {left:?}");
+    });
 }
 
 #[test]
 fn a_failed_join_leaves_nothing_half_made() {
-    let h = Host::bare();
-    let host_ns = Netns::open(&h.netns_path()).expect("host ns");
-    host_ns
-        .run(|| {
-            let mut c = controller(&h);
+    in_host(|h| {
+            let mut c = controller(h);
             c.create_network(NetworkCreate::new("n")).unwrap();
             c.create_network(NetworkCreate::new("m")).unwrap();
             let s = c.create_sandbox(SandboxCreate::default()).unwrap();
@@ -204,19 +199,13 @@ fn a_failed_join_leaves_nothing_half_made() {
             c.delete_endpoint(&first.id).unwrap();
             c.delete_network("n").unwrap();
             c.delete_network("m").unwrap();
-        })
-        .unwrap();
-    let left: Vec<String> = h.link_names().into_iter().filter(|l| l != "lo").collect();
-    assert!(left.is_empty(), "left behind: {left:?}");
+    });
 }
 
 #[test]
 fn sandboxes_on_two_networks_cannot_reach_each_other() {
-    let h = Host::bare();
-    let host_ns = Netns::open(&h.netns_path()).expect("host ns");
-    host_ns
-        .run(|| {
-            let mut c = controller(&h);
+    in_host(|h| {
+            let mut c = controller(h);
             c.create_network(NetworkCreate::new("left")).unwrap();
             c.create_network(NetworkCreate::new("right")).unwrap();
             let s1 = c.create_sandbox(SandboxCreate::default()).unwrap();
@@ -251,18 +240,14 @@ fn sandboxes_on_two_networks_cannot_reach_each_other() {
             }
             c.delete_network("left").unwrap();
             c.delete_network("right").unwrap();
-        })
-        .unwrap();
+    });
 }
 
 #[test]
 fn restore_keeps_joined_endpoints_and_rejoins_lost_ones() {
-    let h = Host::bare();
-    let host_ns = Netns::open(&h.netns_path()).expect("host ns");
-    host_ns
-        .run(|| {
+    in_host(|h| {
             let (s1, s2, e1, e2) = {
-                let mut c = controller(&h);
+                let mut c = controller(h);
                 c.create_network(NetworkCreate::new("n")).unwrap();
                 let s1 = c.create_sandbox(SandboxCreate::default()).unwrap();
                 let s2 = c.create_sandbox(SandboxCreate::default()).unwrap();
@@ -304,20 +289,14 @@ fn restore_keeps_joined_endpoints_and_rejoins_lost_ones() {
                 c.delete_endpoint(&e.id).unwrap();
             }
             c.delete_network("n").unwrap();
-        })
-        .unwrap();
-    let left: Vec<String> = h.link_names().into_iter().filter(|l| l != "lo").collect();
-    assert!(left.is_empty(), "left behind: {left:?}");
+    });
 }
 
 #[test]
 fn restore_remakes_an_endpoint_caught_half_way_into_a_sandbox() {
-    let h = Host::bare();
-    let host_ns = Netns::open(&h.netns_path()).expect("host ns");
-    host_ns
-        .run(|| {
+    in_host(|h| {
             let (s, e) = {
-                let mut c = controller(&h);
+                let mut c = controller(h);
                 c.create_network(NetworkCreate::new("n")).unwrap();
                 let s = c.create_sandbox(SandboxCreate::default()).unwrap();
                 let e = c.create_endpoint("n", EndpointCreate::default()).unwrap();
@@ -330,7 +309,7 @@ fn restore_remakes_an_endpoint_caught_half_way_into_a_sandbox() {
             let peer = nl.link_by_name(&libnet::marks::peer_veth_name(&e.id)).unwrap().unwrap();
             nl.move_to_netns(peer.index, &sandbox_ns).unwrap();
 
-            let mut c = controller(&h);
+            let mut c = controller(h);
             assert!(c.endpoint(&e.id).unwrap().join.is_none());
             c.join(&e.id, &s.id).expect("join after restore");
             let (links, _) = sandbox_view(s.key.as_ref().unwrap());
@@ -339,8 +318,5 @@ fn restore_remakes_an_endpoint_caught_half_way_into_a_sandbox() {
             c.delete_sandbox(&s.id).unwrap();
             c.delete_endpoint(&e.id).unwrap();
             c.delete_network("n").unwrap();
-        })
-        .unwrap();
-    let left: Vec<String> = h.link_names().into_iter().filter(|l| l != "lo").collect();
-    assert!(left.is_empty(), "left behind: {left:?}");
+    });
 }

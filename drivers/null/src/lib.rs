@@ -1,49 +1,24 @@
 //! weft's null driver: the `none` network, whose containers have only a loopback interface.
+//! It is the host driver's [`SingleNetworkDriver`] under the name `null`.
 
-use std::sync::Mutex;
+pub use driver_host::SingleNetworkDriver;
 
-use driver_host::{forget_network, single_network};
-use libnet::protocol::*;
-use libnet::{DriverResult, NetworkDriver};
-
-/// One network, no interfaces: a sandbox joined to it keeps only `lo`.
-#[derive(Default)]
-pub struct NullDriver {
-    network: Mutex<Option<String>>,
+/// The `null` driver.
+pub fn null_driver() -> SingleNetworkDriver {
+    SingleNetworkDriver::new("null")
 }
 
-impl NullDriver {
-    pub fn new() -> Self {
-        Self::default()
-    }
-}
+#[cfg(test)]
+mod tests {
+    use libnet::protocol::CreateNetworkRequest;
+    use libnet::NetworkDriver;
 
-impl NetworkDriver for NullDriver {
-    fn name(&self) -> &str {
-        "null"
-    }
-    fn get_capabilities(&self) -> DriverResult<CapabilitiesResponse> {
-        Ok(CapabilitiesResponse { scope: "local".into(), connectivity_scope: String::new() })
-    }
-    fn create_network(&self, req: CreateNetworkRequest) -> DriverResult<()> {
-        single_network(&self.network, "null", req.network_id)
-    }
-    fn delete_network(&self, req: DeleteNetworkRequest) -> DriverResult<()> {
-        forget_network(&self.network, &req.network_id)
-    }
-    fn create_endpoint(&self, _req: CreateEndpointRequest) -> DriverResult<CreateEndpointResponse> {
-        Ok(CreateEndpointResponse::default())
-    }
-    fn delete_endpoint(&self, _req: DeleteEndpointRequest) -> DriverResult<()> {
-        Ok(())
-    }
-    fn endpoint_oper_info(&self, _req: EndpointInfoRequest) -> DriverResult<EndpointInfoResponse> {
-        Ok(EndpointInfoResponse::default())
-    }
-    fn join(&self, _req: JoinRequest) -> DriverResult<JoinResponse> {
-        Ok(JoinResponse::default())
-    }
-    fn leave(&self, _req: LeaveRequest) -> DriverResult<()> {
-        Ok(())
+    #[test]
+    fn one_none_network_and_no_interfaces() {
+        let d = super::null_driver();
+        assert_eq!(d.name(), "null");
+        d.create_network(CreateNetworkRequest { network_id: "a".into(), ..Default::default() }).unwrap();
+        let e = d.create_network(CreateNetworkRequest { network_id: "b".into(), ..Default::default() }).unwrap_err();
+        assert_eq!(e.message, "only one instance of \"null\" network is allowed");
     }
 }

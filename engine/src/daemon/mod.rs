@@ -52,8 +52,8 @@ fn bind_socket(path: &Path) -> Result<UnixListener> {
 pub fn build_controller(config: &Config) -> Result<Controller> {
     let mut c = Controller::new(ControllerConfig::new(&config.data_root, &config.exec_root))?;
     c.register_driver(Arc::new(driver_bridge::BridgeDriver::new()?));
-    c.register_driver(Arc::new(driver_host::HostDriver::new()));
-    c.register_driver(Arc::new(driver_null::NullDriver::new()));
+    c.register_driver(Arc::new(driver_host::host_driver()));
+    c.register_driver(Arc::new(driver_null::null_driver()));
     let mut ipam_config = ipam::IpamConfig::default();
     if let Some(pools) = &config.default_address_pools {
         ipam_config.local_pools = pools.clone();

@@ -66,7 +66,7 @@ impl Controller {
             address_ipv6: ipv6.map(|a| a.to_string()).unwrap_or_default(),
             mac_address: req.mac.clone().unwrap_or_default(),
         };
-        let options = req.options.iter().map(|(k, v)| (k.clone(), serde_json::Value::String(v.clone()))).collect();
+        let options = crate::endpoint::protocol_options(&req.options);
         let resp = driver.create_endpoint(CreateEndpointRequest {
             network_id: network.id.to_string(),
             endpoint_id: id.to_string(),
@@ -110,13 +110,11 @@ impl Controller {
         self.store.write(|tx| tx.delete_endpoint(id.as_str()))?;
         self.endpoints.remove(id);
         if let Ok(ipam) = self.ipam(&network.ipam_driver) {
-            for (pools, addr) in [(&network.ipv4, endpoint.ipv4), (&network.ipv6, endpoint.ipv6)] {
-                let Some(addr) = addr else { continue };
-                if let Some(p) = pools.iter().find(|p| p.subnet.contains(&addr.addr())) {
-                    let r = ipam.release_address(ReleaseAddressRequest { pool_id: p.pool_id.clone(), address: addr.addr().to_string() });
-                    if let Err(e) = r {
-                        tracing::warn!("release of {addr}: {e}");
-                    }
+            for addr in endpoint.addresses() {
+                let Some(p) = network.pool_of(addr.addr()) else { continue };
+                let r = ipam.release_address(ReleaseAddressRequest { pool_id: p.pool_id.clone(), address: addr.addr().to_string() });
+                if let Err(e) = r {
+                    tracing::warn!("release of {addr}: {e}");
                 }
             }
         }

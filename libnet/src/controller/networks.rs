@@ -20,12 +20,13 @@ const DRIVERS_WITHOUT_IPAM: [&str; 2] = ["host", "null"];
 /// The names of the networks the daemon makes itself.
 pub const PREDEFINED_NETWORKS: [&str; 3] = ["bridge", "host", "none"];
 
-/// One `--subnet` group after parsing.
-struct ParsedConfig {
-    subnet: Option<IpNet>,
-    ip_range: Option<IpNet>,
-    gateway: Option<IpAddr>,
-    aux: BTreeMap<String, IpAddr>,
+/// One `--subnet` group after parsing (no subnet: IPAM picks one).
+#[derive(Default)]
+pub(super) struct ParsedConfig {
+    pub(super) subnet: Option<IpNet>,
+    pub(super) ip_range: Option<IpNet>,
+    pub(super) gateway: Option<IpAddr>,
+    pub(super) aux: BTreeMap<String, IpAddr>,
 }
 
 fn parse_cidr(what: &str, s: &str) -> Result<IpNet> {
@@ -94,12 +95,12 @@ pub(super) fn allocate_pools(
     ipam: &Arc<dyn IpamDriver>,
     space: &str,
     v6: bool,
-    configs: &[(Option<IpNet>, Option<IpNet>, Option<IpAddr>, BTreeMap<String, IpAddr>)],
+    configs: &[ParsedConfig],
     options: &BTreeMap<String, String>,
     rb: &mut Rollback,
 ) -> Result<Vec<PoolAllocation>> {
     let mut out = Vec::new();
-    for (subnet, ip_range, gateway, aux) in configs {
+    for ParsedConfig { subnet, ip_range, gateway, aux } in configs {
         let pool = ipam.request_pool(RequestPoolRequest {
             address_space: space.to_string(),
             pool: subnet.map(|s| s.to_string()).unwrap_or_default(),
@@ -237,26 +238,23 @@ impl Controller {
         let mut v6 = Vec::new();
         for c in &req.ipam_config {
             let p = parse_config(c)?;
-            let entry = (p.subnet, p.ip_range, p.gateway, p.aux);
-            match entry.0 {
+            match p.subnet {
                 Some(IpNet::V6(s)) => {
                     if !req.enable_ipv6 {
                         return Err(Error::InvalidParameter(format!(
                             "subnet {s} is IPv6 but IPv6 is not enabled on this network: add --ipv6"
                         )));
                     }
-                    v6.push(entry)
+                    v6.push(p)
                 }
-                _ => v4.push(entry),
+                _ => v4.push(p),
             }
         }
-        for (subnet, ..) in v4.iter().chain(v6.iter()) {
-            if let Some(s) = subnet {
-                self.check_overlap(s, &req.ipam_driver)?;
-            }
+        for s in v4.iter().chain(v6.iter()).filter_map(|c| c.subnet.as_ref()) {
+            self.check_overlap(s, &req.ipam_driver)?;
         }
         if !req.enable_ipv4 {
-            if let Some(s) = v4.iter().find_map(|c| c.0) {
+            if let Some(s) = v4.iter().find_map(|c| c.subnet) {
                 return Err(Error::InvalidParameter(format!("subnet {s} is IPv4 but IPv4 is disabled on this network")));
             }
         }
@@ -265,11 +263,12 @@ impl Controller {
             return Err(Error::InvalidParameter(format!("the {} driver takes no subnets", req.driver)));
         }
         if uses_ipam && req.enable_ipv4 && v4.is_empty() {
-            v4.push((None, None, None, BTreeMap::new()));
+            v4.push(ParsedConfig::default());
         }
         if uses_ipam && req.enable_ipv6 && v6.is_empty() {
-            v6.push((None, None, None, BTreeMap::new()));
+            v6.push(ParsedConfig::default());
         }
+
         let mut rb = Rollback::new();
         let space = LOCAL_DEFAULT_SPACE;
         let ipv4 = if uses_ipam && req.enable_ipv4 {

@@ -73,7 +73,12 @@ impl Controller {
         for (v6, pools) in [(false, &mut n.ipv4), (true, &mut n.ipv6)] {
             let mut replayed = Vec::new();
             for p in pools.iter() {
-                let configs = [(Some(p.subnet.trunc()), p.ip_range, p.gateway.map(|g| g.addr()), p.aux_addresses.clone())];
+                let configs = [super::networks::ParsedConfig {
+                    subnet: Some(p.subnet.trunc()),
+                    ip_range: p.ip_range,
+                    gateway: p.gateway.map(|g| g.addr()),
+                    aux: p.aux_addresses.clone(),
+                }];
                 let mut got = super::networks::allocate_pools(&ipam, LOCAL_DEFAULT_SPACE, v6, &configs, &n.ipam_options, &mut rb)?;
                 let mut granted: PoolAllocation = got.remove(0);
                 granted.user_subnet = p.user_subnet;
@@ -92,9 +97,8 @@ impl Controller {
         let network = self.network(ep.network.as_str())?.clone();
         let driver = self.driver(&network.driver)?;
         let ipam = self.ipam(&network.ipam_driver)?;
-        for (pools, addr) in [(&network.ipv4, ep.ipv4), (&network.ipv6, ep.ipv6)] {
-            let Some(addr) = addr else { continue };
-            if let Some(p) = pools.iter().find(|p| p.subnet.contains(&addr.addr())) {
+        for addr in ep.addresses() {
+            if let Some(p) = network.pool_of(addr.addr()) {
                 ipam.request_address(RequestAddressRequest {
                     pool_id: p.pool_id.clone(),
                     address: addr.addr().to_string(),
@@ -134,7 +138,7 @@ impl Controller {
             network_id: network.id.to_string(),
             endpoint_id: ep.id.to_string(),
             interface: Some(iface),
-            options: ep.options.iter().map(|(k, v)| (k.clone(), serde_json::Value::String(v.clone()))).collect(),
+            options: crate::endpoint::protocol_options(&ep.options),
         })?;
         if let Some(j) = ep.join.clone() {
             if !intact {
