@@ -40,7 +40,8 @@ pub fn owner_alias(network: &NetworkId) -> String {
 /// or `wvp` + 12 hex. Only such links may be removed when the store does not know them; a
 /// user's `wvlan0` or `wbr-lan` merely shares a prefix and is left alone.
 pub fn is_weft_link(name: &str) -> bool {
-    let hex = |rest: &str, len: usize| rest.len() == len && rest.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'));
+    let hex =
+        |rest: &str, len: usize| rest.len() == len && rest.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'));
     name == DEFAULT_BRIDGE
         || name.strip_prefix(BRIDGE_PREFIX).is_some_and(|r| hex(r, 11))
         || name.strip_prefix(PEER_VETH_PREFIX).is_some_and(|r| hex(r, 12))

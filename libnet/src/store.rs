@@ -50,7 +50,8 @@ impl Store {
     }
 
     fn load<T: DeserializeOwned>(&self, table: &str) -> Result<Vec<T>> {
-        let mut stmt = self.conn.prepare(&format!("SELECT id, record FROM {table} ORDER BY rowid")).map_err(|e| self.err(e))?;
+        let mut stmt =
+            self.conn.prepare(&format!("SELECT id, record FROM {table} ORDER BY rowid")).map_err(|e| self.err(e))?;
         let rows = stmt
             .query_map([], |row| Ok((row.get::<_, String>(0)?, row.get::<_, String>(1)?)))
             .map_err(|e| self.err(e))?;

@@ -250,6 +250,12 @@ impl Host {
     }
 }
 
+impl Default for Host {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
 impl Drop for Host {
     fn drop(&mut self) {
         self.stop();
@@ -283,7 +289,12 @@ pub struct Snapshot {
 impl Host {
     /// Networks and links now, to compare before and after a failed command.
     pub fn snapshot(&self) -> Snapshot {
-        let mut networks: Vec<String> = self.weft(&["network", "ls", "--no-trunc", "--format", "{{.ID}} {{.Name}}"]).ok().lines().map(String::from).collect();
+        let mut networks: Vec<String> = self
+            .weft(&["network", "ls", "--no-trunc", "--format", "{{.ID}} {{.Name}}"])
+            .ok()
+            .lines()
+            .map(String::from)
+            .collect();
         networks.sort();
         let mut links = self.link_names();
         links.sort();
@@ -312,7 +323,11 @@ impl Host {
         } else {
             payload.to_string()
         };
-        let json = if payload.trim().is_empty() { serde_json::Value::Null } else { serde_json::from_str(&payload).unwrap_or(serde_json::Value::String(payload)) };
+        let json = if payload.trim().is_empty() {
+            serde_json::Value::Null
+        } else {
+            serde_json::from_str(&payload).unwrap_or(serde_json::Value::String(payload))
+        };
         (status, json)
     }
 }

@@ -18,13 +18,28 @@ fn invalid_subnets_gateways_ranges_and_aux_addresses() {
     // The daemon checks too, whatever a client sends.
     let before = h.snapshot();
     let bad = [
-        (r#"{"Name":"x","IPAM":{"Config":[{"Subnet":"10.5.0.0/24","Gateway":"10.6.0.1"}]}}"#, "gateway 10.6.0.1 is not in subnet 10.5.0.0/24"),
-        (r#"{"Name":"x","IPAM":{"Config":[{"Subnet":"10.5.0.0/24","IPRange":"10.6.0.0/25"}]}}"#, "ip-range 10.6.0.0/25 is not inside subnet 10.5.0.0/24"),
-        (r#"{"Name":"x","IPAM":{"Config":[{"Subnet":"10.5.0.0/24","AuxiliaryAddresses":{"r":"10.6.0.5"}}]}}"#, "aux-address r=10.6.0.5 is not in subnet 10.5.0.0/24"),
+        (
+            r#"{"Name":"x","IPAM":{"Config":[{"Subnet":"10.5.0.0/24","Gateway":"10.6.0.1"}]}}"#,
+            "gateway 10.6.0.1 is not in subnet 10.5.0.0/24",
+        ),
+        (
+            r#"{"Name":"x","IPAM":{"Config":[{"Subnet":"10.5.0.0/24","IPRange":"10.6.0.0/25"}]}}"#,
+            "ip-range 10.6.0.0/25 is not inside subnet 10.5.0.0/24",
+        ),
+        (
+            r#"{"Name":"x","IPAM":{"Config":[{"Subnet":"10.5.0.0/24","AuxiliaryAddresses":{"r":"10.6.0.5"}}]}}"#,
+            "aux-address r=10.6.0.5 is not in subnet 10.5.0.0/24",
+        ),
         (r#"{"Name":"x","IPAM":{"Config":[{"Subnet":"10.5.0.0/33"}]}}"#, "invalid subnet \"10.5.0.0/33\""),
         (r#"{"Name":"x y"}"#, "invalid network name \"x y\""),
-        (r#"{"Name":"x","IPAM":{"Config":[{"Subnet":"10.5.0.0/24","Gateway":"10.5.0.1","AuxiliaryAddresses":{"r":"10.5.0.1"}}]}}"#, "aux-address r=10.5.0.1 is the gateway of subnet 10.5.0.0/24"),
-        (r#"{"Name":"x","IPAM":{"Config":[{"Subnet":"10.5.0.0/24","AuxiliaryAddresses":{"a":"10.5.0.9","b":"10.5.0.9"}}]}}"#, "aux-addresses a and b are both 10.5.0.9"),
+        (
+            r#"{"Name":"x","IPAM":{"Config":[{"Subnet":"10.5.0.0/24","Gateway":"10.5.0.1","AuxiliaryAddresses":{"r":"10.5.0.1"}}]}}"#,
+            "aux-address r=10.5.0.1 is the gateway of subnet 10.5.0.0/24",
+        ),
+        (
+            r#"{"Name":"x","IPAM":{"Config":[{"Subnet":"10.5.0.0/24","AuxiliaryAddresses":{"a":"10.5.0.9","b":"10.5.0.9"}}]}}"#,
+            "aux-addresses a and b are both 10.5.0.9",
+        ),
         (r#"{"Name":"x""#, "invalid JSON"),
     ];
     for (body, needle) in bad {
@@ -62,7 +77,11 @@ fn invalid_driver_options() {
     let h = Host::new();
     refused(&h, &["network", "create", "-o", "com.docker.network.driver.mtu=abc", "x"], "invalid MTU \"abc\"");
     refused(&h, &["network", "create", "-o", "com.docker.network.driver.mtu=100000", "x"], "from 68 to 65535");
-    refused(&h, &["network", "create", "-o", "com.docker.network.bridge.bogus=1", "x"], "unknown bridge driver option com.docker.network.bridge.bogus");
+    refused(
+        &h,
+        &["network", "create", "-o", "com.docker.network.bridge.bogus=1", "x"],
+        "unknown bridge driver option com.docker.network.bridge.bogus",
+    );
     refused(
         &h,
         &["network", "create", "-o", "com.docker.network.bridge.name=averyveryverylongname", "x"],

@@ -12,7 +12,9 @@ fn predefined_networks_exist_with_the_default_bridge() {
     assert!(lines[0].starts_with("NETWORK ID"), "{out}");
     for (name, driver) in [("bridge", "bridge"), ("host", "host"), ("none", "null")] {
         assert!(
-            lines.iter().any(|l| l.split_whitespace().nth(1) == Some(name) && l.split_whitespace().nth(2) == Some(driver)),
+            lines
+                .iter()
+                .any(|l| l.split_whitespace().nth(1) == Some(name) && l.split_whitespace().nth(2) == Some(driver)),
             "{name}/{driver} missing from {out}"
         );
     }
@@ -31,9 +33,23 @@ fn create_inspect_and_remove_a_custom_bridge() {
     let h = Host::new();
     let id = h
         .weft(&[
-            "network", "create", "-d", "bridge", "--subnet", "192.168.100.0/24", "--gateway", "192.168.100.1",
-            "--ip-range", "192.168.100.128/25", "--aux-address", "router=192.168.100.5",
-            "-o", "com.docker.network.bridge.mtu=9000", "--label", "team=web", "my-custom-net",
+            "network",
+            "create",
+            "-d",
+            "bridge",
+            "--subnet",
+            "192.168.100.0/24",
+            "--gateway",
+            "192.168.100.1",
+            "--ip-range",
+            "192.168.100.128/25",
+            "--aux-address",
+            "router=192.168.100.5",
+            "-o",
+            "com.docker.network.bridge.mtu=9000",
+            "--label",
+            "team=web",
+            "my-custom-net",
         ])
         .ok()
         .trim()
@@ -87,7 +103,8 @@ fn automatic_subnets_ipv6_and_internal() {
     h.weft(&["network", "create", "--ipv6", "--subnet", "fd00:10::/64", "v6net"]).ok();
     let v6 = h.inspect("v6net");
     assert_eq!(v6["EnableIPv6"], true);
-    let subnets: Vec<&str> = v6["IPAM"]["Config"].as_array().unwrap().iter().filter_map(|c| c["Subnet"].as_str()).collect();
+    let subnets: Vec<&str> =
+        v6["IPAM"]["Config"].as_array().unwrap().iter().filter_map(|c| c["Subnet"].as_str()).collect();
     assert!(subnets.contains(&"fd00:10::/64") && subnets.contains(&"172.19.0.0/16"), "{subnets:?}");
     let br = format!("wbr-{}", &v6["Id"].as_str().unwrap()[..11]);
     assert!(h.addresses(&br).contains(&"fd00:10::1/64".to_string()), "{:?}", h.addresses(&br));
@@ -98,7 +115,11 @@ fn automatic_subnets_ipv6_and_internal() {
     assert!(internal.stderr.contains("WARNING: weft records --internal"), "{}", internal.stderr);
     let icc = h.weft(&["network", "create", "-o", "com.docker.network.bridge.enable_icc=false", "noicc"]);
     icc.ok();
-    assert!(icc.stderr.contains("com.docker.network.bridge.enable_icc") && icc.stderr.contains("not enforce"), "{}", icc.stderr);
+    assert!(
+        icc.stderr.contains("com.docker.network.bridge.enable_icc") && icc.stderr.contains("not enforce"),
+        "{}",
+        icc.stderr
+    );
     h.weft(&["network", "rm", "noicc"]).ok();
     assert_eq!(h.inspect("backend")["Internal"], true);
 
@@ -151,7 +172,10 @@ fn two_networks_have_two_bridges() {
 fn the_daemon_not_running_is_explained() {
     let h = Host::bare();
     let r = h.weft(&["network", "ls"]);
-    r.fails_with(1, &format!("cannot connect to weftd at {}: is it running? start it with 'weftd'", h.socket().display()));
+    r.fails_with(
+        1,
+        &format!("cannot connect to weftd at {}: is it running? start it with 'weftd'", h.socket().display()),
+    );
 }
 
 #[test]
@@ -159,7 +183,16 @@ fn a_named_bridge_is_deleted_only_if_weft_made_it() {
     let mut h = Host::new();
     // The user's own bridge: used by the network, left in place by rm.
     h.ip(&["link", "add", "userbr0", "type", "bridge"]).ok();
-    h.weft(&["network", "create", "--subnet", "10.30.0.0/24", "-o", "com.docker.network.bridge.name=userbr0", "theirs"]).ok();
+    h.weft(&[
+        "network",
+        "create",
+        "--subnet",
+        "10.30.0.0/24",
+        "-o",
+        "com.docker.network.bridge.name=userbr0",
+        "theirs",
+    ])
+    .ok();
     assert_eq!(h.addresses("userbr0"), vec!["10.30.0.1/24".to_string()]);
     // A named bridge weft makes: removed by rm, also after a restart.
     h.weft(&["network", "create", "-o", "com.docker.network.bridge.name=wnamed0", "ours"]).ok();

@@ -8,8 +8,19 @@ fn restart_after_kill_keeps_networks_and_removes_strays() {
     let mut h = Host::new();
     let a = h.weft(&["network", "create", "a"]).ok().trim().to_string();
     h.weft(&[
-        "network", "create", "--subnet", "10.20.0.0/24", "--ip-range", "10.20.0.128/25", "--gateway", "10.20.0.254",
-        "--aux-address", "r=10.20.0.5", "-o", "com.docker.network.driver.mtu=1400", "b",
+        "network",
+        "create",
+        "--subnet",
+        "10.20.0.0/24",
+        "--ip-range",
+        "10.20.0.128/25",
+        "--gateway",
+        "10.20.0.254",
+        "--aux-address",
+        "r=10.20.0.5",
+        "-o",
+        "com.docker.network.driver.mtu=1400",
+        "b",
     ])
     .ok();
     let before_a = h.inspect("a");
@@ -29,7 +40,9 @@ fn restart_after_kill_keeps_networks_and_removes_strays() {
     assert_eq!(h.inspect("a"), before_a);
     assert_eq!(h.inspect("b"), before_b);
     assert!(h.link(&bridge_a).is_some(), "bridge of a not re-created");
-    assert!(h.addresses(&bridge_a).contains(&format!("{}/16", before_a["IPAM"]["Config"][0]["Gateway"].as_str().unwrap())));
+    assert!(h
+        .addresses(&bridge_a)
+        .contains(&format!("{}/16", before_a["IPAM"]["Config"][0]["Gateway"].as_str().unwrap())));
     let b_bridge = format!("wbr-{}", &before_b["Id"].as_str().unwrap()[..11]);
     assert_eq!(h.link(&b_bridge).unwrap()["mtu"], 1400);
     assert_eq!(h.addresses(&b_bridge), vec!["10.20.0.254/24".to_string()]);

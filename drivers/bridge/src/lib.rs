@@ -54,7 +54,9 @@ fn os_err(e: OslError) -> DriverError {
 fn gateway_of(data: &[IpamData]) -> DriverResult<Vec<IpNet>> {
     data.iter()
         .filter(|d| !d.gateway.is_empty())
-        .map(|d| d.gateway.parse::<IpNet>().map_err(|_| DriverError::invalid(format!("invalid gateway \"{}\"", d.gateway))))
+        .map(|d| {
+            d.gateway.parse::<IpNet>().map_err(|_| DriverError::invalid(format!("invalid gateway \"{}\"", d.gateway)))
+        })
         .collect()
 }
 
@@ -105,10 +107,18 @@ impl BridgeDriver {
 impl State {
     /// Make (or adopt) the bridge with its MTU and gateway addresses, and bring it up. Returns
     /// whether weft owns it: it made it now, or made it before a restart (its alias says so).
-    fn ensure_bridge(&mut self, id: &NetworkId, name: &str, config: &BridgeConfig, gateways: &[IpNet]) -> DriverResult<bool> {
+    fn ensure_bridge(
+        &mut self,
+        id: &NetworkId,
+        name: &str,
+        config: &BridgeConfig,
+        gateways: &[IpNet],
+    ) -> DriverResult<bool> {
         let alias = marks::owner_alias(id);
         let (index, created, owned) = match self.nl.link_by_name(name).map_err(os_err)? {
-            Some(l) if l.kind.as_deref() == Some("bridge") => (l.index, false, l.alias.as_deref() == Some(alias.as_str())),
+            Some(l) if l.kind.as_deref() == Some("bridge") => {
+                (l.index, false, l.alias.as_deref() == Some(alias.as_str()))
+            }
             Some(_) => return Err(DriverError::conflict(format!("interface {name} exists and is not a bridge"))),
             None => (self.nl.create_bridge(name, config.mtu).map_err(os_err)?, true, true),
         };
@@ -217,7 +227,12 @@ impl NetworkDriver for BridgeDriver {
         let mut st = self.lock()?;
         let (bridge, mtu) = match st.networks.get(&req.network_id) {
             Some(n) => (n.bridge.clone(), n.config.mtu),
-            None => return Err(DriverError::not_found(format!("network {} not found in the bridge driver", req.network_id))),
+            None => {
+                return Err(DriverError::not_found(format!(
+                    "network {} not found in the bridge driver",
+                    req.network_id
+                )))
+            }
         };
         let id = EndpointId::from_string(&req.endpoint_id);
         let (host, peer) = (marks::host_veth_name(&id), marks::peer_veth_name(&id));
@@ -249,7 +264,10 @@ impl NetworkDriver for BridgeDriver {
             let _ = st.nl.delete_link(&host);
             return Err(os_err(e));
         }
-        st.endpoints.insert(req.endpoint_id.clone(), BridgeEndpoint { network: req.network_id, host_veth: host, peer_veth: peer });
+        st.endpoints.insert(
+            req.endpoint_id.clone(),
+            BridgeEndpoint { network: req.network_id, host_veth: host, peer_veth: peer },
+        );
         let interface = generated.then(|| EndpointInterface { mac_address: format_mac(mac), ..Default::default() });
         Ok(CreateEndpointResponse { interface })
     }
@@ -271,10 +289,9 @@ impl NetworkDriver for BridgeDriver {
 
     fn endpoint_oper_info(&self, req: EndpointInfoRequest) -> DriverResult<EndpointInfoResponse> {
         let st = self.lock()?;
-        let e = st
-            .endpoints
-            .get(&req.endpoint_id)
-            .ok_or_else(|| DriverError::not_found(format!("endpoint {} not found in the bridge driver", req.endpoint_id)))?;
+        let e = st.endpoints.get(&req.endpoint_id).ok_or_else(|| {
+            DriverError::not_found(format!("endpoint {} not found in the bridge driver", req.endpoint_id))
+        })?;
         let mut value = std::collections::BTreeMap::new();
         value.insert("com.weft.bridge.host_veth".to_string(), serde_json::json!(e.host_veth));
         value.insert("com.weft.bridge.network".to_string(), serde_json::json!(e.network));
@@ -283,16 +300,21 @@ impl NetworkDriver for BridgeDriver {
 
     fn join(&self, req: JoinRequest) -> DriverResult<JoinResponse> {
         let st = self.lock()?;
-        let e = st
-            .endpoints
-            .get(&req.endpoint_id)
-            .ok_or_else(|| DriverError::not_found(format!("endpoint {} not found in the bridge driver", req.endpoint_id)))?;
+        let e = st.endpoints.get(&req.endpoint_id).ok_or_else(|| {
+            DriverError::not_found(format!("endpoint {} not found in the bridge driver", req.endpoint_id))
+        })?;
         let n = st
             .networks
             .get(&e.network)
             .ok_or_else(|| DriverError::not_found(format!("network {} not found in the bridge driver", e.network)))?;
         // Internal networks have no way out, so no default route through the bridge.
-        let gw = |g: Option<IpAddr>| if n.config.internal { String::new() } else { g.map(|g| g.to_string()).unwrap_or_default() };
+        let gw = |g: Option<IpAddr>| {
+            if n.config.internal {
+                String::new()
+            } else {
+                g.map(|g| g.to_string()).unwrap_or_default()
+            }
+        };
         Ok(JoinResponse {
             interface_name: Some(InterfaceName { src_name: e.peer_veth.clone(), dst_prefix: "eth".into() }),
             gateway: gw(n.gateway_v4),

@@ -70,7 +70,8 @@ pub fn check_ifname(name: &str) -> Result<(), DriverError> {
             name.len()
         )));
     }
-    if name.is_empty() || name == "." || name == ".." || name.chars().any(|c| c == '/' || c == ':' || c.is_whitespace()) {
+    if name.is_empty() || name == "." || name == ".." || name.chars().any(|c| c == '/' || c == ':' || c.is_whitespace())
+    {
         return Err(DriverError::invalid(format!("invalid bridge name \"{name}\"")));
     }
     Ok(())
@@ -151,7 +152,8 @@ mod tests {
         assert!(err(json!({DRIVER_MTU: "abc"})).contains("invalid MTU \"abc\""));
         assert!(err(json!({DRIVER_MTU: "100000"})).contains("from 68 to 65535"));
         assert!(err(json!({BRIDGE_NAME: "a-very-long-bridge-name"})).contains("longer than 15 characters"));
-        assert!(err(json!({"com.docker.network.bridge.bogus": "1"})).contains("unknown bridge driver option com.docker.network.bridge.bogus"));
+        assert!(err(json!({"com.docker.network.bridge.bogus": "1"}))
+            .contains("unknown bridge driver option com.docker.network.bridge.bogus"));
         assert!(err(json!({ENABLE_ICC: "maybe"})).contains("must be true or false"));
         assert!(err(json!({"com.docker.network.bridge.inhibit_ipv4": "true"})).contains("not supported"));
     }

@@ -15,14 +15,18 @@ pub type Filters = BTreeMap<String, Vec<String>>;
 /// Parse `{"driver":{"bridge":true}}` (current) or `{"driver":["bridge"]}` (old clients).
 pub fn parse(raw: Option<&str>) -> Result<Filters, ApiError> {
     let Some(raw) = raw.filter(|r| !r.is_empty()) else { return Ok(Filters::new()) };
-    let v: Value = serde_json::from_str(raw).map_err(|e| ApiError::bad_request(format!("invalid filters \"{raw}\": {e}")))?;
-    let obj = v.as_object().ok_or_else(|| ApiError::bad_request(format!("invalid filters \"{raw}\": not a JSON object")))?;
+    let v: Value =
+        serde_json::from_str(raw).map_err(|e| ApiError::bad_request(format!("invalid filters \"{raw}\": {e}")))?;
+    let obj =
+        v.as_object().ok_or_else(|| ApiError::bad_request(format!("invalid filters \"{raw}\": not a JSON object")))?;
     let mut out = Filters::new();
     for (k, vals) in obj {
         let list = match vals {
             Value::Object(m) => m.iter().filter(|(_, on)| on.as_bool() == Some(true)).map(|(v, _)| v.clone()).collect(),
             Value::Array(a) => a.iter().filter_map(|v| v.as_str().map(String::from)).collect(),
-            _ => return Err(ApiError::bad_request(format!("invalid filter '{k}': values must be an object or a list"))),
+            _ => {
+                return Err(ApiError::bad_request(format!("invalid filter '{k}': values must be an object or a list")))
+            }
         };
         out.insert(k.clone(), list);
     }
@@ -64,11 +68,11 @@ pub fn network_matches(filters: &Filters, n: &Network, has_endpoints: bool) -> b
             return true;
         }
         match k.as_str() {
-            "driver" => vals.iter().any(|v| *v == n.driver),
+            "driver" => vals.contains(&n.driver),
             "id" => vals.iter().any(|v| n.id.as_str().starts_with(v.as_str())),
             // Docker matches names by substring.
             "name" => vals.iter().any(|v| n.name.contains(v.as_str())),
-            "scope" => vals.iter().any(|v| *v == n.scope),
+            "scope" => vals.contains(&n.scope),
             "type" => vals.iter().any(|v| (v == "builtin") == n.predefined),
             "label" => labels_match(vals, &n.labels),
             "dangling" => vals.iter().any(|v| (v == "true" || v == "1") == (!has_endpoints && !n.predefined)),
@@ -80,7 +84,11 @@ pub fn network_matches(filters: &Filters, n: &Network, has_endpoints: bool) -> b
 /// Docker's `until` filter value as a point in time: a Go duration before now (`24h`, `1h30m`,
 /// `90s`), a Unix timestamp (`1700000000`, `1700000000.5`), or an RFC 3339 time or date.
 pub fn parse_until(value: &str, now: SystemTime) -> Result<SystemTime, ApiError> {
-    let bad = || ApiError::bad_request(format!("invalid filter 'until={value}': expected a duration like 24h, a Unix timestamp or an RFC 3339 time"));
+    let bad = || {
+        ApiError::bad_request(format!(
+            "invalid filter 'until={value}': expected a duration like 24h, a Unix timestamp or an RFC 3339 time"
+        ))
+    };
     if let Some(d) = parse_go_duration(value) {
         return now.checked_sub(d).ok_or_else(bad);
     }

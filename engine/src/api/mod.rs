@@ -40,7 +40,9 @@ impl AppState {
     ) -> Result<T, ApiError> {
         let c = self.controller.clone();
         tokio::task::spawn_blocking(move || {
-            let mut guard = c.lock().map_err(|_| ApiError::internal("the controller is poisoned by an earlier panic; restart weftd"))?;
+            let mut guard = c
+                .lock()
+                .map_err(|_| ApiError::internal("the controller is poisoned by an earlier panic; restart weftd"))?;
             f(&mut guard)
         })
         .await
@@ -71,7 +73,7 @@ fn parse_version(v: &str) -> Option<(u32, u32)> {
 }
 
 /// Strip Docker's `/v1.NN` prefix; an unsupported version is answered as Docker does.
-pub fn strip_version(mut req: Request) -> Result<Request, Response> {
+pub fn strip_version(mut req: Request) -> Result<Request, Box<Response>> {
     let path = req.uri().path();
     let Some(rest) = path.strip_prefix("/v") else { return Ok(req) };
     let Some((version, tail)) = rest.split_once('/') else { return Ok(req) };
@@ -80,13 +82,13 @@ pub fn strip_version(mut req: Request) -> Result<Request, Response> {
     let min = parse_version(MIN_API_VERSION).unwrap_or((1, 24));
     if v > max {
         let msg = format!("client version {version} is too new. Maximum supported API version is {API_VERSION}");
-        return Err(ApiError::bad_request(msg).into_response());
+        return Err(Box::new(ApiError::bad_request(msg).into_response()));
     }
     if v < min {
         let msg = format!(
             "client version {version} is too old. Minimum supported API version is {MIN_API_VERSION}, please upgrade your client to a newer version"
         );
-        return Err(ApiError::bad_request(msg).into_response());
+        return Err(Box::new(ApiError::bad_request(msg).into_response()));
     }
     let new_path = format!("/{tail}");
     let pq = match req.uri().query() {

@@ -1,6 +1,5 @@
 //! The network routes: list, inspect, create, remove, prune.
 
-
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
@@ -51,11 +50,21 @@ pub async fn inspect(State(state): State<AppState>, Path(id): Path<String>) -> R
 }
 
 fn to_request(body: NetworkCreateBody) -> Result<NetworkCreate, ApiError> {
-    if body.config_only || body.config_from.as_ref().is_some_and(|v| !v.is_null() && v.get("Network").and_then(|n| n.as_str()).is_some_and(|n| !n.is_empty())) {
-        return Err(ApiError::bad_request("config-only networks (--config-only, --config-from) are not supported by weft"));
+    if body.config_only
+        || body
+            .config_from
+            .as_ref()
+            .is_some_and(|v| !v.is_null() && v.get("Network").and_then(|n| n.as_str()).is_some_and(|n| !n.is_empty()))
+    {
+        return Err(ApiError::bad_request(
+            "config-only networks (--config-only, --config-from) are not supported by weft",
+        ));
     }
     if body.ingress {
-        return Err(ApiError::new(StatusCode::FORBIDDEN, "ingress networks belong to a swarm, which weft does not run"));
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "ingress networks belong to a swarm, which weft does not run",
+        ));
     }
     if let Some(scope) = body.scope.as_deref().filter(|s| !s.is_empty() && *s != "local") {
         return Err(ApiError::bad_request(format!("scope \"{scope}\" is not supported: weft's networks are local")));
@@ -90,8 +99,8 @@ fn to_request(body: NetworkCreateBody) -> Result<NetworkCreate, ApiError> {
 }
 
 pub async fn create(State(state): State<AppState>, body: Bytes) -> Result<impl IntoResponse, ApiError> {
-    let body: NetworkCreateBody =
-        serde_json::from_slice(&body).map_err(|e| ApiError::bad_request(format!("invalid JSON in the request body: {e}")))?;
+    let body: NetworkCreateBody = serde_json::from_slice(&body)
+        .map_err(|e| ApiError::bad_request(format!("invalid JSON in the request body: {e}")))?;
     let req = to_request(body)?;
     let n = state.with_controller(move |c| Ok(c.create_network(req)?)).await?;
     Ok((StatusCode::CREATED, Json(json!({ "Id": n.id.to_string(), "Warning": unenforced(&n) }))))
@@ -124,7 +133,11 @@ pub async fn prune(State(state): State<AppState>, Query(q): Query<FilterQuery>) 
     let f = filters::parse(q.filters.as_deref())?;
     filters::check(&f, &["label", "label!", "until"])?;
     let now = std::time::SystemTime::now();
-    let untils = f.get("until").map(|v| v.iter().map(|u| filters::parse_until(u, now)).collect::<Result<Vec<_>, _>>()).transpose()?.unwrap_or_default();
+    let untils = f
+        .get("until")
+        .map(|v| v.iter().map(|u| filters::parse_until(u, now)).collect::<Result<Vec<_>, _>>())
+        .transpose()?
+        .unwrap_or_default();
     state
         .with_controller(move |c| {
             let doomed: Vec<(String, String)> = c
@@ -165,7 +178,8 @@ mod tests {
         assert_eq!(r.labels["team"], "web");
         let only: NetworkCreateBody = serde_json::from_str(r#"{"Name":"n","ConfigOnly":true}"#).unwrap();
         assert!(to_request(only).is_err());
-        let empty_from: NetworkCreateBody = serde_json::from_str(r#"{"Name":"n","ConfigFrom":{"Network":""}}"#).unwrap();
+        let empty_from: NetworkCreateBody =
+            serde_json::from_str(r#"{"Name":"n","ConfigFrom":{"Network":""}}"#).unwrap();
         assert!(to_request(empty_from).is_ok());
     }
 }

@@ -24,10 +24,7 @@ pub fn go_bool(s: &str) -> Result<bool, String> {
 
 /// Docker's `ValidateLabel`: a label needs a name without whitespace.
 pub fn validate_label(value: &str) -> Result<String, String> {
-    let key = value
-        .split_once('=')
-        .map_or(value, |(k, _)| k)
-        .trim_start_matches([' ', '\t']);
+    let key = value.split_once('=').map_or(value, |(k, _)| k).trim_start_matches([' ', '\t']);
     if key.is_empty() {
         return Err(format!("invalid label '{value}': empty name"));
     }
@@ -109,21 +106,13 @@ pub enum NetworkCommand {
     #[command(override_usage = "weft network inspect [OPTIONS] NETWORK [NETWORK...]")]
     Inspect(InspectArgs),
     /// List networks
-    #[command(
-        name = "ls",
-        visible_alias = "list",
-        override_usage = "weft network ls [OPTIONS]"
-    )]
+    #[command(name = "ls", visible_alias = "list", override_usage = "weft network ls [OPTIONS]")]
     Ls(ListArgs),
     /// Remove all unused networks
     #[command(override_usage = "weft network prune [OPTIONS]")]
     Prune(PruneArgs),
     /// Remove one or more networks
-    #[command(
-        name = "rm",
-        visible_alias = "remove",
-        override_usage = "weft network rm NETWORK [NETWORK...]"
-    )]
+    #[command(name = "rm", visible_alias = "remove", override_usage = "weft network rm NETWORK [NETWORK...]")]
     Rm(RemoveArgs),
 }
 
@@ -241,12 +230,7 @@ pub struct CreateArgs {
     )]
     pub opt: Vec<String>,
 
-    #[arg(
-        long = "scope",
-        value_name = "string",
-        allow_hyphen_values = true,
-        help = "Control the network's scope"
-    )]
+    #[arg(long = "scope", value_name = "string", allow_hyphen_values = true, help = "Control the network's scope")]
     pub scope: Option<String>,
 
     #[arg(
@@ -359,43 +343,25 @@ mod tests {
     fn go_booleans() {
         assert_eq!(go_bool("T"), Ok(true));
         assert_eq!(go_bool("0"), Ok(false));
-        assert_eq!(
-            go_bool("yes"),
-            Err("strconv.ParseBool: parsing \"yes\": invalid syntax".to_string())
-        );
+        assert_eq!(go_bool("yes"), Err("strconv.ParseBool: parsing \"yes\": invalid syntax".to_string()));
     }
 
     #[test]
     fn labels_need_a_name() {
         assert_eq!(validate_label("a=b=c"), Ok("a=b=c".to_string()));
         assert_eq!(validate_label("flag"), Ok("flag".to_string()));
-        assert_eq!(
-            validate_label(""),
-            Err("invalid label '': empty name".to_string())
-        );
-        assert_eq!(
-            validate_label("a b=c"),
-            Err("label 'a b' contains whitespaces".to_string())
-        );
+        assert_eq!(validate_label(""), Err("invalid label '': empty name".to_string()));
+        assert_eq!(validate_label("a b=c"), Err("label 'a b' contains whitespaces".to_string()));
     }
 
     #[test]
     fn flags_parse_as_pflag_does() {
         let parse = |line: &str| Cli::try_parse_from(line.split(' '));
-        let Ok(cli) = parse("weft network create --ipv4=false -d -x --internal n") else {
-            panic!("parse")
-        };
-        let Some(Command::Network(NetworkArgs {
-            command: Some(NetworkCommand::Create(c)),
-            ..
-        })) = cli.command
-        else {
+        let Ok(cli) = parse("weft network create --ipv4=false -d -x --internal n") else { panic!("parse") };
+        let Some(Command::Network(NetworkArgs { command: Some(NetworkCommand::Create(c)), .. })) = cli.command else {
             panic!("not create")
         };
-        assert_eq!(
-            (c.ipv4, c.ipv6, c.driver.as_str(), c.internal),
-            (Some(false), None, "-x", true)
-        );
+        assert_eq!((c.ipv4, c.ipv6, c.driver.as_str(), c.internal), (Some(false), None, "-x", true));
         assert_eq!(c.args, vec!["n".to_string()]);
         assert!(parse("weft network ls --quiet=maybe").is_err());
         assert!(parse("weft network list -q").is_ok());

@@ -26,9 +26,7 @@ pub fn socket_path(host: &str) -> Result<PathBuf, CliError> {
         }
     };
     if path.is_empty() {
-        return Err(CliError::failed(format!(
-            "invalid host \"{host}\": the socket path is empty"
-        )));
+        return Err(CliError::failed(format!("invalid host \"{host}\": the socket path is empty")));
     }
     Ok(PathBuf::from(path))
 }
@@ -74,12 +72,7 @@ impl Client {
         self.call(Method::DELETE, path, None)
     }
 
-    fn call(
-        &self,
-        method: Method,
-        path: &str,
-        body: Option<Vec<u8>>,
-    ) -> Result<Bytes, ClientError> {
+    fn call(&self, method: Method, path: &str, body: Option<Vec<u8>>) -> Result<Bytes, ClientError> {
         let (status, bytes) = self.runtime.block_on(self.exchange(method, path, body))?;
         if status.is_success() {
             return Ok(bytes);
@@ -95,10 +88,7 @@ impl Client {
     ) -> Result<(StatusCode, Bytes), ClientError> {
         let stream = tokio::net::UnixStream::connect(&self.socket)
             .await
-            .map_err(|source| ClientError::Connect {
-                socket: self.socket.clone(),
-                source,
-            })?;
+            .map_err(|source| ClientError::Connect { socket: self.socket.clone(), source })?;
         let (mut sender, connection) = http1::handshake(TokioIo::new(stream))
             .await
             .map_err(|e| ClientError::Protocol(format!("error during connect to weftd: {e}")))?;
@@ -111,10 +101,7 @@ impl Client {
             .method(method)
             .uri(path)
             .header(hyper::header::HOST, "weftd")
-            .header(
-                hyper::header::USER_AGENT,
-                concat!("weft/", env!("CARGO_PKG_VERSION")),
-            );
+            .header(hyper::header::USER_AGENT, concat!("weft/", env!("CARGO_PKG_VERSION")));
         if body.is_some() {
             request = request.header(hyper::header::CONTENT_TYPE, "application/json");
         }
@@ -148,10 +135,7 @@ fn daemon_error(status: StatusCode, path: &str, body: &[u8]) -> ClientError {
             "request returned {reason} for API route {path}, check if the server supports the requested API version"
         ));
     }
-    ClientError::Daemon {
-        status: status.as_u16(),
-        message,
-    }
+    ClientError::Daemon { status: status.as_u16(), message }
 }
 
 /// Percent-encodes one path segment or query value (RFC 3986 unreserved characters stay).
@@ -173,44 +157,26 @@ mod tests {
 
     #[test]
     fn hosts_name_unix_sockets() {
-        assert_eq!(
-            socket_path("unix:///run/weft/weft.sock").ok(),
-            Some(PathBuf::from("/run/weft/weft.sock"))
-        );
-        assert_eq!(
-            socket_path("/tmp/w.sock").ok(),
-            Some(PathBuf::from("/tmp/w.sock"))
-        );
+        assert_eq!(socket_path("unix:///run/weft/weft.sock").ok(), Some(PathBuf::from("/run/weft/weft.sock")));
+        assert_eq!(socket_path("/tmp/w.sock").ok(), Some(PathBuf::from("/tmp/w.sock")));
         assert!(socket_path("tcp://127.0.0.1:2375").is_err());
         assert!(socket_path("unix://").is_err());
     }
 
     #[test]
     fn error_bodies_become_docker_messages() {
-        let e = daemon_error(
-            StatusCode::NOT_FOUND,
-            "/networks/foo",
-            br#"{"message":"network foo not found"}"#,
-        );
+        let e = daemon_error(StatusCode::NOT_FOUND, "/networks/foo", br#"{"message":"network foo not found"}"#);
         assert!(e.is_not_found());
-        assert_eq!(
-            e.to_string(),
-            "Error response from daemon: network foo not found"
-        );
+        assert_eq!(e.to_string(), "Error response from daemon: network foo not found");
         let e = daemon_error(StatusCode::INTERNAL_SERVER_ERROR, "/x", b"  boom\n");
         assert_eq!(e.to_string(), "Error response from daemon: boom");
         let e = daemon_error(StatusCode::NOT_FOUND, "/x", b"");
-        assert!(e
-            .to_string()
-            .starts_with("request returned Not Found for API route /x"));
+        assert!(e.to_string().starts_with("request returned Not Found for API route /x"));
     }
 
     #[test]
     fn components_are_percent_encoded() {
-        assert_eq!(
-            encode_component(r#"{"driver":{"bridge":true}}"#),
-            "%7B%22driver%22%3A%7B%22bridge%22%3Atrue%7D%7D"
-        );
+        assert_eq!(encode_component(r#"{"driver":{"bridge":true}}"#), "%7B%22driver%22%3A%7B%22bridge%22%3Atrue%7D%7D");
         assert_eq!(encode_component("my-net_1.x"), "my-net_1.x");
         assert_eq!(encode_component("a b/c"), "a%20b%2Fc");
     }

@@ -17,18 +17,12 @@ impl<'a> Console<'a> {
     /// Writes to stdout. As with Docker's CLI, a closed stdout (`weft network ls | head -1`) is
     /// not an error.
     pub fn out(&mut self, text: &str) {
-        let _ = self
-            .out
-            .write_all(text.as_bytes())
-            .and_then(|_| self.out.flush());
+        let _ = self.out.write_all(text.as_bytes()).and_then(|_| self.out.flush());
     }
 
     /// Writes to stderr.
     pub fn err(&mut self, text: &str) {
-        let _ = self
-            .err
-            .write_all(text.as_bytes())
-            .and_then(|_| self.err.flush());
+        let _ = self.err.write_all(text.as_bytes()).and_then(|_| self.err.flush());
     }
 
     /// Docker's confirmation: `message [y/N] ` on stdout, then one line of input; only `y` or

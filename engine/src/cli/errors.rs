@@ -19,18 +19,12 @@ pub struct CliError {
 impl CliError {
     /// A failure with exit code 1, the code of every error Docker does not classify.
     pub fn failed(message: impl Into<String>) -> Self {
-        Self {
-            message: message.into(),
-            code: 1,
-        }
+        Self { message: message.into(), code: 1 }
     }
 
     /// A failure with an explicit exit code.
     pub fn with_code(code: i32, message: impl Into<String>) -> Self {
-        Self {
-            message: message.into(),
-            code,
-        }
+        Self { message: message.into(), code }
     }
 }
 
@@ -68,20 +62,12 @@ impl ClientError {
 impl fmt::Display for ClientError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            ClientError::Connect { socket, source }
-                if source.kind() == io::ErrorKind::PermissionDenied =>
-            {
-                write!(
-                    f,
-                    "permission denied while trying to connect to weftd at {}: {source}",
-                    socket.display()
-                )
+            ClientError::Connect { socket, source } if source.kind() == io::ErrorKind::PermissionDenied => {
+                write!(f, "permission denied while trying to connect to weftd at {}: {source}", socket.display())
             }
-            ClientError::Connect { socket, .. } => write!(
-                f,
-                "cannot connect to weftd at {}: is it running? start it with 'weftd'",
-                socket.display()
-            ),
+            ClientError::Connect { socket, .. } => {
+                write!(f, "cannot connect to weftd at {}: is it running? start it with 'weftd'", socket.display())
+            }
             ClientError::Daemon { message, .. } => {
                 write!(f, "Error response from daemon: {message}")
             }
@@ -116,14 +102,8 @@ mod tests {
 
     #[test]
     fn daemon_error_is_prefixed_as_docker_does() {
-        let e = ClientError::Daemon {
-            status: 409,
-            message: "network with name web already exists".into(),
-        };
-        assert_eq!(
-            e.to_string(),
-            "Error response from daemon: network with name web already exists"
-        );
+        let e = ClientError::Daemon { status: 409, message: "network with name web already exists".into() };
+        assert_eq!(e.to_string(), "Error response from daemon: network with name web already exists");
         assert!(!e.is_not_found());
     }
 }

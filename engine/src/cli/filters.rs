@@ -23,15 +23,8 @@ pub struct Filters(BTreeMap<String, BTreeMap<String, bool>>);
 impl Filters {
     pub fn from_pairs(pairs: &[(String, String)]) -> Self {
         let mut filters = Filters::default();
-        for (name, value) in pairs
-            .iter()
-            .filter(|(n, v)| !(n.is_empty() && v.is_empty()))
-        {
-            filters
-                .0
-                .entry(name.clone())
-                .or_default()
-                .insert(value.clone(), true);
+        for (name, value) in pairs.iter().filter(|(n, v)| !(n.is_empty() && v.is_empty())) {
+            filters.0.entry(name.clone()).or_default().insert(value.clone(), true);
         }
         filters
     }
@@ -61,16 +54,8 @@ mod tests {
 
     #[test]
     fn filters_encode_as_the_api_expects() {
-        let f = Filters::from_pairs(&pairs(&[
-            "driver=bridge",
-            "label=team=web",
-            "Label = env=prod ",
-            "driver=bridge",
-        ]));
-        assert_eq!(
-            f.to_json(),
-            r#"{"driver":{"bridge":true},"label":{"env=prod":true,"team=web":true}}"#
-        );
+        let f = Filters::from_pairs(&pairs(&["driver=bridge", "label=team=web", "Label = env=prod ", "driver=bridge"]));
+        assert_eq!(f.to_json(), r#"{"driver":{"bridge":true},"label":{"env=prod":true,"team=web":true}}"#);
         assert_eq!(
             f.query(),
             "?filters=%7B%22driver%22%3A%7B%22bridge%22%3Atrue%7D%2C%22label%22%3A%7B%22env%3Dprod%22%3Atrue%2C%22team%3Dweb%22%3Atrue%7D%7D"
@@ -80,10 +65,7 @@ mod tests {
 
     #[test]
     fn a_filter_needs_a_name_and_value() {
-        assert_eq!(
-            parse_filter("foo"),
-            Err("bad format of filter (expected name=value)".to_string())
-        );
+        assert_eq!(parse_filter("foo"), Err("bad format of filter (expected name=value)".to_string()));
         assert_eq!(parse_filter("name="), Ok(("name".into(), "".into())));
         assert_eq!(Filters::from_pairs(&pairs(&[""])), Filters::default());
     }

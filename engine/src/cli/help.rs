@@ -10,10 +10,7 @@ const HELP_WIDTH: usize = 80;
 const MIN_NAME_PADDING: usize = 11;
 
 fn visible_flags(cmd: &Command) -> Vec<&Arg> {
-    let mut flags: Vec<&Arg> = cmd
-        .get_arguments()
-        .filter(|a| !a.is_positional() && !a.is_hide_set())
-        .collect();
+    let mut flags: Vec<&Arg> = cmd.get_arguments().filter(|a| !a.is_positional() && !a.is_hide_set()).collect();
     flags.sort_by_key(|a| a.get_long().unwrap_or_default());
     flags
 }
@@ -41,12 +38,7 @@ pub fn help(root: &Command, path: &[String]) -> String {
         out.push_str(" COMMAND");
     }
     out.push_str("\n\n");
-    out.push_str(
-        cmd.get_about()
-            .map(|a| a.to_string())
-            .unwrap_or_default()
-            .trim(),
-    );
+    out.push_str(cmd.get_about().map(|a| a.to_string()).unwrap_or_default().trim());
 
     let aliases: Vec<&str> = cmd.get_visible_aliases().collect();
     if !aliases.is_empty() {
@@ -61,19 +53,13 @@ pub fn help(root: &Command, path: &[String]) -> String {
         out.push_str(flag_usages(&flags).trim_end());
     }
     if !subcommands.is_empty() {
-        let padding = subcommands
-            .iter()
-            .map(|s| s.get_name().len())
-            .max()
-            .unwrap_or(0)
-            .max(MIN_NAME_PADDING);
+        let padding = subcommands.iter().map(|s| s.get_name().len()).max().unwrap_or(0).max(MIN_NAME_PADDING);
         let line = |s: &Command| {
             let about = s.get_about().map(|a| a.to_string()).unwrap_or_default();
             format!("\n  {:<padding$} {about}", s.get_name())
         };
-        let (groups, commands): (Vec<&Command>, Vec<&Command>) = subcommands
-            .iter()
-            .partition(|s| is_root && s.has_subcommands());
+        let (groups, commands): (Vec<&Command>, Vec<&Command>) =
+            subcommands.iter().partition(|s| is_root && s.has_subcommands());
         if !groups.is_empty() {
             out.push_str("\n\nManagement Commands:");
             groups.iter().for_each(|s| out.push_str(&line(s)));
@@ -88,9 +74,7 @@ pub fn help(root: &Command, path: &[String]) -> String {
         out.push_str(flag_usages(&flags).trim_end());
     }
     if !subcommands.is_empty() {
-        out.push_str(&format!(
-            "\n\nRun '{path_text} COMMAND --help' for more information on a command."
-        ));
+        out.push_str(&format!("\n\nRun '{path_text} COMMAND --help' for more information on a command."));
     }
     out.push('\n');
     out
@@ -108,11 +92,7 @@ fn flag_usages(flags: &[&Arg]) -> String {
         };
         // Boolean flags (an optional `=value`) show no type.
         let boolean = flag.get_num_args().is_some_and(|n| n.min_values() == 0);
-        let type_name = flag
-            .get_value_names()
-            .and_then(|v| v.first())
-            .filter(|_| !boolean)
-            .map(|v| v.to_string());
+        let type_name = flag.get_value_names().and_then(|v| v.first()).filter(|_| !boolean).map(|v| v.to_string());
         if let Some(t) = &type_name {
             head.push(' ');
             head.push_str(t);
@@ -136,10 +116,7 @@ fn flag_usages(flags: &[&Arg]) -> String {
     let mut out = String::new();
     for (head, text) in lines {
         let spacing = " ".repeat(maxlen - head.len());
-        out.push_str(&format!(
-            "{head} {spacing} {}\n",
-            wrap(maxlen + 2, HELP_WIDTH - 1, &text)
-        ));
+        out.push_str(&format!("{head} {spacing} {}\n", wrap(maxlen + 2, HELP_WIDTH - 1, &text)));
     }
     out
 }

@@ -26,14 +26,8 @@ pub use self::errors::CliError;
 
 /// Runs `weft` with the process's arguments and standard streams; returns the exit code.
 pub fn main() -> i32 {
-    let args: Vec<String> = std::env::args_os()
-        .map(|a| a.to_string_lossy().into_owned())
-        .collect();
-    let (mut out, mut err, mut input) = (
-        std::io::stdout().lock(),
-        std::io::stderr().lock(),
-        std::io::stdin().lock(),
-    );
+    let args: Vec<String> = std::env::args_os().map(|a| a.to_string_lossy().into_owned()).collect();
+    let (mut out, mut err, mut input) = (std::io::stdout().lock(), std::io::stderr().lock(), std::io::stdin().lock());
     run(&args, &mut Console::new(&mut out, &mut err, &mut input))
 }
 
@@ -63,10 +57,7 @@ fn execute(args: &[String], console: &mut Console) -> Result<(), CliError> {
         console.out(&format!("weft version {}\n", env!("CARGO_PKG_VERSION")));
         return Ok(());
     }
-    let host = cli
-        .host
-        .filter(|h| !h.is_empty())
-        .unwrap_or_else(|| DEFAULT_HOST.to_string());
+    let host = cli.host.filter(|h| !h.is_empty()).unwrap_or_else(|| DEFAULT_HOST.to_string());
     match cli.command {
         // Docker shows its help on stderr, and succeeds, when given no command.
         None => {

@@ -27,18 +27,12 @@ pub fn command_path(root: &Command, args: &[String]) -> Vec<String> {
             }
         } else if let Some(shorts) = word.strip_prefix('-').filter(|s| !s.is_empty()) {
             let first = shorts.chars().next();
-            if !current
-                .get_arguments()
-                .any(|a| a.get_short().is_some() && a.get_short() == first)
-            {
+            if !current.get_arguments().any(|a| a.get_short().is_some() && a.get_short() == first) {
                 break;
             }
             // In `-qf value`, the last flag of the cluster may take the next word.
             for (at, c) in shorts.char_indices() {
-                if current
-                    .get_arguments()
-                    .any(|a| a.get_short() == Some(c) && takes_separate_value(a))
-                {
+                if current.get_arguments().any(|a| a.get_short() == Some(c) && takes_separate_value(a)) {
                     if at + c.len_utf8() == shorts.len() {
                         i += 1;
                     }
@@ -96,12 +90,7 @@ pub enum Arity {
 
 /// Checks the number of positional arguments of the command at `path`; Docker's error otherwise
 /// (exit code 1).
-pub fn check_arity(
-    root: &Command,
-    path: &[&str],
-    args: &[String],
-    arity: Arity,
-) -> Result<(), CliError> {
+pub fn check_arity(root: &Command, path: &[&str], args: &[String], arity: Arity) -> Result<(), CliError> {
     let path: Vec<String> = path.iter().map(|s| s.to_string()).collect();
     let cmd = find(root, &path);
     let bin = &path[0];
@@ -154,14 +143,8 @@ pub fn parse_error(root: &Command, args: &[String], err: &clap::Error) -> CliErr
     let cmd = find(root, &path);
     let invalid_arg = context(err, ContextKind::InvalidArg).unwrap_or_default();
     // clap names a flag `--filter <filter>` or `--ipv4[=<IPV4>]`: the flag comes first.
-    let flag_word = invalid_arg
-        .split([' ', '[', '='])
-        .next()
-        .unwrap_or_default()
-        .to_string();
-    let arg = flag_word
-        .strip_prefix("--")
-        .and_then(|long| find_long(cmd, long));
+    let flag_word = invalid_arg.split([' ', '[', '=']).next().unwrap_or_default().to_string();
+    let arg = flag_word.strip_prefix("--").and_then(|long| find_long(cmd, long));
     let flag_name = |arg: Option<&Arg>| match arg {
         Some(a) => match (a.get_short(), a.get_long()) {
             (Some(s), Some(l)) => format!("-{s}, --{l}"),
@@ -187,11 +170,7 @@ pub fn parse_error(root: &Command, args: &[String], err: &clap::Error) -> CliErr
                 return unknown_command(root, &path, &invalid_arg);
             }
         }
-        ErrorKind::InvalidValue
-            if context(err, ContextKind::InvalidValue)
-                .unwrap_or_default()
-                .is_empty() =>
-        {
+        ErrorKind::InvalidValue if context(err, ContextKind::InvalidValue).unwrap_or_default().is_empty() => {
             // A flag at the end of the line, without its value.
             let typed_short = args
                 .iter()
@@ -205,13 +184,8 @@ pub fn parse_error(root: &Command, args: &[String], err: &clap::Error) -> CliErr
         }
         ErrorKind::InvalidValue | ErrorKind::ValueValidation => {
             let value = context(err, ContextKind::InvalidValue).unwrap_or_default();
-            let reason = std::error::Error::source(err)
-                .map(|s| s.to_string())
-                .unwrap_or_default();
-            format!(
-                "invalid argument \"{value}\" for \"{}\" flag: {reason}",
-                flag_name(arg)
-            )
+            let reason = std::error::Error::source(err).map(|s| s.to_string()).unwrap_or_default();
+            format!("invalid argument \"{value}\" for \"{}\" flag: {reason}", flag_name(arg))
         }
         _ => {
             let text = err.to_string();
@@ -222,10 +196,7 @@ pub fn parse_error(root: &Command, args: &[String], err: &clap::Error) -> CliErr
     let path_text = path.join(" ");
     CliError::with_code(
         EXIT_FLAG_ERROR,
-        format!(
-            "{message}\n\nUsage:  {}\n\nRun '{path_text} --help' for more information",
-            use_line(cmd, &path)
-        ),
+        format!("{message}\n\nUsage:  {}\n\nRun '{path_text} --help' for more information", use_line(cmd, &path)),
     )
 }
 
@@ -250,18 +221,9 @@ mod tests {
     #[test]
     fn paths_skip_flags_and_resolve_aliases() {
         let root = Cli::command();
-        assert_eq!(
-            command_path(&root, &words("weft -H unix:///x network list -q")),
-            words("weft network ls")
-        );
-        assert_eq!(
-            command_path(&root, &words("weft network create -d network x")),
-            words("weft network create")
-        );
-        assert_eq!(
-            command_path(&root, &words("weft --host=network network")),
-            words("weft network")
-        );
+        assert_eq!(command_path(&root, &words("weft -H unix:///x network list -q")), words("weft network ls"));
+        assert_eq!(command_path(&root, &words("weft network create -d network x")), words("weft network create"));
+        assert_eq!(command_path(&root, &words("weft --host=network network")), words("weft network"));
     }
 
     #[test]
@@ -272,9 +234,7 @@ mod tests {
             e.message,
             "unknown flag: --bogus\n\nUsage:  weft network ls [OPTIONS]\n\nRun 'weft network ls --help' for more information"
         );
-        assert!(error_of("weft network ls -qx")
-            .message
-            .starts_with("unknown shorthand flag: 'x' in -x\n"));
+        assert!(error_of("weft network ls -qx").message.starts_with("unknown shorthand flag: 'x' in -x\n"));
         let e = error_of("weft --bogus network ls");
         assert_eq!(
             e.message,
@@ -284,12 +244,8 @@ mod tests {
 
     #[test]
     fn missing_and_bad_values_as_docker() {
-        assert!(error_of("weft network create -d")
-            .message
-            .starts_with("flag needs an argument: 'd' in -d\n"));
-        assert!(error_of("weft network ls --format")
-            .message
-            .starts_with("flag needs an argument: --format\n"));
+        assert!(error_of("weft network create -d").message.starts_with("flag needs an argument: 'd' in -d\n"));
+        assert!(error_of("weft network ls --format").message.starts_with("flag needs an argument: --format\n"));
         let e = error_of("weft network ls -f foo");
         assert_eq!(e.code, 125);
         assert!(e.message.starts_with(
@@ -300,9 +256,7 @@ mod tests {
         ));
         assert!(error_of("weft network create --label= x")
             .message
-            .starts_with(
-                "invalid argument \"\" for \"--label\" flag: invalid label '': empty name\n"
-            ));
+            .starts_with("invalid argument \"\" for \"--label\" flag: invalid label '': empty name\n"));
     }
 
     #[test]
@@ -313,22 +267,13 @@ mod tests {
             (1, "weft: unknown command: weft network bogus\n\nUsage:  weft network\n\nRun 'weft network --help' for more information")
         );
         let e = error_of("weft bogus");
-        assert_eq!(
-            e.message,
-            "weft: unknown command: weft bogus\n\nRun 'weft --help' for more information"
-        );
+        assert_eq!(e.message, "weft: unknown command: weft bogus\n\nRun 'weft --help' for more information");
     }
 
     #[test]
     fn argument_counts_as_docker() {
         let root = Cli::command();
-        let e = check_arity(
-            &root,
-            &["weft", "network", "create"],
-            &[],
-            Arity::Exactly(1),
-        )
-        .err();
+        let e = check_arity(&root, &["weft", "network", "create"], &[], Arity::Exactly(1)).err();
         assert_eq!(
             e.map(|e| (e.code, e.message)),
             Some((1, "weft: 'weft network create' requires 1 argument\n\nUsage:  weft network create [OPTIONS] NETWORK\n\nRun 'weft network create --help' for more information".to_string()))

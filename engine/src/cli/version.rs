@@ -26,12 +26,7 @@ fn go_arch() -> &'static str {
 }
 
 /// Prints the versions; an unreachable daemon is an error after the client's part, as with Docker.
-pub fn run(
-    console: &mut Console,
-    root: &Command,
-    args: VersionArgs,
-    host: &str,
-) -> Result<(), CliError> {
+pub fn run(console: &mut Console, root: &Command, args: VersionArgs, host: &str) -> Result<(), CliError> {
     if args.help.help {
         console.out(&help(root, &["weft".to_string(), "version".to_string()]));
         return Ok(());
@@ -76,11 +71,7 @@ fn server_text(v: &Value) -> String {
         if !min.is_empty() {
             out.push_str(&format!(" (minimum version {min})"));
         }
-        for (label, key) in [
-            ("Go version", "GoVersion"),
-            ("Git commit", "GitCommit"),
-            ("Built", "BuildTime"),
-        ] {
+        for (label, key) in [("Go version", "GoVersion"), ("Git commit", "GitCommit"), ("Built", "BuildTime")] {
             let value = s(d, key);
             if !value.is_empty() {
                 out.push_str(&format!("\n  {label}:\t{value}"));
@@ -88,11 +79,7 @@ fn server_text(v: &Value) -> String {
         }
         out.push_str(&format!("\n  OS/Arch:\t{}/{}", s(d, "Os"), s(d, "Arch")));
     };
-    match v
-        .get("Components")
-        .and_then(Value::as_array)
-        .filter(|c| !c.is_empty())
-    {
+    match v.get("Components").and_then(Value::as_array).filter(|c| !c.is_empty()) {
         Some(components) => {
             for c in components {
                 let name = s(c, "Name");
@@ -127,12 +114,9 @@ mod tests {
 
     #[test]
     fn server_part_of_a_plain_engine() {
-        let v = json!({"Version": "0.1.0", "ApiVersion": "1.45", "MinAPIVersion": "1.24", "Os": "linux", "Arch": "amd64"});
-        let text = tabwriter::align(
-            &format!("Client:\n Version:\t0.1.0{}\n", server_text(&v)),
-            20,
-            1,
-        );
+        let v =
+            json!({"Version": "0.1.0", "ApiVersion": "1.45", "MinAPIVersion": "1.24", "Os": "linux", "Arch": "amd64"});
+        let text = tabwriter::align(&format!("Client:\n Version:\t0.1.0{}\n", server_text(&v)), 20, 1);
         assert_eq!(
             text,
             "Client:\n Version:           0.1.0\n\nServer:\n Engine:\n  Version:          0.1.0\n  API version:      1.45 (minimum version 1.24)\n  OS/Arch:          linux/amd64\n"
@@ -143,9 +127,6 @@ mod tests {
     fn server_part_with_components() {
         let v = json!({"Platform": {"Name": "weft"}, "Version": "0.1.0",
                        "Components": [{"Name": "weftd", "Version": "0.1.0", "Details": {"ApiVersion": "1.45"}}]});
-        assert_eq!(
-            server_text(&v),
-            "\n\nServer: weft\n weftd:\n  Version:\t0.1.0\n  ApiVersion:\t1.45"
-        );
+        assert_eq!(server_text(&v), "\n\nServer: weft\n weftd:\n  Version:\t0.1.0\n  ApiVersion:\t1.45");
     }
 }

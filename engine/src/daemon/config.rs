@@ -135,16 +135,25 @@ impl Config {
         }
         let socket = socket_path(&hosts[0])?;
         let default_address_pools = pools
-            .map(|v| v.iter().map(|s| s.parse::<PoolSpec>().map_err(|e| anyhow!("invalid --default-address-pool \"{s}\": {e}"))).collect())
+            .map(|v| {
+                v.iter()
+                    .map(|s| s.parse::<PoolSpec>().map_err(|e| anyhow!("invalid --default-address-pool \"{s}\": {e}")))
+                    .collect()
+            })
             .transpose()?;
         let bip = match bip {
-            Some(b) => Some(b.parse::<IpNet>().map_err(|_| anyhow!("invalid --bip \"{b}\": expected an address with a prefix length, like 172.17.0.1/16"))?),
+            Some(b) => Some(b.parse::<IpNet>().map_err(|_| {
+                anyhow!("invalid --bip \"{b}\": expected an address with a prefix length, like 172.17.0.1/16")
+            })?),
             None if default_address_pools.is_some() => None,
             None => Some(DEFAULT_BIP.parse::<IpNet>()?),
         };
         if let Some(b) = bip {
             if b.addr() == b.network() {
-                bail!("invalid --bip {b}: it is the subnet's own address; give the bridge's address, like {}", DEFAULT_BIP);
+                bail!(
+                    "invalid --bip {b}: it is the subnet's own address; give the bridge's address, like {}",
+                    DEFAULT_BIP
+                );
             }
         }
         let mtu = mtu.unwrap_or(1500);
@@ -168,7 +177,8 @@ impl Config {
 }
 
 fn read_file(path: &Path) -> Result<FileConfig> {
-    let text = std::fs::read_to_string(path).with_context(|| format!("cannot read configuration file {}", path.display()))?;
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("cannot read configuration file {}", path.display()))?;
     if text.trim().is_empty() {
         return Ok(FileConfig::default());
     }
@@ -203,7 +213,8 @@ mod tests {
         let dir = std::env::temp_dir().join(format!("weftd-config-test-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         let f = dir.join("daemon.json");
-        std::fs::write(&f, r#"{"mtu": 1400, "default-address-pools": [{"base": "10.10.0.0/16", "size": 24}]}"#).unwrap();
+        std::fs::write(&f, r#"{"mtu": 1400, "default-address-pools": [{"base": "10.10.0.0/16", "size": 24}]}"#)
+            .unwrap();
         let p = f.to_str().unwrap();
         let c = Config::load(flags(&["--config-file", p])).unwrap();
         assert_eq!(c.mtu, 1400);
@@ -214,7 +225,9 @@ mod tests {
         std::fs::write(&f, r#"{"bogus": 1}"#).unwrap();
         let e = format!("{:#}", Config::load(flags(&["--config-file", p])).unwrap_err());
         assert!(e.contains("unknown field `bogus`"), "{e}");
-        let e = Config::load(flags(&["--config-file", "/nonexistent", "-H", "tcp://0.0.0.0:2375"])).unwrap_err().to_string();
+        let e = Config::load(flags(&["--config-file", "/nonexistent", "-H", "tcp://0.0.0.0:2375"]))
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("cannot read configuration file"), "{e}");
         std::fs::write(&f, "{}").unwrap();
         let e = Config::load(flags(&["--config-file", p, "-H", "tcp://0.0.0.0:2375"])).unwrap_err().to_string();

@@ -26,9 +26,15 @@ pub use config::{Config, Flags};
 fn lock_data_root(data_root: &Path) -> Result<Flock<File>> {
     std::fs::create_dir_all(data_root).with_context(|| format!("cannot create data root {}", data_root.display()))?;
     let path = data_root.join("weftd.lock");
-    let file = File::options().create(true).truncate(false).write(true).open(&path).with_context(|| format!("cannot open {}", path.display()))?;
-    Flock::lock(file, FlockArg::LockExclusiveNonblock)
-        .map_err(|_| anyhow!("another weftd is running with data root {} (it holds {})", data_root.display(), path.display()))
+    let file = File::options()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+        .with_context(|| format!("cannot open {}", path.display()))?;
+    Flock::lock(file, FlockArg::LockExclusiveNonblock).map_err(|_| {
+        anyhow!("another weftd is running with data root {} (it holds {})", data_root.display(), path.display())
+    })
 }
 
 /// Bind the unix socket; a stale file is replaced, a live daemon on it is an error.
@@ -84,7 +90,12 @@ pub async fn run(config: Config) -> Result<()> {
     for r in &report.removed {
         tracing::info!("restore removed {r}, which the store does not know");
     }
-    tracing::info!(networks = report.networks, endpoints = report.endpoints, sandboxes = report.sandboxes, "store restored");
+    tracing::info!(
+        networks = report.networks,
+        endpoints = report.endpoints,
+        sandboxes = report.sandboxes,
+        "store restored"
+    );
     predefined::ensure(&mut controller, &config).context("cannot create the predefined networks")?;
     let listener = bind_socket(&config.socket)?;
     let state = api::AppState::new(Arc::new(Mutex::new(controller)));
@@ -95,7 +106,7 @@ pub async fn run(config: Config) -> Result<()> {
         async move {
             match api::strip_version(req) {
                 Ok(req) => router.oneshot(req).await,
-                Err(resp) => Ok(resp),
+                Err(resp) => Ok(*resp),
             }
         }
     });

@@ -14,14 +14,18 @@ use crate::network::PoolAllocation;
 use crate::protocol::*;
 
 /// The pool of `pools` an address belongs to, or the first pool when no address is asked for.
-fn pool_for<'a>(pools: &'a [PoolAllocation], want: Option<IpAddr>, network: &str) -> Result<Option<&'a PoolAllocation>> {
+fn pool_for<'a>(
+    pools: &'a [PoolAllocation],
+    want: Option<IpAddr>,
+    network: &str,
+) -> Result<Option<&'a PoolAllocation>> {
     match want {
         None => Ok(pools.first()),
         Some(ip) => match pools.iter().find(|p| p.subnet.contains(&ip)) {
             Some(p) => Ok(Some(p)),
-            None if pools.is_empty() => Err(Error::InvalidParameter(format!(
-                "network {network} has no subnet of the family of {ip}"
-            ))),
+            None if pools.is_empty() => {
+                Err(Error::InvalidParameter(format!("network {network} has no subnet of the family of {ip}")))
+            }
             None => Err(Error::InvalidParameter(format!(
                 "address {ip} is not in any subnet of network {network} ({})",
                 pools.iter().map(|p| p.subnet.to_string()).collect::<Vec<_>>().join(", ")
@@ -49,7 +53,10 @@ impl Controller {
                 options: BTreeMap::new(),
             })?;
             let addr: IpNet = r.address.parse().map_err(|_| {
-                Error::Driver(crate::DriverError::internal(format!("IPAM driver returned an invalid address \"{}\"", r.address)))
+                Error::Driver(crate::DriverError::internal(format!(
+                    "IPAM driver returned an invalid address \"{}\"",
+                    r.address
+                )))
             })?;
             let (ipam2, pool_id) = (ipam.clone(), pool.pool_id.clone());
             rb.push(format!("address {addr}"), move || {
@@ -104,15 +111,25 @@ impl Controller {
                 j.sandbox.short()
             )));
         }
-        let network = self.networks.get(&endpoint.network).cloned().ok_or_else(|| Error::NetworkNotFound(endpoint.network.to_string()))?;
+        let network = self
+            .networks
+            .get(&endpoint.network)
+            .cloned()
+            .ok_or_else(|| Error::NetworkNotFound(endpoint.network.to_string()))?;
         let driver = self.driver(&network.driver)?;
-        driver.delete_endpoint(DeleteEndpointRequest { network_id: network.id.to_string(), endpoint_id: id.to_string() })?;
+        driver.delete_endpoint(DeleteEndpointRequest {
+            network_id: network.id.to_string(),
+            endpoint_id: id.to_string(),
+        })?;
         self.store.write(|tx| tx.delete_endpoint(id.as_str()))?;
         self.endpoints.remove(id);
         if let Ok(ipam) = self.ipam(&network.ipam_driver) {
             for addr in endpoint.addresses() {
                 let Some(p) = network.pool_of(addr.addr()) else { continue };
-                let r = ipam.release_address(ReleaseAddressRequest { pool_id: p.pool_id.clone(), address: addr.addr().to_string() });
+                let r = ipam.release_address(ReleaseAddressRequest {
+                    pool_id: p.pool_id.clone(),
+                    address: addr.addr().to_string(),
+                });
                 if let Err(e) = r {
                     tracing::warn!("release of {addr}: {e}");
                 }

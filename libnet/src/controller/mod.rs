@@ -65,7 +65,8 @@ impl Controller {
     /// [`Controller::restore`], so drivers can be registered first.
     pub fn new(config: ControllerConfig) -> Result<Controller> {
         for dir in [&config.data_root, &config.exec_root.join(crate::marks::NETNS_DIR)] {
-            std::fs::create_dir_all(dir).map_err(|e| crate::osl::OslError::io(format!("create directory {}", dir.display()), e))?;
+            std::fs::create_dir_all(dir)
+                .map_err(|e| crate::osl::OslError::io(format!("create directory {}", dir.display()), e))?;
         }
         let store = Store::open(&config.data_root.join("weft.db"))?;
         Ok(Controller {
@@ -172,6 +173,6 @@ impl Controller {
 /// Whether `path` is a namespace mount point (an nsfs file), not a plain file left behind.
 fn is_netns_mount(path: &Path) -> bool {
     std::fs::read_to_string("/proc/self/mounts")
-            .map(|m| m.lines().any(|l| l.split_whitespace().nth(1) == Some(&path.display().to_string())))
-            .unwrap_or(false)
+        .map(|m| m.lines().any(|l| l.split_whitespace().nth(1) == Some(&path.display().to_string())))
+        .unwrap_or(false)
 }

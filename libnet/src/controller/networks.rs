@@ -31,7 +31,9 @@ pub(super) struct ParsedConfig {
 
 fn parse_cidr(what: &str, s: &str) -> Result<IpNet> {
     s.parse::<IpNet>().map_err(|_| {
-        Error::InvalidParameter(format!("invalid {what} \"{s}\": not an address with a prefix length (like 10.1.0.0/24)"))
+        Error::InvalidParameter(format!(
+            "invalid {what} \"{s}\": not an address with a prefix length (like 10.1.0.0/24)"
+        ))
     })
 }
 
@@ -113,10 +115,12 @@ pub(super) fn allocate_pools(
         rb.push(format!("pool {}", pool.pool), move || {
             ipam2.release_pool(ReleasePoolRequest { pool_id: id2 }).map_err(|e| e.to_string())
         });
-        let granted: IpNet = pool
-            .pool
-            .parse()
-            .map_err(|_| Error::Driver(crate::DriverError::internal(format!("IPAM driver returned an invalid pool \"{}\"", pool.pool))))?;
+        let granted: IpNet = pool.pool.parse().map_err(|_| {
+            Error::Driver(crate::DriverError::internal(format!(
+                "IPAM driver returned an invalid pool \"{}\"",
+                pool.pool
+            )))
+        })?;
         let mut request = |address: Option<IpAddr>, gateway: bool| -> Result<IpNet> {
             let mut options = BTreeMap::new();
             if gateway {
@@ -128,7 +132,10 @@ pub(super) fn allocate_pools(
                 options,
             })?;
             let addr: IpNet = r.address.parse().map_err(|_| {
-                Error::Driver(crate::DriverError::internal(format!("IPAM driver returned an invalid address \"{}\"", r.address)))
+                Error::Driver(crate::DriverError::internal(format!(
+                    "IPAM driver returned an invalid address \"{}\"",
+                    r.address
+                )))
             })?;
             let (ipam3, id3) = (ipam.clone(), pool_id.clone());
             rb.push(format!("address {addr}"), move || {
@@ -142,7 +149,9 @@ pub(super) fn allocate_pools(
         let mut aux_out: BTreeMap<String, IpAddr> = BTreeMap::new();
         for (name, ip) in aux {
             if *ip == gw.addr() {
-                return Err(Error::InvalidParameter(format!("aux-address {name}={ip} is the gateway of subnet {granted}")));
+                return Err(Error::InvalidParameter(format!(
+                    "aux-address {name}={ip} is the gateway of subnet {granted}"
+                )));
             }
             if let Some((other, _)) = aux_out.iter().find(|(_, a)| *a == ip) {
                 return Err(Error::InvalidParameter(format!("aux-addresses {other} and {name} are both {ip}")));
@@ -255,11 +264,13 @@ impl Controller {
         }
         if !req.enable_ipv4 {
             if let Some(s) = v4.iter().find_map(|c| c.subnet) {
-                return Err(Error::InvalidParameter(format!("subnet {s} is IPv4 but IPv4 is disabled on this network")));
+                return Err(Error::InvalidParameter(format!(
+                    "subnet {s} is IPv4 but IPv4 is disabled on this network"
+                )));
             }
         }
         let uses_ipam = !DRIVERS_WITHOUT_IPAM.contains(&req.driver.as_str());
-        if !uses_ipam && !(v4.is_empty() && v6.is_empty()) {
+        if !uses_ipam && (!v4.is_empty() || !v6.is_empty()) {
             return Err(Error::InvalidParameter(format!("the {} driver takes no subnets", req.driver)));
         }
         if uses_ipam && req.enable_ipv4 && v4.is_empty() {
@@ -315,10 +326,7 @@ impl Controller {
     fn check_overlap(&self, subnet: &IpNet, ipam_driver: &str) -> Result<()> {
         for n in self.networks.values().filter(|n| n.ipam_driver == ipam_driver) {
             if let Some(other) = n.subnets().find(|o| o.contains(&subnet.network()) || subnet.contains(&o.network())) {
-                return Err(Error::Forbidden(format!(
-                    "subnet {subnet} overlaps network \"{}\" ({other})",
-                    n.name
-                )));
+                return Err(Error::Forbidden(format!("subnet {subnet} overlaps network \"{}\" ({other})", n.name)));
             }
         }
         Ok(())
@@ -360,7 +368,9 @@ pub(super) fn release_pools<'a>(ipam: &Arc<dyn IpamDriver>, pools: impl Iterator
     for p in pools {
         let addrs = p.gateway.iter().map(|g| g.addr()).chain(p.aux_addresses.values().copied());
         for a in addrs {
-            if let Err(e) = ipam.release_address(ReleaseAddressRequest { pool_id: p.pool_id.clone(), address: a.to_string() }) {
+            if let Err(e) =
+                ipam.release_address(ReleaseAddressRequest { pool_id: p.pool_id.clone(), address: a.to_string() })
+            {
                 tracing::warn!("release of {a} in {}: {e}", p.subnet);
             }
         }
@@ -384,7 +394,9 @@ mod tests {
         };
         let e = |c| parse_config(&c).err().map(|e| e.to_string()).unwrap_or_default();
         assert!(e(c("10.0.0.0/33", "", "")).contains("invalid subnet \"10.0.0.0/33\""));
-        assert!(e(c("10.0.0.0/24", "10.0.1.0/25", "")).contains("ip-range 10.0.1.0/25 is not inside subnet 10.0.0.0/24"));
+        assert!(
+            e(c("10.0.0.0/24", "10.0.1.0/25", "")).contains("ip-range 10.0.1.0/25 is not inside subnet 10.0.0.0/24")
+        );
         assert!(e(c("10.0.0.0/24", "", "10.0.1.1")).contains("gateway 10.0.1.1 is not in subnet 10.0.0.0/24"));
         assert!(e(c("10.0.0.5/24", "", "")).contains("host bits"));
         let mut aux = c("10.0.0.0/24", "", "");

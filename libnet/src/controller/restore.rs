@@ -79,7 +79,14 @@ impl Controller {
                     gateway: p.gateway.map(|g| g.addr()),
                     aux: p.aux_addresses.clone(),
                 }];
-                let mut got = super::networks::allocate_pools(&ipam, LOCAL_DEFAULT_SPACE, v6, &configs, &n.ipam_options, &mut rb)?;
+                let mut got = super::networks::allocate_pools(
+                    &ipam,
+                    LOCAL_DEFAULT_SPACE,
+                    v6,
+                    &configs,
+                    &n.ipam_options,
+                    &mut rb,
+                )?;
                 let mut granted: PoolAllocation = got.remove(0);
                 granted.user_subnet = p.user_subnet;
                 replayed.push(granted);
@@ -132,7 +139,10 @@ impl Controller {
         if (ep.join.is_some() && !intact) || half_joined {
             // The sandbox side is gone; what remains of the old pair (its namespace may still be
             // dying in the kernel) is removed so the driver makes a whole new one.
-            driver.delete_endpoint(DeleteEndpointRequest { network_id: network.id.to_string(), endpoint_id: ep.id.to_string() })?;
+            driver.delete_endpoint(DeleteEndpointRequest {
+                network_id: network.id.to_string(),
+                endpoint_id: ep.id.to_string(),
+            })?;
         }
         driver.create_endpoint(CreateEndpointRequest {
             network_id: network.id.to_string(),

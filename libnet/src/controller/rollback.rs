@@ -1,9 +1,12 @@
 //! Undo steps for an operation that fails half-way: run in reverse order unless disarmed.
 
+/// One undo action: what it undoes, and how.
+type Step = (String, Box<dyn FnOnce() -> Result<(), String>>);
+
 /// A stack of undo actions. Dropped while armed, it runs them newest first.
 #[derive(Default)]
 pub(crate) struct Rollback {
-    steps: Vec<(String, Box<dyn FnOnce() -> Result<(), String>>)>,
+    steps: Vec<Step>,
 }
 
 impl Rollback {

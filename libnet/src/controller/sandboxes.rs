@@ -18,16 +18,16 @@ fn parse_gateway(s: &str) -> Result<Option<IpAddr>> {
         return Ok(None);
     }
     let ip = s.split('/').next().unwrap_or(s);
-    ip.parse().map(Some).map_err(|_| Error::Driver(crate::DriverError::internal(format!("driver returned an invalid gateway \"{s}\""))))
+    ip.parse()
+        .map(Some)
+        .map_err(|_| Error::Driver(crate::DriverError::internal(format!("driver returned an invalid gateway \"{s}\""))))
 }
 
 /// The first free `<prefix><n>` name among the sandbox's links.
 fn next_interface_name(nl: &mut Netlink, prefix: &str) -> Result<String> {
     let taken: Vec<String> = nl.links()?.into_iter().map(|l| l.name).collect();
-    let name = (0..)
-        .map(|i| format!("{prefix}{i}"))
-        .find(|n| !taken.contains(n))
-        .unwrap_or_else(|| format!("{prefix}0"));
+    let name =
+        (0..).map(|i| format!("{prefix}{i}")).find(|n| !taken.contains(n)).unwrap_or_else(|| format!("{prefix}0"));
     Ok(name)
 }
 
@@ -54,7 +54,13 @@ impl Controller {
                 nl.set_up(lo.index)?;
             }
         }
-        let sandbox = Sandbox { id: id.clone(), container_id: req.container_id, key, endpoints: Vec::new(), gateway_endpoint: None };
+        let sandbox = Sandbox {
+            id: id.clone(),
+            container_id: req.container_id,
+            key,
+            endpoints: Vec::new(),
+            gateway_endpoint: None,
+        };
         self.store.write(|tx| tx.put_sandbox(&sandbox))?;
         rb.disarm();
         self.sandboxes.insert(id, sandbox.clone());
@@ -70,7 +76,11 @@ impl Controller {
         if let Some(j) = &endpoint.join {
             return Err(Error::AlreadyJoined { endpoint: endpoint.name, sandbox: j.sandbox.short().to_string() });
         }
-        let network = self.networks.get(&endpoint.network).cloned().ok_or_else(|| Error::NetworkNotFound(endpoint.network.to_string()))?;
+        let network = self
+            .networks
+            .get(&endpoint.network)
+            .cloned()
+            .ok_or_else(|| Error::NetworkNotFound(endpoint.network.to_string()))?;
         let driver = self.driver(&network.driver)?;
         let resp = driver.join(JoinRequest {
             network_id: network.id.to_string(),
@@ -80,7 +90,9 @@ impl Controller {
         })?;
         let mut rb = Rollback::new();
         let (d2, nid, eid) = (driver.clone(), network.id.to_string(), endpoint.id.to_string());
-        rb.push("driver join", move || d2.leave(LeaveRequest { network_id: nid, endpoint_id: eid }).map_err(|e| e.to_string()));
+        rb.push("driver join", move || {
+            d2.leave(LeaveRequest { network_id: nid, endpoint_id: eid }).map_err(|e| e.to_string())
+        });
         let mut info = JoinInfo {
             sandbox: sandbox.id.clone(),
             interface: None,
@@ -91,7 +103,14 @@ impl Controller {
         };
         if let (Some(key), Some(ifname)) = (&sandbox.key, &resp.interface_name) {
             let ns = Netns::open(key)?;
-            let dst = self.plumb_interface(&ns, &ifname.src_name, &ifname.dst_prefix, &endpoint, &resp.static_routes, &mut rb)?;
+            let dst = self.plumb_interface(
+                &ns,
+                &ifname.src_name,
+                &ifname.dst_prefix,
+                &endpoint,
+                &resp.static_routes,
+                &mut rb,
+            )?;
             info.interface = Some(dst);
             info.src_name = Some(ifname.src_name.clone());
         }
@@ -101,10 +120,12 @@ impl Controller {
         sandbox.endpoints.push(endpoint.id.clone());
         self.endpoints.insert(endpoint.id.clone(), endpoint.clone());
         let routed = self.update_default_route(&mut sandbox);
-        if let Err(e) = routed.and_then(|_| self.store.write(|tx| {
-            tx.put_endpoint(&endpoint)?;
-            tx.put_sandbox(&sandbox)
-        })) {
+        if let Err(e) = routed.and_then(|_| {
+            self.store.write(|tx| {
+                tx.put_endpoint(&endpoint)?;
+                tx.put_sandbox(&sandbox)
+            })
+        }) {
             let mut unjoined = endpoint.clone();
             unjoined.join = None;
             self.endpoints.insert(unjoined.id.clone(), unjoined);
@@ -139,7 +160,11 @@ impl Controller {
         let mut nl = Netlink::in_netns(ns)?;
         let index = nl
             .link_by_name(src)?
-            .ok_or_else(|| Error::Driver(crate::DriverError::internal(format!("interface {src} vanished on its way into the sandbox"))))?
+            .ok_or_else(|| {
+                Error::Driver(crate::DriverError::internal(format!(
+                    "interface {src} vanished on its way into the sandbox"
+                )))
+            })?
             .index;
         // On failure, hand the interface back to the host under its own name, so the driver
         // finds it again to delete it.
@@ -162,7 +187,10 @@ impl Controller {
         nl.set_up(index)?;
         for r in routes {
             let dst: IpNet = r.destination.parse().map_err(|_| {
-                Error::Driver(crate::DriverError::internal(format!("driver returned an invalid route destination \"{}\"", r.destination)))
+                Error::Driver(crate::DriverError::internal(format!(
+                    "driver returned an invalid route destination \"{}\"",
+                    r.destination
+                )))
             })?;
             let hop = if r.route_type == 0 { parse_gateway(&r.next_hop)? } else { None };
             nl.add_route(dst, hop, Some(index))?;
@@ -178,7 +206,11 @@ impl Controller {
             .endpoints
             .iter()
             .filter_map(|id| self.endpoints.get(id))
-            .filter(|e| e.join.as_ref().is_some_and(|j| j.interface.is_some() && (j.gateway.is_some() || j.gateway_v6.is_some())))
+            .filter(|e| {
+                e.join
+                    .as_ref()
+                    .is_some_and(|j| j.interface.is_some() && (j.gateway.is_some() || j.gateway_v6.is_some()))
+            })
             .filter_map(|e| self.networks.get(&e.network).map(|n| (n.internal, n.name.clone(), e.id.clone())))
             .collect();
         candidates.sort();
@@ -220,7 +252,11 @@ impl Controller {
             return Err(Error::InvalidParameter(format!("endpoint {} is not joined to a sandbox", endpoint.name)));
         };
         let mut sandbox = self.sandbox(&join.sandbox)?.clone();
-        let network = self.networks.get(&endpoint.network).cloned().ok_or_else(|| Error::NetworkNotFound(endpoint.network.to_string()))?;
+        let network = self
+            .networks
+            .get(&endpoint.network)
+            .cloned()
+            .ok_or_else(|| Error::NetworkNotFound(endpoint.network.to_string()))?;
         if let (Some(key), Some(name), Some(src)) = (&sandbox.key, &join.interface, &join.src_name) {
             if let Ok(ns) = Netns::open(key) {
                 let mut nl = Netlink::in_netns(&ns)?;

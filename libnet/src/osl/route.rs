@@ -67,7 +67,9 @@ impl Netlink {
     /// the kernel sends only those.
     pub fn routes_of(&mut self, v6: bool) -> Result<Vec<RouteInfo>> {
         let family = if v6 { AddressFamily::Inet6 } else { AddressFamily::Inet };
-        let routes = self.dump_routes(family).map_err(|nack| nack.at(if v6 { "list IPv6 routes" } else { "list IPv4 routes" }))?;
+        let routes = self
+            .dump_routes(family)
+            .map_err(|nack| nack.at(if v6 { "list IPv6 routes" } else { "list IPv4 routes" }))?;
         Ok(routes.into_iter().filter(|r| r.destination.addr().is_ipv6() == v6).collect())
     }
 

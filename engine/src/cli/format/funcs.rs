@@ -56,9 +56,9 @@ fn string_arg(name: &str, v: &Value) -> Result<String, FuncError> {
 
 fn int_arg(name: &str, v: &Value) -> Result<i64, FuncError> {
     match v {
-        Value::Number(n) => n.as_i64().ok_or_else(|| {
-            FuncError::Generic(format!("error calling {name}: {n} is not an integer"))
-        }),
+        Value::Number(n) => {
+            n.as_i64().ok_or_else(|| FuncError::Generic(format!("error calling {name}: {n} is not an integer")))
+        }
         other => Err(FuncError::Generic(format!(
             "error calling {name}: wrong type for value; expected int; got {}",
             type_name(other)
@@ -84,9 +84,7 @@ fn split(args: &[Value]) -> Result<Value, FuncError> {
     let parts: Vec<Value> = if sep.is_empty() {
         s.chars().map(|c| Value::String(c.to_string())).collect()
     } else {
-        s.split(sep.as_str())
-            .map(|p| Value::String(p.to_string()))
-            .collect()
+        s.split(sep.as_str()).map(|p| Value::String(p.to_string())).collect()
     };
     Ok(Value::Array(parts))
 }
@@ -96,9 +94,7 @@ fn join(args: &[Value]) -> Result<Value, FuncError> {
     want("join", args, 2)?;
     let sep = string_arg("join", &args[1])?;
     match &args[0] {
-        Value::Array(items) => Ok(Value::String(
-            items.iter().map(go_print).collect::<Vec<_>>().join(&sep),
-        )),
+        Value::Array(items) => Ok(Value::String(items.iter().map(go_print).collect::<Vec<_>>().join(&sep))),
         other => Err(FuncError::Generic(format!(
             "error calling join: wrong type for value; expected []string; got {}",
             type_name(other)
@@ -149,11 +145,7 @@ fn pad(args: &[Value]) -> Result<Value, FuncError> {
     }
     let before = usize::try_from(int_arg("pad", &args[1])?).unwrap_or(0);
     let after = usize::try_from(int_arg("pad", &args[2])?).unwrap_or(0);
-    Ok(Value::String(format!(
-        "{}{s}{}",
-        " ".repeat(before),
-        " ".repeat(after)
-    )))
+    Ok(Value::String(format!("{}{s}{}", " ".repeat(before), " ".repeat(after))))
 }
 
 /// `truncate s n`: the first `n` bytes of `s` (cut back to a character boundary).
@@ -179,27 +171,18 @@ fn index(args: &[Value]) -> Result<Value, FuncError> {
     let mut current = item.clone();
     for key in keys {
         current = match (&current, key) {
-            (Value::Array(items), Value::Number(n)) => {
-                match n.as_u64().and_then(|i| items.get(i as usize)) {
-                    Some(v) => v.clone(),
-                    None => {
-                        return Err(FuncError::Generic(format!(
-                            "error calling index: index out of range: {n}"
-                        )))
-                    }
-                }
+            (Value::Array(items), Value::Number(n)) => match n.as_u64().and_then(|i| items.get(i as usize)) {
+                Some(v) => v.clone(),
+                None => return Err(FuncError::Generic(format!("error calling index: index out of range: {n}"))),
+            },
+            (Value::Map(entries), Value::String(k)) => {
+                entries.get(k).cloned().unwrap_or_else(|| Value::String(String::new()))
             }
-            (Value::Map(entries), Value::String(k)) => entries
-                .get(k)
-                .cloned()
-                .unwrap_or_else(|| Value::String(String::new())),
             (Value::Object(fields), Value::String(k)) if !fields.contains_key(GO_TYPE) => {
                 fields.get(k).cloned().unwrap_or(Value::NoValue)
             }
             (Value::Nil | Value::NoValue, _) => {
-                return Err(FuncError::Generic(
-                    "error calling index: index of untyped nil".to_string(),
-                ))
+                return Err(FuncError::Generic("error calling index: index of untyped nil".to_string()))
             }
             (other, _) => {
                 return Err(FuncError::Generic(format!(
@@ -235,7 +218,5 @@ fn header_label(args: &[Value]) -> Result<Value, FuncError> {
 }
 
 fn first_arg(args: &[Value]) -> Result<Value, FuncError> {
-    args.first()
-        .cloned()
-        .ok_or_else(|| FuncError::AtLeastXArgs("header function".to_string(), 1))
+    args.first().cloned().ok_or_else(|| FuncError::AtLeastXArgs("header function".to_string(), 1))
 }

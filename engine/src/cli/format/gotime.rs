@@ -16,12 +16,7 @@ pub struct GoTime {
 impl GoTime {
     /// Go's zero time, what Docker shows for a missing or unreadable timestamp.
     pub fn zero() -> Self {
-        Self {
-            date: "0001-01-01".into(),
-            clock: "00:00:00".into(),
-            fraction: String::new(),
-            offset_minutes: 0,
-        }
+        Self { date: "0001-01-01".into(), clock: "00:00:00".into(), fraction: String::new(), offset_minutes: 0 }
     }
 
     /// Reads `2006-01-02T15:04:05.999999999Z07:00`; the zero time when `s` is not RFC 3339.
@@ -31,8 +26,7 @@ impl GoTime {
 
     fn try_parse(s: &str) -> Option<Self> {
         let b = s.as_bytes();
-        let digits =
-            |r: std::ops::Range<usize>| b.get(r).is_some_and(|d| d.iter().all(u8::is_ascii_digit));
+        let digits = |r: std::ops::Range<usize>| b.get(r).is_some_and(|d| d.iter().all(u8::is_ascii_digit));
         let shape = digits(0..4)
             && b.get(4) == Some(&b'-')
             && digits(5..7)
@@ -80,17 +74,8 @@ impl GoTime {
             }
         };
         // Go keeps nanoseconds: more digits than nine are dropped, trailing zeros never show.
-        let fraction = fraction
-            .get(..9)
-            .unwrap_or(fraction)
-            .trim_end_matches('0')
-            .to_string();
-        Some(Self {
-            date: s[..10].to_string(),
-            clock: s[11..19].to_string(),
-            fraction,
-            offset_minutes,
-        })
+        let fraction = fraction.get(..9).unwrap_or(fraction).trim_end_matches('0').to_string();
+        Some(Self { date: s[..10].to_string(), clock: s[11..19].to_string(), fraction, offset_minutes })
     }
 
     fn fraction_suffix(&self) -> String {
@@ -109,17 +94,8 @@ impl GoTime {
         let sign = if self.offset_minutes < 0 { '-' } else { '+' };
         let abs = self.offset_minutes.abs();
         let numeric = format!("{sign}{:02}{:02}", abs / 60, abs % 60);
-        let zone = if self.offset_minutes == 0 {
-            "UTC".to_string()
-        } else {
-            numeric.clone()
-        };
-        format!(
-            "{} {}{} {numeric} {zone}",
-            self.date,
-            self.clock,
-            self.fraction_suffix()
-        )
+        let zone = if self.offset_minutes == 0 { "UTC".to_string() } else { numeric.clone() };
+        format!("{} {}{} {numeric} {zone}", self.date, self.clock, self.fraction_suffix())
     }
 
     /// `time.Time.MarshalJSON()` without the quotes: RFC 3339 with nanoseconds, `Z` for UTC.
@@ -131,12 +107,7 @@ impl GoTime {
             let abs = self.offset_minutes.abs();
             format!("{sign}{:02}:{:02}", abs / 60, abs % 60)
         };
-        format!(
-            "{}T{}{}{zone}",
-            self.date,
-            self.clock,
-            self.fraction_suffix()
-        )
+        format!("{}T{}{}{zone}", self.date, self.clock, self.fraction_suffix())
     }
 }
 
@@ -146,18 +117,12 @@ mod tests {
 
     #[test]
     fn go_string_of_utc_times() {
-        assert_eq!(
-            GoTime::parse("2016-01-01T00:00:00Z").go_string(),
-            "2016-01-01 00:00:00 +0000 UTC"
-        );
+        assert_eq!(GoTime::parse("2016-01-01T00:00:00Z").go_string(), "2016-01-01 00:00:00 +0000 UTC");
         assert_eq!(
             GoTime::parse("2024-05-06T07:08:09.123456789Z").go_string(),
             "2024-05-06 07:08:09.123456789 +0000 UTC"
         );
-        assert_eq!(
-            GoTime::parse("2024-05-06T07:08:09.120Z").go_string(),
-            "2024-05-06 07:08:09.12 +0000 UTC"
-        );
+        assert_eq!(GoTime::parse("2024-05-06T07:08:09.120Z").go_string(), "2024-05-06 07:08:09.12 +0000 UTC");
     }
 
     #[test]
@@ -165,10 +130,7 @@ mod tests {
         let t = GoTime::parse("2024-05-06T07:08:09.5+02:00");
         assert_eq!(t.go_string(), "2024-05-06 07:08:09.5 +0200 +0200");
         assert_eq!(t.rfc3339_nano(), "2024-05-06T07:08:09.5+02:00");
-        assert_eq!(
-            GoTime::parse("yesterday").go_string(),
-            "0001-01-01 00:00:00 +0000 UTC"
-        );
+        assert_eq!(GoTime::parse("yesterday").go_string(), "0001-01-01 00:00:00 +0000 UTC");
         assert_eq!(GoTime::parse("").rfc3339_nano(), "0001-01-01T00:00:00Z");
     }
 }

@@ -60,21 +60,11 @@ pub struct GoStruct {
 }
 
 const fn field(go: &'static str, json: &'static str, kind: Kind) -> Field {
-    Field {
-        go,
-        json,
-        kind,
-        omitempty: false,
-    }
+    Field { go, json, kind, omitempty: false }
 }
 
 const fn omitempty(go: &'static str, json: &'static str, kind: Kind) -> Field {
-    Field {
-        go,
-        json,
-        kind,
-        omitempty: true,
-    }
+    Field { go, json, kind, omitempty: true }
 }
 
 static STR: Kind = Kind::Str;
@@ -101,11 +91,7 @@ pub static NETWORK_INSPECT: GoStruct = GoStruct {
         field("Ingress", "Ingress", Kind::Bool),
         field("ConfigFrom", "ConfigFrom", Kind::Struct(&CONFIG_REFERENCE)),
         field("ConfigOnly", "ConfigOnly", Kind::Bool),
-        field(
-            "Containers",
-            "Containers",
-            Kind::Map(&ENDPOINT_RESOURCE_KIND),
-        ),
+        field("Containers", "Containers", Kind::Map(&ENDPOINT_RESOURCE_KIND)),
         field("Options", "Options", Kind::Map(&STR)),
         field("Labels", "Labels", Kind::Map(&STR)),
         omitempty("Peers", "Peers", Kind::Slice(&PEER_INFO_KIND)),
@@ -135,10 +121,8 @@ pub static IPAM_CONFIG: GoStruct = GoStruct {
 };
 
 /// `network.ConfigReference`
-pub static CONFIG_REFERENCE: GoStruct = GoStruct {
-    name: "network.ConfigReference",
-    fields: &[field("Network", "Network", Kind::Str)],
-};
+pub static CONFIG_REFERENCE: GoStruct =
+    GoStruct { name: "network.ConfigReference", fields: &[field("Network", "Network", Kind::Str)] };
 
 /// `network.EndpointResource`: one container of `Containers`.
 pub static ENDPOINT_RESOURCE: GoStruct = GoStruct {
@@ -153,13 +137,8 @@ pub static ENDPOINT_RESOURCE: GoStruct = GoStruct {
 };
 
 /// `network.PeerInfo`
-pub static PEER_INFO: GoStruct = GoStruct {
-    name: "network.PeerInfo",
-    fields: &[
-        field("Name", "Name", Kind::Str),
-        field("IP", "IP", Kind::Str),
-    ],
-};
+pub static PEER_INFO: GoStruct =
+    GoStruct { name: "network.PeerInfo", fields: &[field("Name", "Name", Kind::Str), field("IP", "IP", Kind::Str)] };
 
 /// `network.ServiceInfo`
 pub static SERVICE_INFO: GoStruct = GoStruct {
@@ -225,10 +204,7 @@ fn struct_value(def: &'static GoStruct, object: Option<&Map<String, Json>>) -> V
     let mut fields = HashMap::with_capacity(def.fields.len() + 1);
     fields.insert(GO_TYPE.to_string(), Value::String(def.name.to_string()));
     for f in def.fields {
-        fields.insert(
-            f.go.to_string(),
-            typed(object.and_then(|o| o.get(f.json)), f.kind),
-        );
+        fields.insert(f.go.to_string(), typed(object.and_then(|o| o.get(f.json)), f.kind));
     }
     Value::Object(fields)
 }
@@ -258,11 +234,7 @@ fn typed(json: Option<&Json>, kind: Kind) -> Value {
         Kind::Struct(def) => struct_value(def, json.and_then(Json::as_object)),
         Kind::Map(elem) => Value::Map(
             json.and_then(Json::as_object)
-                .map(|o| {
-                    o.iter()
-                        .map(|(k, v)| (k.clone(), typed(Some(v), *elem)))
-                        .collect()
-                })
+                .map(|o| o.iter().map(|(k, v)| (k.clone(), typed(Some(v), *elem))).collect())
                 .unwrap_or_default(),
         ),
         Kind::Slice(elem) => Value::Array(
@@ -314,9 +286,7 @@ fn time_text(fields: &HashMap<String, Value>) -> &str {
 /// The name a template error gives to the type of a value.
 pub fn type_name(value: &Value) -> String {
     match value {
-        Value::Object(fields) => go_type(fields)
-            .unwrap_or("map[string]interface {}")
-            .to_string(),
+        Value::Object(fields) => go_type(fields).unwrap_or("map[string]interface {}").to_string(),
         Value::Map(_) => "map[string]string".into(),
         Value::Array(_) => "[]interface {}".into(),
         Value::String(_) => "string".into(),
@@ -375,10 +345,7 @@ fn print_into(value: &Value, out: &mut String) {
 
 /// Entries in key order, without the hidden keys.
 fn sorted(entries: &HashMap<String, Value>) -> Vec<(&String, &Value)> {
-    let mut v: Vec<_> = entries
-        .iter()
-        .filter(|(k, _)| !k.starts_with('\0'))
-        .collect();
+    let mut v: Vec<_> = entries.iter().filter(|(k, _)| !k.starts_with('\0')).collect();
     v.sort_by(|a, b| a.0.cmp(b.0));
     v
 }
@@ -479,9 +446,7 @@ fn is_empty(value: &Value) -> bool {
 fn json_string(s: &str) -> String {
     let quoted = serde_json::to_string(s).unwrap_or_else(|_| "\"\"".to_string());
     if quoted.contains(['\u{2028}', '\u{2029}']) {
-        quoted
-            .replace('\u{2028}', "\\u2028")
-            .replace('\u{2029}', "\\u2029")
+        quoted.replace('\u{2028}', "\\u2028").replace('\u{2029}', "\\u2029")
     } else {
         quoted
     }
@@ -541,30 +506,18 @@ mod tests {
 
     #[test]
     fn missing_fields_are_go_zero_values() {
-        let n = typed_struct(
-            &NETWORK_INSPECT,
-            &json!({"Name": "x", "IPAM": {"Config": [{"Subnet": "10.0.0.0/8"}]}}),
-        );
-        assert_eq!(
-            go_print(&field_of(&field_of(&n, "IPAM"), "Config")),
-            "[{10.0.0.0/8   map[]}]"
-        );
+        let n = typed_struct(&NETWORK_INSPECT, &json!({"Name": "x", "IPAM": {"Config": [{"Subnet": "10.0.0.0/8"}]}}));
+        assert_eq!(go_print(&field_of(&field_of(&n, "IPAM"), "Config")), "[{10.0.0.0/8   map[]}]");
         assert_eq!(go_print(&field_of(&n, "Labels")), "map[]");
         assert_eq!(go_print(&field_of(&n, "Internal")), "false");
-        assert_eq!(
-            go_print(&field_of(&n, "Created")),
-            "0001-01-01 00:00:00 +0000 UTC"
-        );
+        assert_eq!(go_print(&field_of(&n, "Created")), "0001-01-01 00:00:00 +0000 UTC");
         assert_eq!(go_print(&field_of(&n, "ConfigFrom")), "{}");
     }
 
     #[test]
     fn maps_print_sorted_and_json_keeps_go_names() {
         let n = typed_struct(&NETWORK_INSPECT, &sample());
-        assert_eq!(
-            go_print(&field_of(&n, "Options")),
-            "map[com.docker.network.bridge.name:wbr-4f1c0a8b2d3e mtu:1500]"
-        );
+        assert_eq!(go_print(&field_of(&n, "Options")), "map[com.docker.network.bridge.name:wbr-4f1c0a8b2d3e mtu:1500]");
         assert_eq!(
             go_json(&field_of(&n, "Options")),
             r#"{"com.docker.network.bridge.name":"wbr-4f1c0a8b2d3e","mtu":"1500"}"#
@@ -573,10 +526,7 @@ mod tests {
             go_json(&field_of(&n, "IPAM")),
             r#"{"Driver":"default","Options":{},"Config":[{"Subnet":"192.168.100.0/24","IPRange":"192.168.100.128/25","Gateway":"192.168.100.1","AuxiliaryAddresses":{"router":"192.168.100.5"}}]}"#
         );
-        assert_eq!(
-            go_json(&field_of(&n, "Created")),
-            r#""2024-05-06T07:08:09.123456789Z""#
-        );
+        assert_eq!(go_json(&field_of(&n, "Created")), r#""2024-05-06T07:08:09.123456789Z""#);
         let whole = go_json(&n);
         assert!(whole.starts_with(r#"{"Name":"web","Id":"4f1c"#), "{whole}");
         assert!(!whole.contains("Peers"), "omitempty: {whole}");

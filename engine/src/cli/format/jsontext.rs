@@ -126,10 +126,7 @@ mod tests {
     #[test]
     fn strings_are_copied_verbatim() {
         let src = "{\"a\" : \"x, {y}: \\\"z\\\" \\u003c\"}";
-        assert_eq!(
-            indent(src, "  "),
-            "{\n  \"a\": \"x, {y}: \\\"z\\\" \\u003c\"\n}"
-        );
+        assert_eq!(indent(src, "  "), "{\n  \"a\": \"x, {y}: \\\"z\\\" \\u003c\"\n}");
         assert_eq!(compact(src), "{\"a\":\"x, {y}: \\\"z\\\" \\u003c\"}");
         assert_eq!(indent("[]", "    "), "[]");
     }

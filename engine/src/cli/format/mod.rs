@@ -21,12 +21,7 @@ pub const JSON: &str = "json";
 /// Docker's `formatter.Context.Write`: every row rendered with `format`, each followed by a
 /// newline. A format starting with `table` gets a header row (the template run over `header`, the
 /// column names) and is aligned as Docker's tables are. `json` is `{{json .}}`.
-pub fn write_list(
-    format: &str,
-    rows: &[Value],
-    header: &Value,
-    dot: Dot,
-) -> Result<String, CliError> {
+pub fn write_list(format: &str, rows: &[Value], header: &Value, dot: Dot) -> Result<String, CliError> {
     let is_table = format.starts_with(TABLE);
     let text = if is_table {
         &format[TABLE.len()..]
@@ -35,18 +30,13 @@ pub fn write_list(
     } else {
         format
     };
-    let text = text
-        .trim_matches(' ')
-        .replace(r"\t", "\t")
-        .replace(r"\n", "\n");
-    let template = GoTemplate::parse(&text, dot)
-        .map_err(|e| CliError::failed(format!("template parsing error: {e}")))?;
+    let text = text.trim_matches(' ').replace(r"\t", "\t").replace(r"\n", "\n");
+    let template =
+        GoTemplate::parse(&text, dot).map_err(|e| CliError::failed(format!("template parsing error: {e}")))?;
 
     let mut body = String::new();
     for row in rows {
-        let line = template
-            .render(row)
-            .map_err(|e| CliError::failed(format!("template parsing error: {e}")))?;
+        let line = template.render(row).map_err(|e| CliError::failed(format!("template parsing error: {e}")))?;
         body.push_str(&line);
         body.push('\n');
     }
@@ -77,9 +67,7 @@ impl InspectFormat {
             JSON => Ok(Self::Json),
             text => GoTemplate::parse(text, Dot::Object)
                 .map(|t| Self::Template(Box::new(t)))
-                .map_err(|e| {
-                    CliError::with_code(EXIT_TEMPLATE_ERROR, format!("template parsing error: {e}"))
-                }),
+                .map_err(|e| CliError::with_code(EXIT_TEMPLATE_ERROR, format!("template parsing error: {e}"))),
         }
     }
 }
@@ -113,9 +101,8 @@ pub fn write_inspect(
             let mut out = String::new();
             let mut errors = Vec::new();
             for (index, object) in objects.iter().enumerate() {
-                let rendered = template
-                    .render(&typed_struct(def, &object.json))
-                    .or_else(|_| template.render(&raw(&object.json)));
+                let rendered =
+                    template.render(&typed_struct(def, &object.json)).or_else(|_| template.render(&raw(&object.json)));
                 match rendered {
                     Ok(text) => {
                         out.push_str(&text);
@@ -142,28 +129,15 @@ mod tests {
 
     fn row(name: &str, id: &str) -> Value {
         let mut m = HashMap::new();
-        m.insert(
-            gotypes::GO_TYPE.to_string(),
-            Value::String("network.networkContext".into()),
-        );
-        for (k, v) in [
-            ("Name", name),
-            ("ID", id),
-            ("Driver", "bridge"),
-            ("Scope", "local"),
-        ] {
+        m.insert(gotypes::GO_TYPE.to_string(), Value::String("network.networkContext".into()));
+        for (k, v) in [("Name", name), ("ID", id), ("Driver", "bridge"), ("Scope", "local")] {
             m.insert(k.to_string(), Value::String(v.to_string()));
         }
         Value::Object(m)
     }
 
     fn header() -> Value {
-        header_names(&[
-            ("ID", "NETWORK ID"),
-            ("Name", "NAME"),
-            ("Driver", "DRIVER"),
-            ("Scope", "SCOPE"),
-        ])
+        header_names(&[("ID", "NETWORK ID"), ("Name", "NAME"), ("Driver", "DRIVER"), ("Scope", "SCOPE")])
     }
 
     #[test]
@@ -171,25 +145,14 @@ mod tests {
         let rows = [row("front", "1"), row("back", "2")];
         let out = write_list("table {{.Name}}", &rows, &header(), Dot::NetworkRow);
         assert_eq!(out, Ok("NAME\nfront\nback\n".to_string()));
-        let out = write_list(
-            r"table {{.Name}}\t{{.Driver}}",
-            &rows,
-            &header(),
-            Dot::NetworkRow,
-        );
-        assert_eq!(
-            out,
-            Ok("NAME      DRIVER\nfront     bridge\nback      bridge\n".to_string())
-        );
+        let out = write_list(r"table {{.Name}}\t{{.Driver}}", &rows, &header(), Dot::NetworkRow);
+        assert_eq!(out, Ok("NAME      DRIVER\nfront     bridge\nback      bridge\n".to_string()));
     }
 
     #[test]
     fn plain_templates_and_json() {
         let rows = [row("front", "1")];
-        assert_eq!(
-            write_list("{{.Name}} {{.Driver}}", &rows, &header(), Dot::NetworkRow),
-            Ok("front bridge\n".into())
-        );
+        assert_eq!(write_list("{{.Name}} {{.Driver}}", &rows, &header(), Dot::NetworkRow), Ok("front bridge\n".into()));
         let out = write_list(JSON, &rows, &header(), Dot::NetworkRow).unwrap_or_default();
         assert_eq!(
             out,
@@ -205,7 +168,10 @@ mod tests {
             json: json!({"Name": "web", "Id": "abc", "Labels": {}}),
         }];
         let (out, errs) = write_inspect(&InspectFormat::Indented, &objects, &NETWORK_INSPECT);
-        assert_eq!(out, "[\n    {\n        \"Name\": \"web\",\n        \"Id\": \"abc\",\n        \"Labels\": {}\n    }\n]\n");
+        assert_eq!(
+            out,
+            "[\n    {\n        \"Name\": \"web\",\n        \"Id\": \"abc\",\n        \"Labels\": {}\n    }\n]\n"
+        );
         assert!(errs.is_empty());
         let (out, _) = write_inspect(&InspectFormat::Json, &objects, &NETWORK_INSPECT);
         assert_eq!(out, "[{\"Name\":\"web\",\"Id\":\"abc\",\"Labels\":{}}]\n");
@@ -213,28 +179,12 @@ mod tests {
         assert_eq!(out, "[]\n");
 
         // `.Id` is not a field of the Go struct: Docker falls back to the raw JSON.
-        let Ok(format) = InspectFormat::parse("{{.Id}} {{.ID}}") else {
-            panic!("parse")
-        };
+        let Ok(format) = InspectFormat::parse("{{.Id}} {{.ID}}") else { panic!("parse") };
         let (out, errs) = write_inspect(&format, &objects, &NETWORK_INSPECT);
         assert_eq!((out.as_str(), errs.len()), ("\n", 1));
-        assert_eq!(
-            errs[0],
-            (
-                0,
-                "template parsing error: map has no entry for key \"ID\"".to_string()
-            )
-        );
-        let Ok(format) = InspectFormat::parse("{{.Id}}") else {
-            panic!("parse")
-        };
-        assert_eq!(
-            write_inspect(&format, &objects, &NETWORK_INSPECT).0,
-            "abc\n"
-        );
-        assert_eq!(
-            InspectFormat::parse("{{").err().map(|e| e.code),
-            Some(EXIT_TEMPLATE_ERROR)
-        );
+        assert_eq!(errs[0], (0, "template parsing error: map has no entry for key \"ID\"".to_string()));
+        let Ok(format) = InspectFormat::parse("{{.Id}}") else { panic!("parse") };
+        assert_eq!(write_inspect(&format, &objects, &NETWORK_INSPECT).0, "abc\n");
+        assert_eq!(InspectFormat::parse("{{").err().map(|e| e.code), Some(EXIT_TEMPLATE_ERROR));
     }
 }

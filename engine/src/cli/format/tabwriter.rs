@@ -113,8 +113,7 @@ impl Writer {
             for (j, cell) in self.lines[i].iter().enumerate() {
                 self.out.push_str(&cell.text);
                 if let Some(&w) = self.widths.get(j) {
-                    self.out
-                        .extend(std::iter::repeat_n(' ', w.saturating_sub(cell.width)));
+                    self.out.extend(std::iter::repeat_n(' ', w.saturating_sub(cell.width)));
                 }
             }
             // The last buffered line is the one still open: it gets no newline.
@@ -138,10 +137,7 @@ mod tests {
     fn docker_network_list_golden() {
         // docker/cli cli/command/network/testdata/network-list.golden
         let got = table("NETWORK ID\tNAME\tDRIVER\tSCOPE\n123454321\tnetwork_1\t09.7.01\tglobal\n");
-        assert_eq!(
-            got,
-            "NETWORK ID   NAME        DRIVER    SCOPE\n123454321    network_1   09.7.01   global\n"
-        );
+        assert_eq!(got, "NETWORK ID   NAME        DRIVER    SCOPE\n123454321    network_1   09.7.01   global\n");
     }
 
     #[test]
@@ -175,14 +171,8 @@ mod tests {
 
     #[test]
     fn single_column_and_empty_table() {
-        assert_eq!(
-            table("NAME\nfoobar_baz\nfoobar_bar\n"),
-            "NAME\nfoobar_baz\nfoobar_bar\n"
-        );
-        assert_eq!(
-            table("NETWORK ID\tNAME\tDRIVER\tSCOPE\n"),
-            "NETWORK ID   NAME      DRIVER    SCOPE\n"
-        );
+        assert_eq!(table("NAME\nfoobar_baz\nfoobar_bar\n"), "NAME\nfoobar_baz\nfoobar_bar\n");
+        assert_eq!(table("NETWORK ID\tNAME\tDRIVER\tSCOPE\n"), "NETWORK ID   NAME      DRIVER    SCOPE\n");
         assert_eq!(table(""), "");
     }
 

@@ -57,9 +57,7 @@ impl GoTemplate {
     /// Executes the template over `dot`.
     pub fn render(&self, dot: &Value) -> Result<String, String> {
         let mut out = Vec::new();
-        self.rows
-            .execute(&mut out, &Context::from(dot.clone()))
-            .map_err(|e| exec_error(&e))?;
+        self.rows.execute(&mut out, &Context::from(dot.clone())).map_err(|e| exec_error(&e))?;
         Ok(String::from_utf8_lossy(&out).into_owned())
     }
 
@@ -75,16 +73,11 @@ impl GoTemplate {
 
 fn exec_error(e: &gtmpl::error::ExecError) -> String {
     match e {
-        gtmpl::error::ExecError::NoFiledFor(field, Value::Object(fields))
-            if !fields.contains_key(GO_TYPE) =>
-        {
+        gtmpl::error::ExecError::NoFiledFor(field, Value::Object(fields)) if !fields.contains_key(GO_TYPE) => {
             format!("map has no entry for key \"{field}\"")
         }
         gtmpl::error::ExecError::NoFiledFor(field, receiver) => {
-            format!(
-                "can't evaluate field {field} in type {}",
-                type_name(receiver)
-            )
+            format!("can't evaluate field {field} in type {}", type_name(receiver))
         }
         other => other.to_string(),
     }
@@ -149,10 +142,7 @@ fn action_end(s: &str) -> Option<usize> {
 /// Go's left trim marker: `-` and one space right after `{{`.
 fn split_left_trim(s: &str) -> (&str, &str) {
     let b = s.as_bytes();
-    if b.first() == Some(&b'-')
-        && b.get(1)
-            .is_some_and(|c| matches!(c, b' ' | b'\t' | b'\r' | b'\n'))
-    {
+    if b.first() == Some(&b'-') && b.get(1).is_some_and(|c| matches!(c, b' ' | b'\t' | b'\r' | b'\n')) {
         s.split_at(2)
     } else {
         ("", s)
@@ -170,23 +160,14 @@ fn split_right_trim(s: &str) -> (&str, &str) {
     }
 }
 
-const KEYWORDS: &[&str] = &[
-    "if", "else", "end", "range", "with", "define", "template", "block", "break", "continue",
-];
+const KEYWORDS: &[&str] = &["if", "else", "end", "range", "with", "define", "template", "block", "break", "continue"];
 
 fn rewrite_action(inner: &str, dot: Dot) -> String {
     let (lead, rest) = split_left_trim(inner);
     let (body, trail) = split_right_trim(rest);
-    let body = if dot == Dot::NetworkRow {
-        rewrite_label_calls(body)
-    } else {
-        body.to_string()
-    };
+    let body = if dot == Dot::NetworkRow { rewrite_label_calls(body) } else { body.to_string() };
     let trimmed = body.trim();
-    let first_word: String = trimmed
-        .chars()
-        .take_while(|c| c.is_alphanumeric() || *c == '_')
-        .collect();
+    let first_word: String = trimmed.chars().take_while(|c| c.is_alphanumeric() || *c == '_').collect();
     let prints = !trimmed.is_empty()
         && !trimmed.starts_with("/*")
         && !KEYWORDS.contains(&first_word.as_str())
@@ -202,13 +183,7 @@ fn rewrite_action(inner: &str, dot: Dot) -> String {
 fn is_declaration(s: &str) -> bool {
     let variable = |s: &str| -> Option<usize> {
         let rest = s.strip_prefix('$')?;
-        Some(
-            1 + rest
-                .chars()
-                .take_while(|c| c.is_alphanumeric() || *c == '_')
-                .map(char::len_utf8)
-                .sum::<usize>(),
-        )
+        Some(1 + rest.chars().take_while(|c| c.is_alphanumeric() || *c == '_').map(char::len_utf8).sum::<usize>())
     };
     let Some(n) = variable(s) else { return false };
     let mut rest = s[n..].trim_start();
@@ -244,8 +219,7 @@ fn rewrite_label_calls(body: &str) -> String {
             b'.' if body[i..].starts_with(METHOD) => {
                 let before_ok = i == 0 || matches!(b[i - 1], b' ' | b'\t' | b'\r' | b'\n' | b'(');
                 let after = b.get(i + METHOD.len());
-                let after_ok =
-                    after.is_none_or(|c| matches!(c, b' ' | b'\t' | b'\r' | b'\n' | b')'));
+                let after_ok = after.is_none_or(|c| matches!(c, b' ' | b'\t' | b'\r' | b'\n' | b')'));
                 if before_ok && after_ok {
                     out.push_str(&body[copied..i]);
                     out.push_str(LABEL);
@@ -265,10 +239,8 @@ fn rewrite_label_calls(body: &str) -> String {
 
 /// The names a table's header row shows for each field of a row.
 pub fn header_names(names: &[(&str, &str)]) -> Value {
-    let map: HashMap<String, Value> = names
-        .iter()
-        .map(|(field, header)| (field.to_string(), Value::String(header.to_string())))
-        .collect();
+    let map: HashMap<String, Value> =
+        names.iter().map(|(field, header)| (field.to_string(), Value::String(header.to_string()))).collect();
     Value::Map(map)
 }
 
@@ -298,46 +270,25 @@ mod tests {
 
     #[test]
     fn rewrite_marks_printing_actions_only() {
-        assert_eq!(
-            rewrite("{{.Name}} x", Dot::Object),
-            "{{.Name | _weftPrint}} x"
-        );
-        assert_eq!(
-            rewrite("{{- .Name -}}", Dot::Object),
-            "{{- .Name | _weftPrint -}}"
-        );
+        assert_eq!(rewrite("{{.Name}} x", Dot::Object), "{{.Name | _weftPrint}} x");
+        assert_eq!(rewrite("{{- .Name -}}", Dot::Object), "{{- .Name | _weftPrint -}}");
         assert_eq!(
             rewrite("{{range $k, $v := .Labels}}{{$k}}{{end}}", Dot::Object),
             "{{range $k, $v := .Labels}}{{$k | _weftPrint}}{{end}}"
         );
-        assert_eq!(
-            rewrite("{{$x := .Name}}{{/* }} */}}", Dot::Object),
-            "{{$x := .Name}}{{/* }} */}}"
-        );
-        assert_eq!(
-            rewrite(r#"{{printf "}}" .Name}}"#, Dot::Object),
-            r#"{{printf "}}" .Name | _weftPrint}}"#
-        );
-        assert_eq!(
-            rewrite("{{if eq .A 1}}y{{else}}n{{end}}", Dot::Object),
-            "{{if eq .A 1}}y{{else}}n{{end}}"
-        );
+        assert_eq!(rewrite("{{$x := .Name}}{{/* }} */}}", Dot::Object), "{{$x := .Name}}{{/* }} */}}");
+        assert_eq!(rewrite(r#"{{printf "}}" .Name}}"#, Dot::Object), r#"{{printf "}}" .Name | _weftPrint}}"#);
+        assert_eq!(rewrite("{{if eq .A 1}}y{{else}}n{{end}}", Dot::Object), "{{if eq .A 1}}y{{else}}n{{end}}");
         assert_eq!(rewrite("{{.Name", Dot::Object), "{{.Name");
     }
 
     #[test]
     fn rewrite_label_method_calls() {
         assert_eq!(
-            rewrite(
-                r#"{{.Label "team"}} {{.Labels}} {{if (.Label ".Label")}}x{{end}}"#,
-                Dot::NetworkRow
-            ),
+            rewrite(r#"{{.Label "team"}} {{.Labels}} {{if (.Label ".Label")}}x{{end}}"#, Dot::NetworkRow),
             r#"{{_weftLabel . "team" | _weftPrint}} {{.Labels | _weftPrint}} {{if (_weftLabel . ".Label")}}x{{end}}"#
         );
-        assert_eq!(
-            rewrite(r#"{{.Label "team"}}"#, Dot::Object),
-            r#"{{.Label "team" | _weftPrint}}"#
-        );
+        assert_eq!(rewrite(r#"{{.Label "team"}}"#, Dot::Object), r#"{{.Label "team" | _weftPrint}}"#);
     }
 
     #[test]
@@ -346,14 +297,8 @@ mod tests {
             run("{{.IPAM.Config}}").as_deref(),
             Ok("[{192.168.100.0/24 192.168.100.128/25 192.168.100.1 map[router:192.168.100.5]}]")
         );
-        assert_eq!(
-            run("{{range .IPAM.Config}}{{.Subnet}}{{end}}").as_deref(),
-            Ok("192.168.100.0/24")
-        );
-        assert_eq!(
-            run("{{(index .IPAM.Config 0).Gateway}}").as_deref(),
-            Ok("192.168.100.1")
-        );
+        assert_eq!(run("{{range .IPAM.Config}}{{.Subnet}}{{end}}").as_deref(), Ok("192.168.100.0/24"));
+        assert_eq!(run("{{(index .IPAM.Config 0).Gateway}}").as_deref(), Ok("192.168.100.1"));
     }
 
     #[test]
@@ -363,30 +308,18 @@ mod tests {
             run("{{json .Options}}").as_deref(),
             Ok(r#"{"com.docker.network.bridge.name":"wbr-4f1c0a8b2d3e","mtu":"1500"}"#)
         );
-        assert_eq!(
-            run("{{json .Labels}} {{.Labels}}").as_deref(),
-            Ok(r#"{"team":"web"} map[team:web]"#)
-        );
+        assert_eq!(run("{{json .Labels}} {{.Labels}}").as_deref(), Ok(r#"{"team":"web"} map[team:web]"#));
         assert_eq!(
             run("{{upper .Name}}|{{title \"foo bar-baz\"}}|{{lower \"AB\"}}").as_deref(),
             Ok("WEB|Foo Bar-Baz|ab")
         );
-        assert_eq!(
-            run(r#"{{join (split "a,b,c" ",") "-"}} {{split "a:b" ":"}}"#).as_deref(),
-            Ok("a-b-c [a b]")
-        );
-        assert_eq!(
-            run(r#"[{{pad .Name 1 2}}][{{pad "" 1 2}}] {{truncate .ID 4}}"#).as_deref(),
-            Ok("[ web  ][] 4f1c")
-        );
+        assert_eq!(run(r#"{{join (split "a,b,c" ",") "-"}} {{split "a:b" ":"}}"#).as_deref(), Ok("a-b-c [a b]"));
+        assert_eq!(run(r#"[{{pad .Name 1 2}}][{{pad "" 1 2}}] {{truncate .ID 4}}"#).as_deref(), Ok("[ web  ][] 4f1c"));
         assert_eq!(
             run(r#"{{index .Options "mtu"}}|{{index .Labels "nope"}}|{{.Labels.nope}}"#).as_deref(),
             Ok("1500||<no value>")
         );
-        assert_eq!(
-            run("{{.Internal}} {{if .IPAM.Config}}yes{{end}}").as_deref(),
-            Ok("false yes")
-        );
+        assert_eq!(run("{{.Internal}} {{if .IPAM.Config}}yes{{end}}").as_deref(), Ok("false yes"));
     }
 
     #[test]
@@ -398,10 +331,8 @@ mod tests {
 
     #[test]
     fn header_functions_keep_header_names() {
-        let t = GoTemplate::parse(
-            r#"{{upper .Name}}\t{{json .ID}}\t{{.Label "com.example.my-team"}}"#,
-            Dot::NetworkRow,
-        );
+        let t =
+            GoTemplate::parse(r#"{{upper .Name}}\t{{json .ID}}\t{{.Label "com.example.my-team"}}"#, Dot::NetworkRow);
         let t = t.unwrap_or_else(|e| panic!("{e}"));
         let names = header_names(&[("Name", "NAME"), ("ID", "NETWORK ID")]);
         assert_eq!(t.render_header(&names), r"NAME\tNETWORK ID\tmy team");

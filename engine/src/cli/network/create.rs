@@ -20,19 +20,11 @@ struct Created {
 }
 
 /// Creates the network and prints its ID.
-pub fn run(
-    console: &mut Console,
-    client: &Client,
-    args: &CreateArgs,
-    name: &str,
-) -> Result<(), CliError> {
+pub fn run(console: &mut Console, client: &Client, args: &CreateArgs, name: &str) -> Result<(), CliError> {
     let body = request_body(args, name).map_err(CliError::failed)?;
     let answer = client.post("/networks/create", Some(&body))?;
-    let created: Created = serde_json::from_slice(&answer).map_err(|e| {
-        CliError::failed(format!(
-            "unexpected answer from weftd to network create: {e}"
-        ))
-    })?;
+    let created: Created = serde_json::from_slice(&answer)
+        .map_err(|e| CliError::failed(format!("unexpected answer from weftd to network create: {e}")))?;
     if !created.warning.is_empty() {
         console.err(&format!("WARNING: {}\n", created.warning));
     }
@@ -80,22 +72,15 @@ fn csv_values(values: &[String]) -> Vec<String> {
 /// sending anything.
 pub fn request_body(args: &CreateArgs, name: &str) -> Result<Value, String> {
     let subnets = csv_values(&args.subnet);
-    let configs = consolidate(
-        &subnets,
-        &csv_values(&args.ip_range),
-        &csv_values(&args.gateway),
-        &map_values(&args.aux_address),
-    )?;
+    let configs =
+        consolidate(&subnets, &csv_values(&args.ip_range), &csv_values(&args.gateway), &map_values(&args.aux_address))?;
     let labels: BTreeMap<String, String> = map_values(&args.label);
 
     let mut body = Map::new();
     body.insert("Name".into(), json!(name));
     body.insert("CheckDuplicate".into(), json!(true));
     body.insert("Driver".into(), json!(args.driver));
-    body.insert(
-        "Scope".into(),
-        json!(args.scope.clone().unwrap_or_default()),
-    );
+    body.insert("Scope".into(), json!(args.scope.clone().unwrap_or_default()));
     // Unset unless given, so that the daemon applies its defaults, as with Docker's CLI.
     if let Some(ipv4) = args.ipv4 {
         body.insert("EnableIPv4".into(), json!(ipv4));
@@ -132,11 +117,7 @@ mod tests {
     fn create_args(line: &str) -> CreateArgs {
         match Cli::try_parse_from(line.split(' ')) {
             Ok(Cli {
-                command:
-                    Some(Command::Network(NetworkArgs {
-                        command: Some(NetworkCommand::Create(c)),
-                        ..
-                    })),
+                command: Some(Command::Network(NetworkArgs { command: Some(NetworkCommand::Create(c)), .. })),
                 ..
             }) => c,
             other => panic!("not a create line: {other:?}"),
@@ -185,18 +166,13 @@ mod tests {
         let body = request_body(&create_args("weft network create n"), "n").unwrap_or_default();
         assert_eq!(body.get("EnableIPv4"), None);
         assert_eq!(body.get("EnableIPv6"), None);
-        assert_eq!(
-            body["IPAM"],
-            json!({"Driver": "default", "Config": [], "Options": {}})
-        );
+        assert_eq!(body["IPAM"], json!({"Driver": "default", "Config": [], "Options": {}}));
         assert_eq!(body.get("ConfigFrom"), None);
     }
 
     #[test]
     fn comma_separated_subnets_are_matched_in_order() {
-        let args = create_args(
-            "weft network create --subnet 10.1.0.0/24,fd00::/64 --gateway fd00::1,10.1.0.1 n",
-        );
+        let args = create_args("weft network create --subnet 10.1.0.0/24,fd00::/64 --gateway fd00::1,10.1.0.1 n");
         let body = request_body(&args, "n").unwrap_or_default();
         assert_eq!(
             body["IPAM"]["Config"],
@@ -207,10 +183,7 @@ mod tests {
     #[test]
     fn gateway_outside_every_subnet_is_refused() {
         let args = create_args("weft network create --subnet 10.0.0.0/24 --gateway 10.0.1.1 n");
-        assert_eq!(
-            request_body(&args, "n"),
-            Err("no matching subnet for gateway 10.0.1.1".to_string())
-        );
+        assert_eq!(request_body(&args, "n"), Err("no matching subnet for gateway 10.0.1.1".to_string()));
     }
 
     #[test]

@@ -26,38 +26,23 @@ pub fn run(console: &mut Console, client: &Client, args: &InspectArgs) -> Result
                         objects.push(RawObject { text, json });
                         positions.push(position);
                     }
-                    Err(e) => errors.push((
-                        position,
-                        format!("unexpected answer from weftd for network {name}: {e}"),
-                    )),
+                    Err(e) => errors.push((position, format!("unexpected answer from weftd for network {name}: {e}"))),
                 }
             }
             // Said once, not once per network.
             Err(e) if e.is_connect() => return Err(e.into()),
             // Docker's client words a missing object this way.
-            Err(e) if e.is_not_found() => {
-                errors.push((position, format!("Error: No such network: {name}")))
-            }
+            Err(e) if e.is_not_found() => errors.push((position, format!("Error: No such network: {name}"))),
             Err(e) => errors.push((position, e.to_string())),
         }
     }
 
     let (out, template_errors) = write_inspect(&format, &objects, &NETWORK_INSPECT);
     console.out(&out);
-    errors.extend(
-        template_errors
-            .into_iter()
-            .map(|(i, e)| (positions.get(i).copied().unwrap_or(usize::MAX), e)),
-    );
+    errors.extend(template_errors.into_iter().map(|(i, e)| (positions.get(i).copied().unwrap_or(usize::MAX), e)));
     if errors.is_empty() {
         return Ok(());
     }
     errors.sort_by_key(|(position, _)| *position);
-    Err(CliError::failed(
-        errors
-            .into_iter()
-            .map(|(_, e)| e)
-            .collect::<Vec<_>>()
-            .join("\n"),
-    ))
+    Err(CliError::failed(errors.into_iter().map(|(_, e)| e).collect::<Vec<_>>().join("\n")))
 }

@@ -45,11 +45,7 @@ fn parse_cidr(s: &str) -> Result<IpNet, String> {
 /// `subnet`. An unreadable address is in no subnet; an unreadable subnet is an error.
 fn subnet_matches(subnet: &str, data: &str) -> Result<bool, String> {
     let net = parse_cidr(subnet).map_err(|e| format!("invalid subnet: {e}"))?;
-    let ip: Option<IpAddr> = if data.contains('/') {
-        Some(parse_cidr(data)?.addr())
-    } else {
-        data.parse().ok()
-    };
+    let ip: Option<IpAddr> = if data.contains('/') { Some(parse_cidr(data)?.addr()) } else { data.parse().ok() };
     Ok(ip.is_some_and(|ip| net.contains(&ip)))
 }
 
@@ -70,12 +66,7 @@ pub fn consolidate(
                 return Err("multiple overlapping subnet configuration is not supported".into());
             }
         }
-        configs.push(IpamConfig {
-            subnet: s.clone(),
-            ip_range: None,
-            gateway: None,
-            aux_addresses: BTreeMap::new(),
-        });
+        configs.push(IpamConfig { subnet: s.clone(), ip_range: None, gateway: None, aux_addresses: BTreeMap::new() });
     }
 
     for r in ranges {
@@ -143,9 +134,7 @@ mod tests {
     }
 
     fn aux(v: &[(&str, &str)]) -> BTreeMap<String, String> {
-        v.iter()
-            .map(|(k, a)| (k.to_string(), a.to_string()))
-            .collect()
+        v.iter().map(|(k, a)| (k.to_string(), a.to_string())).collect()
     }
 
     #[test]
@@ -156,9 +145,7 @@ mod tests {
             &strings(&["192.168.100.1", "10.1.0.254"]),
             &aux(&[("router", "192.168.100.5"), ("dns", "10.1.0.53")]),
         );
-        let Ok(configs) = configs else {
-            panic!("{configs:?}")
-        };
+        let Ok(configs) = configs else { panic!("{configs:?}") };
         assert_eq!(
             configs.iter().map(IpamConfig::to_json).collect::<Vec<_>>(),
             vec![
@@ -171,34 +158,18 @@ mod tests {
 
     #[test]
     fn ipv6_subnets_too() {
-        let configs = consolidate(
-            &strings(&["fd00:1::/64"]),
-            &[],
-            &strings(&["fd00:1::1"]),
-            &BTreeMap::new(),
-        );
-        assert_eq!(
-            configs.map(|c| c[0].gateway.clone()),
-            Ok(Some("fd00:1::1".to_string()))
-        );
+        let configs = consolidate(&strings(&["fd00:1::/64"]), &[], &strings(&["fd00:1::1"]), &BTreeMap::new());
+        assert_eq!(configs.map(|c| c[0].gateway.clone()), Ok(Some("fd00:1::1".to_string())));
     }
 
     #[test]
     fn dockers_errors() {
         let none = BTreeMap::new();
         let e = |s: &[&str], r: &[&str], g: &[&str], a: &BTreeMap<String, String>| {
-            consolidate(&strings(s), &strings(r), &strings(g), a)
-                .err()
-                .unwrap_or_default()
+            consolidate(&strings(s), &strings(r), &strings(g), a).err().unwrap_or_default()
         };
-        assert_eq!(
-            e(&["10.0.0.0/8"], &[], &["11.0.0.1"], &none),
-            "no matching subnet for gateway 11.0.0.1"
-        );
-        assert_eq!(
-            e(&[], &["10.0.0.0/24"], &[], &none),
-            "every ip-range or gateway must have a corresponding subnet"
-        );
+        assert_eq!(e(&["10.0.0.0/8"], &[], &["11.0.0.1"], &none), "no matching subnet for gateway 11.0.0.1");
+        assert_eq!(e(&[], &["10.0.0.0/24"], &[], &none), "every ip-range or gateway must have a corresponding subnet");
         assert_eq!(
             e(&["10.0.0.0/8"], &[], &["10.0.0.1", "10.0.0.2"], &none),
             "every ip-range or gateway must have a corresponding subnet"
@@ -212,30 +183,13 @@ mod tests {
             "cannot configure multiple ranges (10.2.0.0/16, 10.1.0.0/16) on the same subnet (10.0.0.0/8)"
         );
         assert_eq!(
-            e(
-                &["10.0.0.0/8"],
-                &[],
-                &[],
-                &aux(&[("a", "10.0.0.3"), ("b", "11.0.0.3")])
-            ),
+            e(&["10.0.0.0/8"], &[], &[], &aux(&[("a", "10.0.0.3"), ("b", "11.0.0.3")])),
             "no matching subnet for aux-address 11.0.0.3"
         );
-        assert_eq!(
-            e(&[], &[], &[], &aux(&[("a", "")])),
-            "no matching subnet for aux-address "
-        );
-        assert_eq!(
-            e(&["10.0.0.0/8"], &[], &["bad"], &none),
-            "no matching subnet for gateway bad"
-        );
-        assert_eq!(
-            e(&["bad"], &[], &["10.0.0.1"], &none),
-            "invalid subnet: invalid CIDR address: bad"
-        );
-        assert_eq!(
-            e(&["10.0.0.0/8"], &["x/y"], &[], &none),
-            "invalid CIDR address: x/y"
-        );
+        assert_eq!(e(&[], &[], &[], &aux(&[("a", "")])), "no matching subnet for aux-address ");
+        assert_eq!(e(&["10.0.0.0/8"], &[], &["bad"], &none), "no matching subnet for gateway bad");
+        assert_eq!(e(&["bad"], &[], &["10.0.0.1"], &none), "invalid subnet: invalid CIDR address: bad");
+        assert_eq!(e(&["10.0.0.0/8"], &["x/y"], &[], &none), "invalid CIDR address: x/y");
     }
 
     #[test]

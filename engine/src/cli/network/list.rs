@@ -38,19 +38,13 @@ const HEADERS: &[(&str, &str)] = &[
 pub fn run(console: &mut Console, client: &Client, args: &ListArgs) -> Result<(), CliError> {
     let filters = Filters::from_pairs(&args.filter);
     let answer = client.get(&format!("/networks{}", filters.query()))?;
-    let mut networks: Vec<Json> = serde_json::from_slice(&answer).map_err(|e| {
-        CliError::failed(format!("unexpected answer from weftd to network ls: {e}"))
-    })?;
+    let mut networks: Vec<Json> = serde_json::from_slice(&answer)
+        .map_err(|e| CliError::failed(format!("unexpected answer from weftd to network ls: {e}")))?;
     networks.sort_by(|a, b| natural_cmp(name_of(a), name_of(b)));
 
     let format = resolve_format(args.format.as_deref().unwrap_or(""), args.quiet);
     let rows: Vec<Value> = networks.iter().map(|n| row(n, !args.no_trunc)).collect();
-    console.out(&write_list(
-        &format,
-        &rows,
-        &header_names(HEADERS),
-        Dot::NetworkRow,
-    )?);
+    console.out(&write_list(&format, &rows, &header_names(HEADERS), Dot::NetworkRow)?);
     Ok(())
 }
 
@@ -65,8 +59,7 @@ pub fn resolve_format(source: &str, quiet: bool) -> String {
         "" | TABLE if quiet => QUIET.to_string(),
         "" | TABLE => DEFAULT_TABLE.to_string(),
         "raw" if quiet => "network_id: {{.ID}}".to_string(),
-        "raw" => r"network_id: {{.ID}}\nname: {{.Name}}\ndriver: {{.Driver}}\nscope: {{.Scope}}\n"
-            .to_string(),
+        "raw" => r"network_id: {{.ID}}\nname: {{.Name}}\ndriver: {{.Driver}}\nscope: {{.Scope}}\n".to_string(),
         other => other.to_string(),
     }
 }
@@ -79,44 +72,18 @@ pub fn truncate_id(id: &str) -> &str {
 
 /// The row a template sees for one network (docker/cli `networkContext`): every field a string.
 fn row(network: &Json, truncate: bool) -> Value {
-    let text = |key: &str| {
-        network
-            .get(key)
-            .and_then(Json::as_str)
-            .unwrap_or("")
-            .to_string()
-    };
-    let flag = |key: &str| {
-        network
-            .get(key)
-            .and_then(Json::as_bool)
-            .unwrap_or(false)
-            .to_string()
-    };
+    let text = |key: &str| network.get(key).and_then(Json::as_str).unwrap_or("").to_string();
+    let flag = |key: &str| network.get(key).and_then(Json::as_bool).unwrap_or(false).to_string();
     let id = text("Id");
     let labels: Vec<(String, String)> = network
         .get("Labels")
         .and_then(Json::as_object)
-        .map(|o| {
-            o.iter()
-                .map(|(k, v)| (k.clone(), v.as_str().unwrap_or("").to_string()))
-                .collect()
-        })
+        .map(|o| o.iter().map(|(k, v)| (k.clone(), v.as_str().unwrap_or("").to_string())).collect())
         .unwrap_or_default();
 
     let mut fields = HashMap::new();
-    fields.insert(
-        GO_TYPE.to_string(),
-        Value::String(NETWORK_CONTEXT.name.to_string()),
-    );
-    fields.insert(
-        "ID".into(),
-        Value::String(if truncate {
-            truncate_id(&id).to_string()
-        } else {
-            id.clone()
-        }),
-    );
+    fields.insert(GO_TYPE.to_string(), Value::String(NETWORK_CONTEXT.name.to_string()));
+    fields.insert("ID".into(), Value::String(if truncate { truncate_id(&id).to_string() } else { id.clone() }));
     fields.insert("Name".into(), Value::String(text("Name")));
     fields.insert("Driver".into(), Value::String(text("Driver")));
     fields.insert("Scope".into(), Value::String(text("Scope")));
@@ -126,27 +93,10 @@ fn row(network: &Json, truncate: bool) -> Value {
     // Docker joins the labels in Go's map order, which is random; sorted here.
     fields.insert(
         "Labels".into(),
-        Value::String(
-            labels
-                .iter()
-                .map(|(k, v)| format!("{k}={v}"))
-                .collect::<Vec<_>>()
-                .join(","),
-        ),
+        Value::String(labels.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join(",")),
     );
-    fields.insert(
-        "CreatedAt".into(),
-        Value::String(GoTime::parse(&text("Created")).go_string()),
-    );
-    fields.insert(
-        LABELS.into(),
-        Value::Map(
-            labels
-                .into_iter()
-                .map(|(k, v)| (k, Value::String(v)))
-                .collect(),
-        ),
-    );
+    fields.insert("CreatedAt".into(), Value::String(GoTime::parse(&text("Created")).go_string()));
+    fields.insert(LABELS.into(), Value::Map(labels.into_iter().map(|(k, v)| (k, Value::String(v))).collect()));
     Value::Object(fields)
 }
 
@@ -207,13 +157,8 @@ mod tests {
         let mut networks = networks.to_vec();
         networks.sort_by(|a, b| natural_cmp(name_of(a), name_of(b)));
         let rows: Vec<Value> = networks.iter().map(|n| row(n, trunc)).collect();
-        write_list(
-            &resolve_format(format, quiet),
-            &rows,
-            &header_names(HEADERS),
-            Dot::NetworkRow,
-        )
-        .unwrap_or_else(|e| e.message)
+        write_list(&resolve_format(format, quiet), &rows, &header_names(HEADERS), Dot::NetworkRow)
+            .unwrap_or_else(|e| e.message)
     }
 
     fn networks() -> Vec<Json> {
@@ -244,44 +189,24 @@ mod tests {
 
     #[test]
     fn empty_list_prints_the_header() {
-        assert_eq!(
-            table(&[], "", false, true),
-            "NETWORK ID   NAME      DRIVER    SCOPE\n"
-        );
+        assert_eq!(table(&[], "", false, true), "NETWORK ID   NAME      DRIVER    SCOPE\n");
         assert_eq!(table(&[], "", true, true), "");
     }
 
     #[test]
     fn quiet_and_templates() {
-        assert_eq!(
-            table(&networks(), "", true, true),
-            "3c8e1b2a9f00\n7d2f9a0c11ee\na1b2c3d4e5f6\n"
-        );
-        assert_eq!(
-            table(&networks(), "{{.Name}} {{.Driver}}", true, true),
-            "bridge bridge\nhost host\nnone null\n"
-        );
-        assert_eq!(
-            table(&networks(), "table {{.Name}}", false, true),
-            "NAME\nbridge\nhost\nnone\n"
-        );
+        assert_eq!(table(&networks(), "", true, true), "3c8e1b2a9f00\n7d2f9a0c11ee\na1b2c3d4e5f6\n");
+        assert_eq!(table(&networks(), "{{.Name}} {{.Driver}}", true, true), "bridge bridge\nhost host\nnone null\n");
+        assert_eq!(table(&networks(), "table {{.Name}}", false, true), "NAME\nbridge\nhost\nnone\n");
         assert_eq!(
             table(&networks(), r#"{{.Name}}: {{.Labels}} [{{.Label "team"}}] {{.IPv4}} {{.Internal}}"#, false, true),
             "bridge: env=prod,team=web [web] true false\nhost:  [] false false\nnone:  [] false false\n"
         );
         assert_eq!(
-            table(
-                &networks(),
-                r#"table {{.Name}}\t{{.Label "com.example.team"}}"#,
-                false,
-                true
-            ),
+            table(&networks(), r#"table {{.Name}}\t{{.Label "com.example.team"}}"#, false, true),
             "NAME      team\nbridge    \nhost      \nnone      \n"
         );
-        assert_eq!(
-            table(&networks()[..1], "{{.CreatedAt}}", false, true),
-            "2024-05-06 07:08:09.5 +0000 UTC\n"
-        );
+        assert_eq!(table(&networks()[..1], "{{.CreatedAt}}", false, true), "2024-05-06 07:08:09.5 +0000 UTC\n");
     }
 
     #[test]
@@ -302,28 +227,9 @@ mod tests {
 
     #[test]
     fn natural_order_as_docker() {
-        let mut names = vec![
-            "network-10-foo",
-            "network-2-foo",
-            "network-1-foo",
-            "a",
-            "a01",
-            "a1",
-            "B",
-        ];
+        let mut names = vec!["network-10-foo", "network-2-foo", "network-1-foo", "a", "a01", "a1", "B"];
         names.sort_by(|a, b| natural_cmp(a, b));
-        assert_eq!(
-            names,
-            vec![
-                "B",
-                "a",
-                "a1",
-                "a01",
-                "network-1-foo",
-                "network-2-foo",
-                "network-10-foo"
-            ]
-        );
+        assert_eq!(names, vec!["B", "a", "a1", "a01", "network-1-foo", "network-2-foo", "network-10-foo"]);
     }
 
     #[test]

@@ -17,18 +17,9 @@ use super::help::help;
 use super::usage::{check_arity, Arity};
 
 /// Runs one `network` command against the weftd at `host`.
-pub fn run(
-    console: &mut Console,
-    root: &Command,
-    args: NetworkArgs,
-    host: &str,
-) -> Result<(), CliError> {
+pub fn run(console: &mut Console, root: &Command, args: NetworkArgs, host: &str) -> Result<(), CliError> {
     let path = |sub: &str| -> Vec<String> {
-        ["weft", "network", sub]
-            .iter()
-            .filter(|s| !s.is_empty())
-            .map(|s| s.to_string())
-            .collect()
+        ["weft", "network", sub].iter().filter(|s| !s.is_empty()).map(|s| s.to_string()).collect()
     };
     if args.help.help {
         console.out(&help(root, &path("")));

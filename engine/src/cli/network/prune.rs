@@ -8,8 +8,7 @@ use crate::cli::console::Console;
 use crate::cli::errors::CliError;
 use crate::cli::filters::Filters;
 
-const WARNING: &str =
-    "WARNING! This will remove all custom networks not used by at least one container.
+const WARNING: &str = "WARNING! This will remove all custom networks not used by at least one container.
 Are you sure you want to continue?";
 
 #[derive(Deserialize)]
@@ -25,11 +24,8 @@ pub fn run(console: &mut Console, client: &Client, args: &PruneArgs) -> Result<(
     }
     let filters = Filters::from_pairs(&args.filter);
     let answer = client.post(&format!("/networks/prune{}", filters.query()), None)?;
-    let report: PruneReport = serde_json::from_slice(&answer).map_err(|e| {
-        CliError::failed(format!(
-            "unexpected answer from weftd to network prune: {e}"
-        ))
-    })?;
+    let report: PruneReport = serde_json::from_slice(&answer)
+        .map_err(|e| CliError::failed(format!("unexpected answer from weftd to network prune: {e}")))?;
     console.out(&report_text(&report.networks_deleted.unwrap_or_default()));
     Ok(())
 }
@@ -55,10 +51,7 @@ mod tests {
 
     #[test]
     fn report_as_docker() {
-        assert_eq!(
-            report_text(&["a".into(), "b".into()]),
-            "Deleted Networks:\na\nb\n\n"
-        );
+        assert_eq!(report_text(&["a".into(), "b".into()]), "Deleted Networks:\na\nb\n\n");
         assert_eq!(report_text(&[]), "");
     }
 }

@@ -77,13 +77,7 @@ impl FakeDaemon {
                 }
             })
         };
-        Self {
-            dir,
-            socket,
-            requests,
-            stop,
-            thread: Some(thread),
-        }
+        Self { dir, socket, requests, stop, thread: Some(thread) }
     }
 
     /// The `-H` value that reaches this daemon.
@@ -139,11 +133,7 @@ fn serve(stream: UnixStream, answer: Answer, requests: &Mutex<Vec<Request>>) {
     if reader.read_exact(&mut body).is_err() {
         return;
     }
-    let request = Request {
-        method,
-        target,
-        body: String::from_utf8_lossy(&body).into_owned(),
-    };
+    let request = Request { method, target, body: String::from_utf8_lossy(&body).into_owned() };
     let (status, json) = answer(&request);
     if let Ok(mut r) = requests.lock() {
         r.push(request);

@@ -48,29 +48,14 @@ fn web() -> Value {
 fn all_networks() -> Vec<Value> {
     vec![
         web(),
-        network(
-            "bridge",
-            "3c8e1b2a9f003c8e1b2a9f003c8e1b2a9f003c8e1b2a9f003c8e1b2a9f003c8e",
-            "bridge",
-        ),
-        network(
-            "none",
-            "a1b2c3d4e5f6a1b2c3d4e5f6a1b2c3d4e5f6a1b2c3d4e5f6a1b2c3d4e5f6a1b2",
-            "null",
-        ),
-        network(
-            "host",
-            "7d2f9a0c11ee7d2f9a0c11ee7d2f9a0c11ee7d2f9a0c11ee7d2f9a0c11ee7d2f",
-            "host",
-        ),
+        network("bridge", "3c8e1b2a9f003c8e1b2a9f003c8e1b2a9f003c8e1b2a9f003c8e1b2a9f003c8e", "bridge"),
+        network("none", "a1b2c3d4e5f6a1b2c3d4e5f6a1b2c3d4e5f6a1b2c3d4e5f6a1b2c3d4e5f6a1b2", "null"),
+        network("host", "7d2f9a0c11ee7d2f9a0c11ee7d2f9a0c11ee7d2f9a0c11ee7d2f9a0c11ee7d2f", "host"),
     ]
 }
 
 fn not_found(name: &str) -> (u16, String) {
-    (
-        404,
-        json!({"message": format!("network {name} not found")}).to_string(),
-    )
+    (404, json!({"message": format!("network {name} not found")}).to_string())
 }
 
 /// A weftd with the networks above, following the Docker Engine API.
@@ -119,11 +104,7 @@ fn weft_with_input(daemon: &FakeDaemon, line: &[&str], input: &str) -> Run {
     let (mut out, mut err) = (Vec::new(), Vec::new());
     let mut input = input.as_bytes();
     let code = super::run(&args, &mut Console::new(&mut out, &mut err, &mut input));
-    Run {
-        code,
-        out: String::from_utf8_lossy(&out).into_owned(),
-        err: String::from_utf8_lossy(&err).into_owned(),
-    }
+    Run { code, out: String::from_utf8_lossy(&out).into_owned(), err: String::from_utf8_lossy(&err).into_owned() }
 }
 
 fn weft(daemon: &FakeDaemon, line: &[&str]) -> Run {
@@ -131,11 +112,7 @@ fn weft(daemon: &FakeDaemon, line: &[&str]) -> Run {
 }
 
 fn ok(out: &str) -> Run {
-    Run {
-        code: 0,
-        out: out.to_string(),
-        err: String::new(),
-    }
+    Run { code: 0, out: out.to_string(), err: String::new() }
 }
 
 #[test]
@@ -155,22 +132,8 @@ fn ls_prints_dockers_table_sorted_by_name() {
 #[test]
 fn ls_sends_filters_and_formats() {
     let daemon = FakeDaemon::start(answer);
-    let run = weft(
-        &daemon,
-        &[
-            "network",
-            "list",
-            "-q",
-            "--filter",
-            "driver=bridge",
-            "-f",
-            "label=team=web",
-        ],
-    );
-    assert_eq!(
-        run,
-        ok("3c8e1b2a9f00\n7d2f9a0c11ee\na1b2c3d4e5f6\n4f1c0a8b2d3e\n")
-    );
+    let run = weft(&daemon, &["network", "list", "-q", "--filter", "driver=bridge", "-f", "label=team=web"]);
+    assert_eq!(run, ok("3c8e1b2a9f00\n7d2f9a0c11ee\na1b2c3d4e5f6\n4f1c0a8b2d3e\n"));
     let target = &daemon.requests()[0].target;
     assert_eq!(
         target,
@@ -178,29 +141,10 @@ fn ls_sends_filters_and_formats() {
     );
 
     assert_eq!(
-        weft(
-            &daemon,
-            &[
-                "network",
-                "ls",
-                "--format",
-                "table {{.Name}}\t{{.Label \"team\"}}"
-            ]
-        ),
+        weft(&daemon, &["network", "ls", "--format", "table {{.Name}}\t{{.Label \"team\"}}"]),
         ok("NAME      team\nbridge    \nhost      \nnone      \nweb       web\n")
     );
-    let run = weft(
-        &daemon,
-        &[
-            "network",
-            "ls",
-            "--no-trunc",
-            "--format",
-            "json",
-            "--filter",
-            "name=web",
-        ],
-    );
+    let run = weft(&daemon, &["network", "ls", "--no-trunc", "--format", "json", "--filter", "name=web"]);
     let last = run.out.lines().last().unwrap_or_default().to_string();
     assert_eq!(
         last,
@@ -215,35 +159,21 @@ fn ls_sends_filters_and_formats() {
 fn inspect_prints_the_daemons_json_indented() {
     let daemon = FakeDaemon::start(answer);
     let run = weft(&daemon, &["network", "inspect", "web"]);
-    assert_eq!(
-        run,
-        ok(&format!(
-            "{}\n",
-            jsontext::indent(&format!("[{}]", web()), "    ")
-        ))
-    );
+    assert_eq!(run, ok(&format!("{}\n", jsontext::indent(&format!("[{}]", web()), "    "))));
     // The keys stay in the order the daemon sent them (here serde_json's, sorted).
     assert!(
-        run.out
-            .starts_with("[\n    {\n        \"Attachable\": false,\n        \"ConfigFrom\": {\n"),
+        run.out.starts_with("[\n    {\n        \"Attachable\": false,\n        \"ConfigFrom\": {\n"),
         "{}",
         run.out
     );
-    assert!(
-        run.out.contains("\n        \"Containers\": {},\n"),
-        "{}",
-        run.out
-    );
+    assert!(run.out.contains("\n        \"Containers\": {},\n"), "{}", run.out);
 }
 
 #[test]
 fn inspect_templates() {
     let daemon = FakeDaemon::start(answer);
     assert_eq!(
-        weft(
-            &daemon,
-            &["network", "inspect", "-f", "{{.IPAM.Config}}", "web"]
-        ),
+        weft(&daemon, &["network", "inspect", "-f", "{{.IPAM.Config}}", "web"]),
         ok("[{192.168.100.0/24 192.168.100.128/25 192.168.100.1 map[router:192.168.100.5]}]\n")
     );
     assert_eq!(
@@ -251,16 +181,7 @@ fn inspect_templates() {
         ok("web bridge {\"com.docker.network.bridge.name\":\"wbr-4f1c0a8b2d3e\"}\nbridge bridge {}\n")
     );
     assert_eq!(
-        weft(
-            &daemon,
-            &[
-                "network",
-                "inspect",
-                "-f",
-                "{{range .IPAM.Config}}{{.Gateway}}{{end}} {{.Id}}",
-                "web"
-            ]
-        ),
+        weft(&daemon, &["network", "inspect", "-f", "{{range .IPAM.Config}}{{.Gateway}}{{end}} {{.Id}}", "web"]),
         ok(&format!("192.168.100.1 {WEB_ID}\n"))
     );
 }
@@ -268,18 +189,7 @@ fn inspect_templates() {
 #[test]
 fn inspect_reports_missing_networks_after_the_others() {
     let daemon = FakeDaemon::start(answer);
-    let run = weft(
-        &daemon,
-        &[
-            "network",
-            "inspect",
-            "-f",
-            "{{.Name}}",
-            "nope",
-            "web",
-            "gone",
-        ],
-    );
+    let run = weft(&daemon, &["network", "inspect", "-f", "{{.Name}}", "nope", "web", "gone"]);
     assert_eq!(
         run,
         Run {
@@ -289,21 +199,10 @@ fn inspect_reports_missing_networks_after_the_others() {
         }
     );
     let run = weft(&daemon, &["network", "inspect", "nope"]);
-    assert_eq!(
-        run,
-        Run {
-            code: 1,
-            out: "[]\n".into(),
-            err: "Error: No such network: nope\n".into()
-        }
-    );
+    assert_eq!(run, Run { code: 1, out: "[]\n".into(), err: "Error: No such network: nope\n".into() });
     let run = weft(&daemon, &["network", "inspect", "-f", "{{", "web"]);
     assert_eq!(run.code, 64);
-    assert!(
-        run.err.starts_with("template parsing error: "),
-        "{}",
-        run.err
-    );
+    assert!(run.err.starts_with("template parsing error: "), "{}", run.err);
 }
 
 #[test]
@@ -332,10 +231,7 @@ fn create_sends_dockers_body_and_prints_the_id() {
     );
     assert_eq!(run, ok(&format!("{WEB_ID}\n")));
     let requests = daemon.requests();
-    assert_eq!(
-        (requests[0].method.as_str(), requests[0].target.as_str()),
-        ("POST", "/networks/create")
-    );
+    assert_eq!((requests[0].method.as_str(), requests[0].target.as_str()), ("POST", "/networks/create"));
     let body: Value = serde_json::from_str(&requests[0].body).unwrap_or_default();
     assert_eq!(
         body,
@@ -363,26 +259,8 @@ fn create_errors() {
         }
     );
     // Refused before anything is sent.
-    let run = weft(
-        &daemon,
-        &[
-            "network",
-            "create",
-            "--subnet",
-            "10.0.0.0/24",
-            "--gateway",
-            "10.0.1.1",
-            "x",
-        ],
-    );
-    assert_eq!(
-        run,
-        Run {
-            code: 1,
-            out: String::new(),
-            err: "no matching subnet for gateway 10.0.1.1\n".into()
-        }
-    );
+    let run = weft(&daemon, &["network", "create", "--subnet", "10.0.0.0/24", "--gateway", "10.0.1.1", "x"]);
+    assert_eq!(run, Run { code: 1, out: String::new(), err: "no matching subnet for gateway 10.0.1.1\n".into() });
     let run = weft(&daemon, &["network", "create"]);
     assert_eq!(
         run,
@@ -409,58 +287,26 @@ fn rm_reports_each_failure() {
             err: "Error response from daemon: network nope not found\nexit status 1\n".into()
         }
     );
-    assert_eq!(
-        weft(&daemon, &["network", "remove", "-f", "nope", "web"]),
-        ok("web\n")
-    );
-    let deletes: Vec<String> = daemon
-        .requests()
-        .into_iter()
-        .filter(|r| r.method == "DELETE")
-        .map(|r| r.target)
-        .collect();
-    assert_eq!(
-        deletes,
-        [
-            "/networks/nope",
-            "/networks/web",
-            "/networks/nope",
-            "/networks/web"
-        ]
-    );
+    assert_eq!(weft(&daemon, &["network", "remove", "-f", "nope", "web"]), ok("web\n"));
+    let deletes: Vec<String> =
+        daemon.requests().into_iter().filter(|r| r.method == "DELETE").map(|r| r.target).collect();
+    assert_eq!(deletes, ["/networks/nope", "/networks/web", "/networks/nope", "/networks/web"]);
 }
 
 #[test]
 fn prune_asks_first() {
-    const PROMPT: &str =
-        "WARNING! This will remove all custom networks not used by at least one container.\n\
+    const PROMPT: &str = "WARNING! This will remove all custom networks not used by at least one container.\n\
                           Are you sure you want to continue? [y/N] ";
     let daemon = FakeDaemon::start(answer);
-    assert_eq!(
-        weft_with_input(&daemon, &["network", "prune"], "n\n"),
-        ok(PROMPT)
-    );
+    assert_eq!(weft_with_input(&daemon, &["network", "prune"], "n\n"), ok(PROMPT));
     assert!(daemon.requests().is_empty());
     assert_eq!(
-        weft_with_input(
-            &daemon,
-            &["network", "prune", "--filter", "label=tmp"],
-            "y\n"
-        ),
+        weft_with_input(&daemon, &["network", "prune", "--filter", "label=tmp"], "y\n"),
         ok(&format!("{PROMPT}Deleted Networks:\nweb\n\n"))
     );
-    assert_eq!(
-        weft(&daemon, &["network", "prune", "-f"]),
-        ok("Deleted Networks:\nweb\n\n")
-    );
+    assert_eq!(weft(&daemon, &["network", "prune", "-f"]), ok("Deleted Networks:\nweb\n\n"));
     let targets: Vec<String> = daemon.requests().into_iter().map(|r| r.target).collect();
-    assert_eq!(
-        targets,
-        [
-            "/networks/prune?filters=%7B%22label%22%3A%7B%22tmp%22%3Atrue%7D%7D",
-            "/networks/prune"
-        ]
-    );
+    assert_eq!(targets, ["/networks/prune?filters=%7B%22label%22%3A%7B%22tmp%22%3Atrue%7D%7D", "/networks/prune"]);
 }
 
 #[test]
@@ -468,11 +314,7 @@ fn version_shows_client_and_server() {
     let daemon = FakeDaemon::start(answer);
     let run = weft(&daemon, &["version"]);
     assert_eq!(run.code, 0);
-    assert!(
-        run.out.starts_with("Client:\n Version:           "),
-        "{}",
-        run.out
-    );
+    assert!(run.out.starts_with("Client:\n Version:           "), "{}", run.out);
     assert!(
         run.out.ends_with(
             "\n\nServer:\n Engine:\n  Version:          0.1.0\n  API version:      1.45 (minimum version 1.24)\n  OS/Arch:          linux/amd64\n"
@@ -486,17 +328,9 @@ fn version_shows_client_and_server() {
 fn unreachable_daemon_is_named() {
     let dir = TempDir::new();
     let socket = dir.path().join("missing.sock");
-    let args: Vec<String> = [
-        "weft",
-        "-H",
-        &format!("unix://{}", socket.display()),
-        "network",
-        "inspect",
-        "a",
-        "b",
-    ]
-    .map(String::from)
-    .to_vec();
+    let args: Vec<String> = ["weft", "-H", &format!("unix://{}", socket.display()), "network", "inspect", "a", "b"]
+        .map(String::from)
+        .to_vec();
     let (mut out, mut err) = (Vec::new(), Vec::new());
     let mut input = "".as_bytes();
     let code = super::run(&args, &mut Console::new(&mut out, &mut err, &mut input));
@@ -504,10 +338,7 @@ fn unreachable_daemon_is_named() {
     assert!(out.is_empty());
     assert_eq!(
         String::from_utf8_lossy(&err),
-        format!(
-            "cannot connect to weftd at {}: is it running? start it with 'weftd'\n",
-            socket.display()
-        )
+        format!("cannot connect to weftd at {}: is it running? start it with 'weftd'\n", socket.display())
     );
 }
 
@@ -527,73 +358,35 @@ fn the_binary_against_a_fake_daemon() {
     };
     let daemon = FakeDaemon::start(answer);
     let output = std::process::Command::new(&bin)
-        .args([
-            "-H",
-            &daemon.host(),
-            "network",
-            "ls",
-            "--format",
-            "{{.Name}}",
-        ])
+        .args(["-H", &daemon.host(), "network", "ls", "--format", "{{.Name}}"])
         .env_remove("WEFT_HOST")
         .output();
-    let Ok(output) = output else {
-        panic!("cannot run {}", bin.display())
-    };
-    assert_eq!(
-        output.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    assert_eq!(
-        String::from_utf8_lossy(&output.stdout),
-        "bridge\nhost\nnone\nweb\n"
-    );
+    let Ok(output) = output else { panic!("cannot run {}", bin.display()) };
+    assert_eq!(output.status.code(), Some(0), "{}", String::from_utf8_lossy(&output.stderr));
+    assert_eq!(String::from_utf8_lossy(&output.stdout), "bridge\nhost\nnone\nweb\n");
 
     // WEFT_HOST names the daemon when -H does not.
-    let output = std::process::Command::new(&bin)
-        .args(["network", "rm", "web"])
-        .env("WEFT_HOST", daemon.host())
-        .output();
-    let Ok(output) = output else {
-        panic!("cannot run {}", bin.display())
-    };
+    let output =
+        std::process::Command::new(&bin).args(["network", "rm", "web"]).env("WEFT_HOST", daemon.host()).output();
+    let Ok(output) = output else { panic!("cannot run {}", bin.display()) };
     assert_eq!(
-        (
-            output.status.code(),
-            String::from_utf8_lossy(&output.stdout).into_owned()
-        ),
+        (output.status.code(), String::from_utf8_lossy(&output.stdout).into_owned()),
         (Some(0), "web\n".to_string())
     );
 
     let missing = daemon.dir().join("no.sock");
     let output = std::process::Command::new(&bin)
-        .args([
-            "-H",
-            &format!("unix://{}", missing.display()),
-            "network",
-            "ls",
-        ])
+        .args(["-H", &format!("unix://{}", missing.display()), "network", "ls"])
         .output();
-    let Ok(output) = output else {
-        panic!("cannot run {}", bin.display())
-    };
+    let Ok(output) = output else { panic!("cannot run {}", bin.display()) };
     assert_eq!(output.status.code(), Some(1));
     assert!(output.stdout.is_empty());
     assert_eq!(
         String::from_utf8_lossy(&output.stderr),
-        format!(
-            "cannot connect to weftd at {}: is it running? start it with 'weftd'\n",
-            missing.display()
-        )
+        format!("cannot connect to weftd at {}: is it running? start it with 'weftd'\n", missing.display())
     );
 
-    let output = std::process::Command::new(&bin)
-        .args(["network", "ls", "--bogus"])
-        .output();
-    let Ok(output) = output else {
-        panic!("cannot run {}", bin.display())
-    };
+    let output = std::process::Command::new(&bin).args(["network", "ls", "--bogus"]).output();
+    let Ok(output) = output else { panic!("cannot run {}", bin.display()) };
     assert_eq!(output.status.code(), Some(125));
 }
