@@ -109,6 +109,13 @@ fn automatic_subnets_ipv6_and_internal() {
     let br = format!("wbr-{}", &v6["Id"].as_str().unwrap()[..11]);
     assert!(h.addresses(&br).contains(&"fd00:10::1/64".to_string()), "{:?}", h.addresses(&br));
 
+    // IPv6 with no subnet: a /64 of weft's ULA pool.
+    h.weft(&["network", "create", "--ipv6", "auto6"]).ok();
+    let auto6 = h.inspect("auto6");
+    let v6_subnet = auto6["IPAM"]["Config"][1]["Subnet"].as_str().unwrap_or_default().to_string();
+    assert!(v6_subnet.starts_with("fd5e:7765:6674:") && v6_subnet.ends_with("/64"), "{auto6}");
+    h.weft(&["network", "rm", "auto6"]).ok();
+
     let internal = h.weft(&["network", "create", "--internal", "backend"]);
     internal.ok();
     // Until the firewall exists, weft says what it does not enforce.
