@@ -33,8 +33,11 @@ pub fn peer_veth_name(endpoint: &EndpointId) -> String {
 /// The alias (IFLA_IFALIAS) weft puts on a bridge it made for a network, so that after a restart
 /// it can tell its own bridges from a user's bridge of the same name (which it never deletes).
 pub fn owner_alias(network: &NetworkId) -> String {
-    format!("weft:{network}")
+    format!("{OWNER_ALIAS_PREFIX}{network}")
 }
+
+/// The start of [`owner_alias`].
+pub const OWNER_ALIAS_PREFIX: &str = "weft:";
 
 /// Whether a link name is exactly one of weft's marks: `weft0`, `wbr-` + 11 hex, `wv` + 11 hex
 /// or `wvp` + 12 hex. Only such links may be removed when the store does not know them; a

@@ -123,7 +123,7 @@ fn automatic_subnets_ipv6_and_internal() {
     let icc = h.weft(&["network", "create", "-o", "com.docker.network.bridge.enable_icc=false", "noicc"]);
     icc.ok();
     assert!(
-        icc.stderr.contains("com.docker.network.bridge.enable_icc") && icc.stderr.contains("not enforce"),
+        icc.stderr.contains("enable_icc=false") && icc.stderr.contains("not enforce"),
         "{}",
         icc.stderr
     );
@@ -208,6 +208,7 @@ fn a_named_bridge_is_deleted_only_if_weft_made_it() {
     h.start();
     h.weft(&["network", "rm", "theirs", "ours"]).ok();
     assert!(h.link("userbr0").is_some(), "the user's bridge was deleted");
+    assert!(h.addresses("userbr0").is_empty(), "weft's gateway address stayed on the user's bridge");
     assert!(h.link("wnamed0").is_none(), "weft's named bridge was left behind");
     h.ip(&["link", "del", "userbr0"]).ok();
 }

@@ -33,6 +33,16 @@ fn restart_after_kill_keeps_networks_and_removes_strays() {
     h.ip(&["link", "add", "wbr-0123456789a", "type", "bridge"]).ok();
     h.ip(&["link", "add", "wv0123456789a", "type", "veth", "peer", "name", "wvp0123456789ab"]).ok();
     h.ip(&["link", "add", "keepme0", "type", "bridge"]).ok();
+    // A bridge with weft's alias for a network the store does not know, under a user's name.
+    h.ip(&["link", "add", "strayname0", "type", "bridge"]).ok();
+    h.ip(&[
+        "link",
+        "set",
+        "strayname0",
+        "alias",
+        "weft:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
+    ])
+    .ok();
     h.ip(&["link", "add", "wbr-lan", "type", "bridge"]).ok();
     h.ip(&["link", "add", "wvlan0", "type", "bridge"]).ok();
 
@@ -47,7 +57,7 @@ fn restart_after_kill_keeps_networks_and_removes_strays() {
     assert_eq!(h.link(&b_bridge).unwrap()["mtu"], 1400);
     assert_eq!(h.addresses(&b_bridge), vec!["10.20.0.254/24".to_string()]);
     let links = h.link_names();
-    for stray in ["wbr-0123456789a", "wv0123456789a", "wvp0123456789ab"] {
+    for stray in ["wbr-0123456789a", "wv0123456789a", "wvp0123456789ab", "strayname0"] {
         assert!(!links.contains(&stray.to_string()), "{stray} survived the restart: {links:?}");
     }
     for mine in ["keepme0", "wbr-lan", "wvlan0"] {

@@ -269,6 +269,11 @@ fn restore_keeps_joined_endpoints_and_rejoins_lost_ones() {
         };
         // While no controller runs, sandbox 2's namespace is lost (as after a reboot of /run).
         Netns::delete(s2.key.as_ref().unwrap()).unwrap();
+        // And sandbox 1 lost its default route (a join killed before its commit does that).
+        let s1ns = Netns::open(s1.key.as_ref().unwrap()).unwrap();
+        let mut nl = Netlink::in_netns(&s1ns).unwrap();
+        let default = nl.routes().unwrap().into_iter().find(|r| r.destination.prefix_len() == 0).unwrap();
+        nl.delete_route(default.destination, default.gateway, default.oif).unwrap();
 
         let mut c = Controller::new(ControllerConfig::new(h.data_root(), h.exec_root())).unwrap();
         c.register_driver(Arc::new(driver_bridge::BridgeDriver::new().unwrap()));

@@ -25,6 +25,8 @@ struct BridgeNetwork {
     /// weft made the bridge (it carries weft's alias): it is deleted with the network. A bridge
     /// the user made and named with `com.docker.network.bridge.name` is only used.
     owned: bool,
+    /// The gateway addresses weft put on the bridge (taken off again when the bridge is a user's).
+    gateways: Vec<IpNet>,
     config: BridgeConfig,
     gateway_v4: Option<IpAddr>,
     gateway_v6: Option<IpAddr>,
@@ -117,11 +119,20 @@ impl State {
         let alias = marks::owner_alias(id);
         let (index, created, owned) = match self.nl.link_by_name(name).map_err(os_err)? {
             Some(l) if l.kind.as_deref() == Some("bridge") => {
-                (l.index, false, l.alias.as_deref() == Some(alias.as_str()))
+                // Weft's own name for this network also says "ours": a bridge made before the
+                // alias was set (a crash in between) is still weft's, and gets its alias now.
+                let weft_name =
+                    name == marks::bridge_name(id) || (config.default_bridge && name == marks::DEFAULT_BRIDGE);
+                let ours = l.alias.as_deref() == Some(alias.as_str()) || (l.alias.is_none() && weft_name);
+                if ours && l.alias.is_none() {
+                    self.nl.set_alias(l.index, &alias).map_err(os_err)?;
+                }
+                (l.index, false, ours)
             }
             Some(_) => return Err(DriverError::conflict(format!("interface {name} exists and is not a bridge"))),
             None => (self.nl.create_bridge(name, config.mtu).map_err(os_err)?, true, true),
         };
+        let mut added = Vec::new();
         let result = (|| {
             if created {
                 self.nl.set_alias(index, &alias).map_err(os_err)?;
@@ -141,6 +152,7 @@ impl State {
             for g in gateways {
                 if !have.contains(g) {
                     self.nl.add_address(index, *g).map_err(os_err)?;
+                    added.push(*g);
                 }
             }
             self.nl.set_up(index).map_err(os_err)
@@ -148,23 +160,43 @@ impl State {
         if let Err(e) = result {
             if created {
                 let _ = self.nl.delete_link(name);
+            } else {
+                for g in added {
+                    let _ = self.nl.delete_address(index, g);
+                }
             }
             return Err(e);
         }
         Ok(owned)
     }
 
-    /// Delete a bridge if it carries `id`'s alias (a missing one is fine).
-    fn delete_owned_bridge(&mut self, id: &NetworkId, name: &str) -> DriverResult<()> {
-        let ours = self.nl.link_by_name(name).map_err(os_err)?.is_some_and(|l| l.alias == Some(marks::owner_alias(id)));
-        if !ours {
-            return Ok(());
-        }
-        match self.nl.delete_link(name) {
+    /// Delete the bridge that carries `id`'s alias, if there is one (a missing one is fine).
+    fn delete_owned_bridge(&mut self, id: &NetworkId, name: Option<&str>) -> DriverResult<()> {
+        let alias = marks::owner_alias(id);
+        let link = match name {
+            Some(name) => self.nl.link_by_name(name).map_err(os_err)?,
+            // A network this driver does not know (its restore failed): find its bridge by mark.
+            None => self.nl.links().map_err(os_err)?.into_iter().find(|l| l.alias.as_deref() == Some(alias.as_str())),
+        };
+        let Some(link) = link.filter(|l| l.alias.as_deref() == Some(alias.as_str())) else { return Ok(()) };
+        match self.nl.delete_link(&link.name) {
             Ok(()) => Ok(()),
             Err(e) if e.is_not_found() => Ok(()),
             Err(e) => Err(os_err(e)),
         }
+    }
+
+    /// Take weft's gateway addresses off a user's bridge that a network used.
+    fn release_user_bridge(&mut self, name: &str, gateways: &[IpNet]) -> DriverResult<()> {
+        let Some(link) = self.nl.link_by_name(name).map_err(os_err)? else { return Ok(()) };
+        for g in gateways {
+            match self.nl.delete_address(link.index, *g) {
+                Ok(()) => {}
+                Err(e) if e.is_not_found() => {}
+                Err(e) => return Err(os_err(e)),
+            }
+        }
+        Ok(())
     }
 }
 
@@ -199,6 +231,7 @@ impl NetworkDriver for BridgeDriver {
         let network = BridgeNetwork {
             bridge,
             owned,
+            gateways: gateways.clone(),
             gateway_v4: v4.first().map(|g| g.addr()),
             gateway_v6: v6.first().map(|g| g.addr()),
             config,
@@ -213,11 +246,13 @@ impl NetworkDriver for BridgeDriver {
         match st.networks.get(&req.network_id) {
             Some(n) if n.owned => {
                 let bridge = n.bridge.clone();
-                st.delete_owned_bridge(&id, &bridge)?;
+                st.delete_owned_bridge(&id, Some(&bridge))?;
             }
-            Some(_) => {}
-            // Not known (its restore failed): remove its bridge if weft made one, and call it done.
-            None => st.delete_owned_bridge(&id, &marks::bridge_name(&id))?,
+            Some(n) => {
+                let (bridge, gateways) = (n.bridge.clone(), n.gateways.clone());
+                st.release_user_bridge(&bridge, &gateways)?;
+            }
+            None => st.delete_owned_bridge(&id, None)?,
         }
         st.networks.remove(&req.network_id);
         Ok(())

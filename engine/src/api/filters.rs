@@ -100,7 +100,25 @@ pub fn parse_until(value: &str, now: SystemTime) -> Result<SystemTime, ApiError>
     if let Ok(t) = humantime::parse_rfc3339_weak(value) {
         return Ok(t);
     }
+    // humantime reads only UTC; an offset like +02:00 is applied here.
+    if let Some((local, sign, offset)) = split_offset(value) {
+        let t = humantime::parse_rfc3339_weak(local).map_err(|_| bad())?;
+        return if sign { t.checked_sub(offset) } else { t.checked_add(offset) }.ok_or_else(bad);
+    }
     humantime::parse_rfc3339_weak(&format!("{value}T00:00:00")).map_err(|_| bad())
+}
+
+/// `2024-05-01T10:00:00+02:00` → (`2024-05-01T10:00:00`, east of UTC, 2 h).
+fn split_offset(value: &str) -> Option<(&str, bool, Duration)> {
+    let (local, tail) = value.split_at(value.len().checked_sub(6)?);
+    let sign = match tail.as_bytes().first()? {
+        b'+' => true,
+        b'-' => false,
+        _ => return None,
+    };
+    let (h, m) = tail[1..].split_once(':')?;
+    let secs = h.parse::<u64>().ok()? * 3600 + m.parse::<u64>().ok()? * 60;
+    local.contains('T').then_some((local, sign, Duration::from_secs(secs)))
 }
 
 /// `1h30m`, `90s`, `250ms`: Go's time.ParseDuration for the units Docker users write.
@@ -151,6 +169,7 @@ mod tests {
         assert_eq!(parse_until("500", now).unwrap(), UNIX_EPOCH + Duration::from_secs(500));
         assert_eq!(parse_until("1970-01-02", now).unwrap(), UNIX_EPOCH + Duration::from_secs(86400));
         assert_eq!(parse_until("1970-01-01T00:01:00Z", now).unwrap(), UNIX_EPOCH + Duration::from_secs(60));
+        assert_eq!(parse_until("1970-01-01T02:01:00+02:00", now).unwrap(), UNIX_EPOCH + Duration::from_secs(60));
         assert!(parse_until("soon", now).is_err());
         assert!(parse_until("5y", now).is_err());
         assert!(created_before("1970-01-01T00:00:30.5Z", &[UNIX_EPOCH + Duration::from_secs(60)]));

@@ -106,15 +106,18 @@ pub async fn create(State(state): State<AppState>, body: Bytes) -> Result<impl I
     Ok((StatusCode::CREATED, Json(json!({ "Id": n.id.to_string(), "Warning": unenforced(&n) }))))
 }
 
-/// Options that are recorded but that nothing enforces until weft's nftables firewall exists: the
-/// user is told at create time rather than left to believe them.
+/// What a user asked for that nothing enforces until weft's nftables firewall exists: said at
+/// create time rather than left for the user to find out.
 fn unenforced(n: &libnet::Network) -> String {
-    const FIREWALL_OPTIONS: [&str; 3] = [
-        "com.docker.network.bridge.enable_icc",
-        "com.docker.network.bridge.enable_ip_masquerade",
-        "com.docker.network.bridge.host_binding_ipv4",
-    ];
-    let mut given: Vec<&str> = FIREWALL_OPTIONS.iter().copied().filter(|o| n.options.contains_key(*o)).collect();
+    // Go's ParseBool spellings of false, which Docker (and the bridge driver) accept.
+    let is_false = |v: &String| matches!(v.as_str(), "false" | "0" | "f" | "F" | "FALSE" | "False");
+    let mut given = Vec::new();
+    if n.options.get("com.docker.network.bridge.enable_icc").is_some_and(is_false) {
+        given.push("enable_icc=false (containers of the network can still reach each other)");
+    }
+    if n.options.get("com.docker.network.bridge.enable_ip_masquerade").is_some_and(|v| !is_false(v)) {
+        given.push("enable_ip_masquerade (there is no masquerading yet)");
+    }
     if n.internal {
         given.push("--internal (containers get no default route, but no firewall isolation yet)");
     }

@@ -62,40 +62,40 @@ impl Controller {
             self.endpoints.insert(ep.id.clone(), ep);
             report.endpoints += 1;
         }
+        self.repair_default_routes(&mut report);
         self.collect_garbage(&mut report);
         Ok(report)
     }
 
     fn restore_network(&mut self, n: &mut crate::network::Network) -> Result<()> {
-        let driver = self.driver(&n.driver)?;
         let ipam = self.ipam(&n.ipam_driver)?;
         let mut rb = Rollback::new();
-        for (v6, pools) in [(false, &mut n.ipv4), (true, &mut n.ipv6)] {
-            let mut replayed = Vec::new();
-            for p in pools.iter() {
-                let configs = [super::networks::ParsedConfig {
-                    subnet: Some(p.subnet.trunc()),
-                    ip_range: p.ip_range,
-                    gateway: p.gateway.map(|g| g.addr()),
-                    aux: p.aux_addresses.clone(),
-                }];
-                let mut got = super::networks::allocate_pools(
-                    &ipam,
-                    LOCAL_DEFAULT_SPACE,
-                    v6,
-                    &configs,
-                    &n.ipam_options,
-                    &mut rb,
-                )?;
-                let mut granted: PoolAllocation = got.remove(0);
-                granted.user_subnet = p.user_subnet;
-                replayed.push(granted);
+        let options = n.ipam_options.clone();
+        let replay = (|| -> Result<()> {
+            for (v6, pools) in [(false, &mut n.ipv4), (true, &mut n.ipv6)] {
+                let mut replayed = Vec::new();
+                for p in pools.iter() {
+                    let configs = [super::networks::ParsedConfig {
+                        subnet: Some(p.subnet.trunc()),
+                        ip_range: p.ip_range,
+                        gateway: p.gateway.map(|g| g.addr()),
+                        aux: p.aux_addresses.clone(),
+                    }];
+                    let mut got =
+                        super::networks::allocate_pools(&ipam, LOCAL_DEFAULT_SPACE, v6, &configs, &options, &mut rb)?;
+                    let mut granted: PoolAllocation = got.remove(0);
+                    granted.user_subnet = p.user_subnet;
+                    replayed.push(granted);
+                }
+                *pools = replayed;
             }
-            *pools = replayed;
-        }
-        // The record is kept whatever the driver says, so its grants are kept too: a subnet of
-        // a stored network must never be handed to another one.
+            Ok(())
+        })();
+        // The record is kept whatever happens next, so whatever was granted again stays granted:
+        // a subnet of a stored network must never be handed to another one.
         rb.disarm();
+        replay?;
+        let driver = self.driver(&n.driver)?;
         driver.create_network(create_request(n))?;
         Ok(())
     }
@@ -168,6 +168,41 @@ impl Controller {
         Ok(())
     }
 
+    /// A daemon killed in the middle of a join may have taken a sandbox's default route away
+    /// before it could commit: give every sandbox that has none the route of its preferred
+    /// endpoint again.
+    fn repair_default_routes(&mut self, report: &mut RestoreReport) {
+        let ids: Vec<_> = self.sandboxes.keys().cloned().collect();
+        for id in ids {
+            let Some(mut sb) = self.sandboxes.get(&id).cloned() else { continue };
+            let Some(key) = sb.key.clone() else { continue };
+            if sb.endpoints.is_empty() {
+                continue;
+            }
+            let has_default = Netns::open(&key)
+                .and_then(|ns| Netlink::in_netns(&ns))
+                .and_then(|mut nl| nl.routes())
+                .map(|routes| routes.iter().any(|r| r.destination.prefix_len() == 0))
+                .unwrap_or(true);
+            if has_default {
+                continue;
+            }
+            let before = sb.gateway_endpoint.take();
+            let fixed = self.update_default_route(&mut sb).and_then(|_| {
+                if sb.gateway_endpoint == before {
+                    return Ok(());
+                }
+                self.store.write(|tx| tx.put_sandbox(&sb))
+            });
+            match fixed {
+                Ok(()) => {
+                    self.sandboxes.insert(id, sb);
+                }
+                Err(e) => report.failed.push(format!("default route of sandbox {}: {e}", id.short())),
+            }
+        }
+    }
+
     /// Remove links with weft's marks and namespace mounts under the exec root that no stored
     /// object accounts for.
     fn collect_garbage(&mut self, report: &mut RestoreReport) {
@@ -184,7 +219,12 @@ impl Controller {
         }
         match self.host.links() {
             Ok(links) => {
-                for l in links.into_iter().filter(|l| marks::is_weft_link(&l.name) && !keep.contains(&l.name)) {
+                // weft's names, or weft's alias on a bridge with a name of the user's choosing.
+                let weft_made = |l: &crate::osl::LinkInfo| {
+                    marks::is_weft_link(&l.name)
+                        || l.alias.as_deref().is_some_and(|a| a.starts_with(marks::OWNER_ALIAS_PREFIX))
+                };
+                for l in links.into_iter().filter(|l| weft_made(l) && !keep.contains(&l.name)) {
                     match self.host.delete_link(&l.name) {
                         Ok(()) => report.removed.push(format!("link {}", l.name)),
                         Err(e) if e.is_not_found() => {}

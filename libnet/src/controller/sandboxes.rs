@@ -200,7 +200,7 @@ impl Controller {
 
     /// Point the sandbox's default routes at the gateway of its preferred endpoint: endpoints of
     /// non-internal networks with a gateway first, then by network name (Docker's rule).
-    fn update_default_route(&mut self, sandbox: &mut Sandbox) -> Result<()> {
+    pub(super) fn update_default_route(&mut self, sandbox: &mut Sandbox) -> Result<()> {
         let Some(key) = sandbox.key.clone() else { return Ok(()) };
         let mut candidates: Vec<(bool, String, EndpointId)> = sandbox
             .endpoints
