@@ -122,11 +122,7 @@ fn automatic_subnets_ipv6_and_internal() {
     assert!(internal.stderr.contains("WARNING: weft records --internal"), "{}", internal.stderr);
     let icc = h.weft(&["network", "create", "-o", "com.docker.network.bridge.enable_icc=false", "noicc"]);
     icc.ok();
-    assert!(
-        icc.stderr.contains("enable_icc=false") && icc.stderr.contains("not enforce"),
-        "{}",
-        icc.stderr
-    );
+    assert!(icc.stderr.contains("enable_icc=false") && icc.stderr.contains("not enforce"), "{}", icc.stderr);
     h.weft(&["network", "rm", "noicc"]).ok();
     assert_eq!(h.inspect("backend")["Internal"], true);
 
@@ -225,4 +221,32 @@ fn prune_takes_docker_filters() {
     assert!(h.inspect("kept")["Labels"].get("keep").is_some());
     h.weft(&["network", "prune", "-f", "--filter", "until=soon"]).fails_with(1, "invalid filter 'until=soon'");
     h.weft(&["network", "rm", "kept"]).ok();
+}
+
+#[test]
+fn concurrent_creates_get_distinct_subnets() {
+    let h = Host::new();
+    let names: Vec<String> = (0..16).map(|i| format!("par{i}")).collect();
+    std::thread::scope(|s| {
+        for n in &names {
+            let h = &h;
+            s.spawn(move || h.weft(&["network", "create", n]).ok().to_string());
+        }
+    });
+    let mut subnets: Vec<String> = names
+        .iter()
+        .map(|n| h.inspect(n)["IPAM"]["Config"][0]["Subnet"].as_str().unwrap_or_default().to_string())
+        .collect();
+    subnets.sort();
+    subnets.dedup();
+    assert_eq!(subnets.len(), names.len(), "two networks share a subnet: {subnets:?}");
+    let bridges = h.link_names().into_iter().filter(|l| l.starts_with("wbr-")).count();
+    assert_eq!(bridges, names.len());
+    std::thread::scope(|s| {
+        for n in &names {
+            let h = &h;
+            s.spawn(move || h.weft(&["network", "rm", n]).ok().to_string());
+        }
+    });
+    assert_eq!(h.link_names().into_iter().filter(|l| l.starts_with("wbr-")).count(), 0);
 }
