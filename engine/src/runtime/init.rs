@@ -1,0 +1,239 @@
+//! The container's pid 1: set up the namespaces and mounts, start the command, forward signals to
+//! it, reap every orphan, and exit with the command's exit code.
+//!
+//! Everything here runs in a process forked from a multi-threaded caller, so it makes only
+//! async-signal-safe calls on data prepared before the fork: no allocation, no locks, and every
+//! way out is `_exit`.
+
+use std::ffi::{c_char, c_int};
+use std::os::fd::RawFd;
+use std::sync::atomic::{AtomicI32, Ordering};
+
+use super::spawn::{last_errno, Failure, Prepared};
+
+/// The signals the init passes on to the command. Others sent to the init are ignored: the
+/// kernel delivers only signals pid 1 has a handler for, SIGKILL excepted.
+const FORWARDED: [c_int; 5] = [libc::SIGTERM, libc::SIGINT, libc::SIGHUP, libc::SIGUSR1, libc::SIGUSR2];
+/// Where the report pipe sits in the init once its descriptors are tidied.
+const REPORT_FD: RawFd = 3;
+/// Descriptors are moved above this while fds 0 to 3 are rearranged.
+const SCRATCH_FD: RawFd = 64;
+/// Exit code of the init when the setup fails (the caller sees the reported failure instead).
+const SETUP_FAILED: i32 = 1;
+
+/// The command's host-side pid, for the signal handler.
+static COMMAND: AtomicI32 = AtomicI32::new(0);
+
+/// Docker's messages for a command that cannot be exec'd, formatted before the fork.
+pub(super) struct ExecMessages {
+    not_found: Vec<u8>,
+    denied: Vec<u8>,
+    bad_format: Vec<u8>,
+    failed: Vec<u8>,
+}
+
+impl ExecMessages {
+    pub(super) fn new(command: &str) -> ExecMessages {
+        let not_found = if command.contains('/') {
+            format!("exec: {command:?}: stat {command}: no such file or directory\n")
+        } else {
+            format!("exec: {command:?}: executable file not found in $PATH\n")
+        };
+        ExecMessages {
+            not_found: not_found.into_bytes(),
+            denied: format!("exec: {command:?}: permission denied\n").into_bytes(),
+            bad_format: format!("exec: {command:?}: exec format error\n").into_bytes(),
+            failed: format!("exec: {command:?}: cannot execute\n").into_bytes(),
+        }
+    }
+}
+
+/// The init's whole life. `argv` and `envp` are null-terminated pointer arrays into `p`.
+pub(super) fn run(p: &Prepared, argv: &[*const c_char], envp: &[*const c_char], report: RawFd) -> ! {
+    if let Err(failure) = set_up_stdio(p, report) {
+        failure.send(report);
+        exit(SETUP_FAILED);
+    }
+    if let Err(failure) = set_up(p) {
+        failure.send(REPORT_FD);
+        exit(SETUP_FAILED);
+    }
+    let forwarded = forwarded_set();
+    // Blocked until COMMAND is known, so no signal is lost in between.
+    // SAFETY: `forwarded` is a valid sigset; a null old set is allowed.
+    unsafe { libc::sigprocmask(libc::SIG_BLOCK, &forwarded, std::ptr::null_mut()) };
+    if let Err(failure) = install_handlers() {
+        failure.send(REPORT_FD);
+        exit(SETUP_FAILED);
+    }
+    // SAFETY: this process is single-threaded (a fork); the child only execs or _exits.
+    let command = unsafe { libc::fork() };
+    if command < 0 {
+        Failure::errno("fork the command").send(REPORT_FD);
+        exit(SETUP_FAILED);
+    }
+    if command == 0 {
+        exec_command(p, argv, envp);
+    }
+    COMMAND.store(command, Ordering::SeqCst);
+    // SAFETY: `forwarded` is a valid sigset. REPORT_FD is ours; the command keeps its own copy
+    // until it execs.
+    unsafe {
+        libc::sigprocmask(libc::SIG_UNBLOCK, &forwarded, std::ptr::null_mut());
+        libc::close(REPORT_FD);
+    }
+    reap_until(command)
+}
+
+/// stdin from /dev/null, stdout and stderr from the spec, the report pipe at REPORT_FD, and
+/// nothing else: any other descriptor the caller had open (another container's report pipe,
+/// say) would otherwise be held for this container's whole life.
+fn set_up_stdio(p: &Prepared, report: RawFd) -> Result<(), Failure> {
+    // SAFETY: plain descriptor calls on descriptors this process holds; a failure is reported.
+    unsafe {
+        let report = libc::fcntl(report, libc::F_DUPFD_CLOEXEC, SCRATCH_FD);
+        let stdout = libc::fcntl(p.stdout, libc::F_DUPFD_CLOEXEC, SCRATCH_FD);
+        let stderr = libc::fcntl(p.stderr, libc::F_DUPFD_CLOEXEC, SCRATCH_FD);
+        if report < 0 || stdout < 0 || stderr < 0 {
+            return Err(Failure::errno("duplicate the standard streams"));
+        }
+        let null = libc::open(c"/dev/null".as_ptr(), libc::O_RDWR);
+        if null < 0 {
+            return Err(Failure::errno("open /dev/null"));
+        }
+        if libc::dup2(null, 0) < 0
+            || libc::dup2(stdout, 1) < 0
+            || libc::dup2(stderr, 2) < 0
+            || libc::dup3(report, REPORT_FD, libc::O_CLOEXEC) < 0
+        {
+            return Err(Failure::errno("set up the standard streams"));
+        }
+        // Best effort: kernels before 5.9 lack close_range, and leave the descriptors open.
+        libc::syscall(libc::SYS_close_range, REPORT_FD as u32 + 1, u32::MAX, 0u32);
+    }
+    Ok(())
+}
+
+fn set_up(p: &Prepared) -> Result<(), Failure> {
+    // SAFETY: unshare takes only flags.
+    if unsafe { libc::unshare(libc::CLONE_NEWNS | libc::CLONE_NEWUTS | libc::CLONE_NEWIPC) } != 0 {
+        return Err(Failure::errno("create the mount, uts and ipc namespaces"));
+    }
+    p.plan.enter()?;
+    let name = p.hostname.as_bytes();
+    // SAFETY: `name` is a valid buffer of the length passed.
+    if unsafe { libc::sethostname(name.as_ptr().cast(), name.len()) } != 0 {
+        return Err(Failure::errno("set the hostname"));
+    }
+    Ok(())
+}
+
+extern "C" fn forward(signal: c_int) {
+    let command = COMMAND.load(Ordering::SeqCst);
+    if command > 0 {
+        // SAFETY: errno is saved and restored around kill, both async-signal-safe.
+        unsafe {
+            let errno = *libc::__errno_location();
+            libc::kill(command, signal);
+            *libc::__errno_location() = errno;
+        }
+    }
+}
+
+fn forwarded_set() -> libc::sigset_t {
+    // SAFETY: sigemptyset initializes the zeroed set; sigaddset takes valid signal numbers.
+    unsafe {
+        let mut set: libc::sigset_t = std::mem::zeroed();
+        libc::sigemptyset(&mut set);
+        for signal in FORWARDED {
+            libc::sigaddset(&mut set, signal);
+        }
+        set
+    }
+}
+
+fn install_handlers() -> Result<(), Failure> {
+    // SAFETY: a zeroed sigaction with a valid handler and an empty mask is a valid argument.
+    unsafe {
+        let mut action: libc::sigaction = std::mem::zeroed();
+        action.sa_sigaction = forward as *const () as libc::sighandler_t;
+        action.sa_flags = libc::SA_RESTART;
+        libc::sigemptyset(&mut action.sa_mask);
+        for signal in FORWARDED {
+            if libc::sigaction(signal, &action, std::ptr::null_mut()) != 0 {
+                return Err(Failure::errno("install the signal handlers"));
+            }
+        }
+        // The caller may ignore SIGCHLD, which would make children unwaitable.
+        libc::signal(libc::SIGCHLD, libc::SIG_DFL);
+    }
+    Ok(())
+}
+
+/// Reap every child; when the command ends, exit with its code. The kernel then kills whatever
+/// is left in the pid namespace.
+fn reap_until(command: libc::pid_t) -> ! {
+    loop {
+        let mut status = 0;
+        // SAFETY: `status` is a valid out-pointer.
+        let pid = unsafe { libc::waitpid(-1, &mut status, 0) };
+        if pid == command {
+            if libc::WIFEXITED(status) {
+                exit(libc::WEXITSTATUS(status));
+            }
+            if libc::WIFSIGNALED(status) {
+                exit(128 + libc::WTERMSIG(status));
+            }
+        } else if pid < 0 && last_errno() != libc::EINTR {
+            // No children left without the command having been seen: cannot happen, but never spin.
+            exit(SETUP_FAILED);
+        }
+    }
+}
+
+/// In the command's process: default signal handling, its own session, the working directory,
+/// then exec; Docker's message and 127 or 126 if no candidate can be exec'd.
+fn exec_command(p: &Prepared, argv: &[*const c_char], envp: &[*const c_char]) -> ! {
+    // SAFETY: resetting dispositions and the mask, setsid and chdir take no pointers but valid
+    // ones; an invalid signal number merely fails.
+    unsafe {
+        for signal in 1..=libc::SIGRTMAX() {
+            libc::signal(signal, libc::SIG_DFL);
+        }
+        let mut all: libc::sigset_t = std::mem::zeroed();
+        libc::sigfillset(&mut all);
+        libc::sigprocmask(libc::SIG_UNBLOCK, &all, std::ptr::null_mut());
+        libc::setsid();
+        if libc::chdir(p.workdir.as_ptr()) != 0 {
+            Failure::errno("change to the working directory").send(REPORT_FD);
+            exit(SETUP_FAILED);
+        }
+    }
+    let mut denied = false;
+    let mut other = 0;
+    for candidate in &p.candidates {
+        // SAFETY: `candidate` is NUL-terminated; `argv` and `envp` are null-terminated arrays
+        // of pointers into `p`, which lives until exec replaces this process.
+        unsafe { libc::execve(candidate.as_ptr(), argv.as_ptr(), envp.as_ptr()) };
+        match last_errno() {
+            libc::ENOENT | libc::ENOTDIR => {}
+            libc::EACCES => denied = true,
+            errno if other == 0 => other = errno,
+            _ => {}
+        }
+    }
+    let (message, code) = match other {
+        libc::ENOEXEC => (&p.messages.bad_format, 126),
+        0 if denied => (&p.messages.denied, 126),
+        0 => (&p.messages.not_found, 127),
+        _ => (&p.messages.failed, 126),
+    };
+    // SAFETY: `message` is a valid buffer of the length passed.
+    unsafe { libc::write(2, message.as_ptr().cast(), message.len()) };
+    exit(code)
+}
+
+fn exit(code: i32) -> ! {
+    // SAFETY: _exit ends the process without running the caller's atexit handlers or destructors.
+    unsafe { libc::_exit(code) }
+}

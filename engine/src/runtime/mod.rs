@@ -1,0 +1,172 @@
+//! The container runtime: run one process in fresh mount, pid, uts and ipc namespaces, on a
+//! read-only host root or an overlay over an image directory, under a tiny pid 1 of ours.
+//!
+//! A container's process tree, seen from the host:
+//!
+//! ```text
+//! caller ── init (pid 1 in the container: mounts, hostname, reaps, forwards signals)
+//!             └── the command (pid 2 in the container)
+//! ```
+//!
+//! [`Container::pid`] is the host pid of the init; [`Container::wait`] returns the command's exit
+//! code (128 + signal when it was killed), which the init passes on as its own. When the init
+//! exits, the kernel kills whatever else is left in the pid namespace, so nothing outlives a
+//! container. All mounts are made in the container's own mount namespace and vanish with it;
+//! [`cleanup`] removes the files spawn made under the state directory.
+//!
+//! The command is pid 2, not pid 1: `sh -c 'echo $$'` prints 2 and `/proc/1/cmdline` is the
+//! caller's executable (the init is a fork of it that never execs).
+
+mod init;
+mod rootfs;
+mod spawn;
+
+use std::fs::File;
+use std::io;
+use std::path::{Path, PathBuf};
+
+use nix::errno::Errno;
+use nix::sys::signal::{kill, Signal};
+use nix::sys::wait::{waitpid, WaitPidFlag, WaitStatus};
+use nix::unistd::Pid;
+
+/// The PATH a command is looked up in when the container's environment sets none (Docker's).
+pub const DEFAULT_PATH: &str = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+
+/// What a container sees as `/`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Rootfs {
+    /// The host's own root, read-only (every submount too).
+    Hostfs,
+    /// An image directory, the read-only lower layer of an overlay whose upper layer lives in the
+    /// state directory: the container's writes never reach the image.
+    Dir(PathBuf),
+}
+
+/// Everything [`spawn`] needs to start a container.
+#[derive(Debug)]
+pub struct ContainerSpec {
+    pub rootfs: Rootfs,
+    /// A directory the engine owns for this container (the root mount point, the overlay's
+    /// upper and work directories). Created if missing; [`cleanup`] removes it.
+    pub state_dir: PathBuf,
+    /// A bind-mounted network namespace to join (a libnet sandbox key); `None` shares the
+    /// caller's (host networking).
+    pub netns: Option<PathBuf>,
+    pub hostname: String,
+    pub argv: Vec<String>,
+    pub env: Vec<(String, String)>,
+    /// The command's working directory inside the container; `/` when `None`.
+    pub workdir: Option<String>,
+    /// Where the command's standard output goes. Its standard input is `/dev/null`.
+    pub stdout: File,
+    pub stderr: File,
+}
+
+/// Why a container could not be started, waited for or cleaned up.
+#[derive(Debug, thiserror::Error)]
+pub enum RuntimeError {
+    #[error("invalid container spec: {0}")]
+    InvalidSpec(String),
+    #[error("image directory {}: {source}", path.display())]
+    Image { path: PathBuf, source: io::Error },
+    #[error("container state directory {}: {source}", path.display())]
+    StateDir { path: PathBuf, source: io::Error },
+    #[error("network namespace {}: {source}", path.display())]
+    Netns { path: PathBuf, source: io::Error },
+    #[error("start the container: {what}: {source}")]
+    Start { what: &'static str, source: Errno },
+    #[error("set up the container: {step}: {source}")]
+    Setup { step: String, source: io::Error },
+    #[error("wait for container process {pid}: {source}")]
+    Wait { pid: u32, source: Errno },
+    #[error("signal container process {pid}: {source}")]
+    Kill { pid: u32, source: Errno },
+    #[error("clean up container state {}: {source}", path.display())]
+    Cleanup { path: PathBuf, source: io::Error },
+}
+
+/// A started container. Call [`Container::wait`] to reap it; dropping it without does not stop it.
+#[derive(Debug)]
+pub struct Container {
+    init: Pid,
+}
+
+/// Start `spec.argv` as a container. Returns once the command has been exec'd (or has failed to
+/// exec, which shows as exit code 127 or 126 and a message on its stderr, as with Docker).
+///
+/// On an error the state directory may hold what spawn made there; [`cleanup`] removes it.
+pub fn spawn(spec: ContainerSpec) -> Result<Container, RuntimeError> {
+    let init = spawn::start(spec)?;
+    Ok(Container { init })
+}
+
+impl Container {
+    /// The host pid of the container's init (pid 1 inside).
+    pub fn pid(&self) -> u32 {
+        self.init.as_raw() as u32
+    }
+
+    /// Wait for the container to end; its exit code, 128 + the signal number if it was killed.
+    pub fn wait(self) -> Result<i32, RuntimeError> {
+        loop {
+            match waitpid(self.init, None) {
+                Ok(status) => {
+                    if let Some(code) = exit_code(status) {
+                        return Ok(code);
+                    }
+                }
+                Err(Errno::EINTR) => continue,
+                Err(source) => return Err(RuntimeError::Wait { pid: self.pid(), source }),
+            }
+        }
+    }
+
+    /// The exit code if the container has ended (and is now reaped), `None` while it runs.
+    /// After `Some`, the container must not be waited for or signalled again.
+    pub fn try_wait(&mut self) -> Result<Option<i32>, RuntimeError> {
+        match waitpid(self.init, Some(WaitPidFlag::WNOHANG)) {
+            Ok(status) => Ok(exit_code(status)),
+            Err(source) => Err(RuntimeError::Wait { pid: self.pid(), source }),
+        }
+    }
+
+    /// Send `signal` to the container: SIGKILL ends it at once; SIGTERM, SIGINT, SIGHUP, SIGUSR1
+    /// and SIGUSR2 are forwarded by the init to the command; others are ignored by the init.
+    pub fn kill(&self, signal: Signal) -> Result<(), RuntimeError> {
+        kill(self.init, signal).map_err(|source| RuntimeError::Kill { pid: self.pid(), source })
+    }
+}
+
+fn exit_code(status: WaitStatus) -> Option<i32> {
+    match status {
+        WaitStatus::Exited(_, code) => Some(code),
+        WaitStatus::Signaled(_, signal, _) => Some(128 + signal as i32),
+        _ => None,
+    }
+}
+
+/// Unmount whatever is still mounted under `state_dir` (normally nothing: the container's mounts
+/// live in its own mount namespace) and remove it. A missing directory is not an error.
+pub fn cleanup(state_dir: &Path) -> Result<(), RuntimeError> {
+    let failed = |source| RuntimeError::Cleanup { path: state_dir.to_path_buf(), source };
+    let state_dir = match state_dir.canonicalize() {
+        Ok(dir) => dir,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(()),
+        Err(e) => return Err(failed(e)),
+    };
+    let mut mounted = rootfs::mounts_under(&state_dir).map_err(failed)?;
+    // Deepest first, so a mount is never busy with one on top of it.
+    mounted.sort_by_key(|path| std::cmp::Reverse(path.components().count()));
+    for path in mounted {
+        match nix::mount::umount2(&path, nix::mount::MntFlags::MNT_DETACH) {
+            Ok(()) | Err(Errno::EINVAL) | Err(Errno::ENOENT) => {}
+            Err(errno) => return Err(failed(io::Error::from(errno))),
+        }
+    }
+    match std::fs::remove_dir_all(&state_dir) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(()),
+        Err(e) => Err(failed(e)),
+    }
+}

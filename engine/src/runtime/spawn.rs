@@ -1,0 +1,235 @@
+//! Starting a container: prepare everything while allocation is still allowed, fork the init into
+//! fresh namespaces, and wait until the command has been exec'd or the setup has failed.
+//!
+//! The pid namespace must exist before the fork that makes its pid 1, and the network namespace
+//! is entered with setns, which changes only the calling thread: both happen on a scratch thread
+//! that forks the init and is thrown away, so the caller's threads never change namespace.
+//!
+//! The init and the command report a setup failure on a close-on-exec pipe as one fixed-size
+//! record; the caller reads until end of file, which comes once the command has exec'd.
+
+use std::ffi::{c_char, CString};
+use std::fs::File;
+use std::io::{self, Read};
+use std::os::fd::{AsRawFd, RawFd};
+
+use nix::errno::Errno;
+use nix::fcntl::OFlag;
+use nix::sched::{setns, unshare, CloneFlags};
+use nix::sys::wait::waitpid;
+use nix::unistd::{fork, pipe2, ForkResult, Pid};
+
+use super::init::{self, ExecMessages};
+use super::rootfs::Plan;
+use super::{ContainerSpec, RuntimeError, DEFAULT_PATH};
+
+/// The longest hostname the kernel takes.
+const HOST_NAME_MAX: usize = 64;
+/// One failure record on the report pipe: errno (4 bytes), step length (1), step text.
+const RECORD: usize = 64;
+const STEP_MAX: usize = RECORD - 5;
+
+/// A setup step that failed in the forked init or command, with its errno.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Failure {
+    pub step: &'static str,
+    pub errno: i32,
+}
+
+impl Failure {
+    /// `step` failed with the calling thread's errno.
+    pub(super) fn errno(step: &'static str) -> Failure {
+        Failure { step, errno: last_errno() }
+    }
+
+    /// Write this failure to the report pipe: one write of less than PIPE_BUF, so atomic.
+    /// Async-signal-safe: no allocation.
+    pub(super) fn send(&self, report: RawFd) {
+        let mut record = [0u8; RECORD];
+        record[..4].copy_from_slice(&self.errno.to_le_bytes());
+        let step = &self.step.as_bytes()[..self.step.len().min(STEP_MAX)];
+        record[4] = step.len() as u8;
+        record[5..5 + step.len()].copy_from_slice(step);
+        // SAFETY: `record` is a valid buffer of RECORD bytes; a failed write only loses the report.
+        unsafe { libc::write(report, record.as_ptr().cast(), RECORD) };
+    }
+
+    fn decode(record: &[u8; RECORD]) -> RuntimeError {
+        let errno = i32::from_le_bytes([record[0], record[1], record[2], record[3]]);
+        let len = usize::from(record[4]).min(STEP_MAX);
+        RuntimeError::Setup {
+            step: String::from_utf8_lossy(&record[5..5 + len]).into_owned(),
+            source: io::Error::from_raw_os_error(errno),
+        }
+    }
+}
+
+pub(super) fn last_errno() -> i32 {
+    Errno::last_raw()
+}
+
+pub(super) fn cstring(s: impl Into<Vec<u8>>) -> Result<CString, RuntimeError> {
+    CString::new(s).map_err(|e| {
+        RuntimeError::InvalidSpec(format!("{:?} contains a NUL byte", String::from_utf8_lossy(&e.into_vec())))
+    })
+}
+
+/// Everything the init and the command need, ready before the fork.
+pub(super) struct Prepared {
+    pub plan: Plan,
+    pub hostname: CString,
+    pub argv: Vec<CString>,
+    pub env: Vec<CString>,
+    /// The paths to try to exec, in order: argv[0] looked up in the container's PATH.
+    pub candidates: Vec<CString>,
+    pub workdir: CString,
+    pub messages: ExecMessages,
+    pub stdout: RawFd,
+    pub stderr: RawFd,
+}
+
+pub(super) fn start(spec: ContainerSpec) -> Result<Pid, RuntimeError> {
+    let Some(command) = spec.argv.first() else {
+        return Err(RuntimeError::InvalidSpec("no command given".into()));
+    };
+    if command.is_empty() {
+        return Err(RuntimeError::InvalidSpec("the command is an empty string".into()));
+    }
+    if spec.hostname.is_empty() || spec.hostname.len() > HOST_NAME_MAX {
+        return Err(RuntimeError::InvalidSpec(format!(
+            "hostname `{}` must be 1 to {HOST_NAME_MAX} bytes long",
+            spec.hostname
+        )));
+    }
+    let netns = spec
+        .netns
+        .as_ref()
+        .map(|path| File::open(path).map_err(|source| RuntimeError::Netns { path: path.clone(), source }))
+        .transpose()?;
+
+    let env = container_env(&spec.env, &spec.hostname);
+    let path_var = env.iter().find(|(k, _)| k == "PATH").map_or(DEFAULT_PATH, |(_, v)| v.as_str());
+    let prepared = Prepared {
+        plan: Plan::prepare(&spec.rootfs, &spec.state_dir)?,
+        hostname: cstring(spec.hostname.as_str())?,
+        argv: spec.argv.iter().map(|a| cstring(a.as_str())).collect::<Result<_, _>>()?,
+        env: env.iter().map(|(k, v)| cstring(format!("{k}={v}"))).collect::<Result<_, _>>()?,
+        candidates: exec_candidates(command, path_var).into_iter().map(cstring).collect::<Result<_, _>>()?,
+        workdir: cstring(spec.workdir.as_deref().unwrap_or("/"))?,
+        messages: ExecMessages::new(command),
+        stdout: spec.stdout.as_raw_fd(),
+        stderr: spec.stderr.as_raw_fd(),
+    };
+
+    let (report_read, report_write) =
+        pipe2(OFlag::O_CLOEXEC).map_err(|source| RuntimeError::Start { what: "create the report pipe", source })?;
+    let report = report_write.as_raw_fd();
+    let forked = std::thread::scope(|s| {
+        s.spawn(|| -> Result<Pid, RuntimeError> {
+            if let (Some(file), Some(path)) = (&netns, &spec.netns) {
+                setns(file, CloneFlags::CLONE_NEWNET)
+                    .map_err(|e| RuntimeError::Netns { path: path.clone(), source: e.into() })?;
+            }
+            unshare(CloneFlags::CLONE_NEWPID)
+                .map_err(|source| RuntimeError::Start { what: "create the pid namespace", source })?;
+            let argv = null_terminated(&prepared.argv);
+            let envp = null_terminated(&prepared.env);
+            // SAFETY: the child runs only `init::run`, which makes async-signal-safe calls on
+            // data prepared above and never returns (it ends in _exit).
+            match unsafe { fork() } {
+                Ok(ForkResult::Child) => init::run(&prepared, &argv, &envp, report),
+                Ok(ForkResult::Parent { child }) => Ok(child),
+                Err(source) => Err(RuntimeError::Start { what: "fork the container's init", source }),
+            }
+        })
+        .join()
+    });
+    let init = match forked {
+        Ok(result) => result?,
+        Err(panic) => std::panic::resume_unwind(panic),
+    };
+    // Only the init and the command hold the write end now: end of file means the command has
+    // exec'd (close-on-exec) or the setup has failed and said so first.
+    drop(report_write);
+    drop(spec.stdout);
+    drop(spec.stderr);
+    let mut report_read = File::from(report_read);
+    let mut record = [0u8; RECORD];
+    match report_read.read_exact(&mut record) {
+        Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => Ok(init),
+        Ok(()) => {
+            // The init exits right after a failure; reap it so nothing is left.
+            let _ = waitpid(init, None);
+            Err(Failure::decode(&record))
+        }
+        Err(e) => {
+            let _ = nix::sys::signal::kill(init, nix::sys::signal::Signal::SIGKILL);
+            let _ = waitpid(init, None);
+            Err(RuntimeError::Setup { step: "read the container's setup report".into(), source: e })
+        }
+    }
+}
+
+/// The spec's environment plus Docker's defaults for PATH, HOSTNAME and HOME when unset.
+fn container_env(env: &[(String, String)], hostname: &str) -> Vec<(String, String)> {
+    let mut env = env.to_vec();
+    for (key, value) in [("PATH", DEFAULT_PATH), ("HOSTNAME", hostname), ("HOME", "/root")] {
+        if !env.iter().any(|(k, _)| k == key) {
+            env.push((key.to_string(), value.to_string()));
+        }
+    }
+    env
+}
+
+/// A command with a slash is taken as a path; otherwise each non-empty PATH entry is tried.
+fn exec_candidates(command: &str, path_var: &str) -> Vec<String> {
+    if command.contains('/') {
+        return vec![command.to_string()];
+    }
+    path_var
+        .split(':')
+        .filter(|dir| !dir.is_empty())
+        .map(|dir| format!("{}/{command}", dir.trim_end_matches('/')))
+        .collect()
+}
+
+fn null_terminated(strings: &[CString]) -> Vec<*const c_char> {
+    strings.iter().map(|s| s.as_ptr()).chain(std::iter::once(std::ptr::null())).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn commands_are_looked_up_in_path_unless_they_have_a_slash() {
+        assert_eq!(exec_candidates("ls", "/usr/bin:/bin/::/sbin"), ["/usr/bin/ls", "/bin/ls", "/sbin/ls"]);
+        assert_eq!(exec_candidates("./run", "/usr/bin"), ["./run"]);
+        assert_eq!(exec_candidates("/bin/sh", "/usr/bin"), ["/bin/sh"]);
+    }
+
+    #[test]
+    fn docker_defaults_fill_only_unset_variables() {
+        let env = container_env(&[("PATH".into(), "/opt".into())], "box");
+        assert_eq!(env.iter().filter(|(k, _)| k == "PATH").count(), 1);
+        assert!(env.contains(&("PATH".into(), "/opt".into())));
+        assert!(env.contains(&("HOSTNAME".into(), "box".into())));
+        assert!(env.contains(&("HOME".into(), "/root".into())));
+    }
+
+    #[test]
+    fn failure_records_round_trip() {
+        let failure = Failure { step: "mount /proc", errno: libc::EPERM };
+        let (read, write) = pipe2(OFlag::O_CLOEXEC).unwrap();
+        failure.send(write.as_raw_fd());
+        let mut record = [0u8; RECORD];
+        File::from(read).read_exact(&mut record).unwrap();
+        match Failure::decode(&record) {
+            RuntimeError::Setup { step, source } => {
+                assert_eq!(step, "mount /proc");
+                assert_eq!(source.raw_os_error(), Some(libc::EPERM));
+            }
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+}
