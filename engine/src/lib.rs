@@ -2,5 +2,6 @@
 
 pub mod api;
 pub mod cli;
+pub mod containers;
 pub mod daemon;
 pub mod runtime;

@@ -342,3 +342,62 @@ fn dechunk(mut s: &str) -> String {
     }
     out
 }
+
+impl Host {
+    /// One HTTP request to the daemon's API; the status and the raw body bytes (de-chunked), for
+    /// answers that are not JSON, such as the multiplexed log stream.
+    pub fn api_raw(&self, method: &str, path: &str, body: Option<&str>) -> (u16, Vec<u8>) {
+        use std::io::{Read, Write};
+        let mut s = std::os::unix::net::UnixStream::connect(self.socket()).expect("connect to weftd");
+        s.set_read_timeout(Some(Duration::from_secs(30))).expect("timeout");
+        let body = body.unwrap_or("");
+        let req = format!(
+            "{method} {path} HTTP/1.1\r\nHost: weft\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+            body.len()
+        );
+        s.write_all(req.as_bytes()).expect("send request");
+        let mut raw = Vec::new();
+        s.read_to_end(&mut raw).expect("read response");
+        let Some(split) = raw.windows(4).position(|w| w == b"\r\n\r\n") else { return (0, raw) };
+        let head = String::from_utf8_lossy(&raw[..split]).to_string();
+        let status = head.split_whitespace().nth(1).and_then(|c| c.parse().ok()).expect("status line");
+        let payload = &raw[split + 4..];
+        let payload = if head.to_ascii_lowercase().contains("transfer-encoding: chunked") {
+            dechunk_bytes(payload)
+        } else {
+            payload.to_vec()
+        };
+        (status, payload)
+    }
+}
+
+fn dechunk_bytes(mut s: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    while let Some(eol) = s.windows(2).position(|w| w == b"\r\n") {
+        let size = String::from_utf8_lossy(&s[..eol]).to_string();
+        let n = usize::from_str_radix(size.trim(), 16).unwrap_or(0);
+        let rest = &s[eol + 2..];
+        if n == 0 || rest.len() < n {
+            break;
+        }
+        out.extend_from_slice(&rest[..n]);
+        s = rest[n..].strip_prefix(b"\r\n").unwrap_or(&rest[n..]);
+    }
+    out
+}
+
+/// Split Docker's multiplexed stream (stream byte, 3 zeros, u32 big-endian length, payload) into
+/// the text of stdout and of stderr.
+pub fn demux(mut s: &[u8]) -> (String, String) {
+    let (mut out, mut err) = (Vec::new(), Vec::new());
+    while s.len() >= 8 {
+        let n = u32::from_be_bytes([s[4], s[5], s[6], s[7]]) as usize;
+        let payload = &s[8..(8 + n).min(s.len())];
+        match s[0] {
+            2 => err.extend_from_slice(payload),
+            _ => out.extend_from_slice(payload),
+        }
+        s = &s[(8 + n).min(s.len())..];
+    }
+    (String::from_utf8_lossy(&out).into_owned(), String::from_utf8_lossy(&err).into_owned())
+}

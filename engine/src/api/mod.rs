@@ -1,5 +1,6 @@
 //! weftd's HTTP API: the Docker Engine API's routes for what weft implements, on a unix socket.
 
+mod containers;
 mod error;
 mod filters;
 mod networks;
@@ -11,7 +12,7 @@ use std::sync::{Arc, Mutex};
 use axum::extract::Request;
 use axum::http::{StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::{delete, get, post};
 use axum::Router;
 use libnet::Controller;
 
@@ -26,11 +27,16 @@ pub const MIN_API_VERSION: &str = "1.24";
 #[derive(Clone)]
 pub struct AppState {
     controller: Arc<Mutex<Controller>>,
+    containers: crate::containers::Manager,
 }
 
 impl AppState {
-    pub fn new(controller: Arc<Mutex<Controller>>) -> Self {
-        Self { controller }
+    pub fn new(controller: Arc<Mutex<Controller>>, containers: crate::containers::Manager) -> Self {
+        Self { controller, containers }
+    }
+
+    pub fn containers(&self) -> &crate::containers::Manager {
+        &self.containers
     }
 
     /// Run `f` on the controller off the async threads: controller calls do blocking kernel work.
@@ -59,6 +65,15 @@ pub fn router(state: AppState) -> Router {
         .route("/networks/create", post(networks::create))
         .route("/networks/prune", post(networks::prune))
         .route("/networks/{id}", get(networks::inspect).delete(networks::remove))
+        .route("/containers/json", get(containers::list))
+        .route("/containers/create", post(containers::create))
+        .route("/containers/{id}/json", get(containers::inspect))
+        .route("/containers/{id}/start", post(containers::start))
+        .route("/containers/{id}/stop", post(containers::stop))
+        .route("/containers/{id}/kill", post(containers::kill))
+        .route("/containers/{id}/wait", post(containers::wait))
+        .route("/containers/{id}/logs", get(containers::logs))
+        .route("/containers/{id}", delete(containers::remove))
         .fallback(not_found)
         .with_state(state)
 }

@@ -81,8 +81,37 @@ pub struct Cli {
 #[allow(clippy::large_enum_variant)]
 #[derive(Subcommand, Debug)]
 pub enum Command {
+    /// Manage containers
+    Container(ContainerArgs),
+    /// Return low-level information on weft objects
+    #[command(override_usage = "weft inspect [OPTIONS] NAME|ID [NAME|ID...]")]
+    Inspect(ContainerInspectArgs),
+    /// Kill one or more running containers
+    #[command(override_usage = "weft kill [OPTIONS] CONTAINER [CONTAINER...]")]
+    Kill(KillArgs),
+    /// Fetch the logs of a container
+    #[command(override_usage = "weft logs [OPTIONS] CONTAINER")]
+    Logs(LogsArgs),
     /// Manage networks
     Network(NetworkArgs),
+    /// List containers
+    #[command(override_usage = "weft ps [OPTIONS]")]
+    Ps(PsArgs),
+    /// Remove one or more containers
+    #[command(override_usage = "weft rm [OPTIONS] CONTAINER [CONTAINER...]")]
+    Rm(ContainerRmArgs),
+    /// Create and run a new container from an image
+    #[command(override_usage = "weft run [OPTIONS] IMAGE [COMMAND] [ARG...]")]
+    Run(RunArgs),
+    /// Start one or more stopped containers
+    #[command(override_usage = "weft start [OPTIONS] CONTAINER [CONTAINER...]")]
+    Start(StartArgs),
+    /// Stop one or more running containers
+    #[command(override_usage = "weft stop [OPTIONS] CONTAINER [CONTAINER...]")]
+    Stop(StopArgs),
+    /// Block until one or more containers stop, then print their exit codes
+    #[command(override_usage = "weft wait CONTAINER [CONTAINER...]")]
+    Wait(WaitArgs),
     /// Show the weft version information
     #[command(override_usage = "weft version [OPTIONS]")]
     Version(VersionArgs),
@@ -114,6 +143,267 @@ pub enum NetworkCommand {
     /// Remove one or more networks
     #[command(name = "rm", visible_alias = "remove", override_usage = "weft network rm NETWORK [NETWORK...]")]
     Rm(RemoveArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct ContainerArgs {
+    #[command(flatten)]
+    pub help: HelpFlag,
+    #[command(subcommand)]
+    pub command: Option<ContainerCommand>,
+}
+
+/// `weft container ...`; the same commands as the top-level `weft run`, `weft ps`, ...
+#[allow(clippy::large_enum_variant)]
+#[derive(Subcommand, Debug)]
+pub enum ContainerCommand {
+    /// Display detailed information on one or more containers
+    #[command(override_usage = "weft container inspect [OPTIONS] CONTAINER [CONTAINER...]")]
+    Inspect(ContainerInspectArgs),
+    /// Kill one or more running containers
+    #[command(override_usage = "weft container kill [OPTIONS] CONTAINER [CONTAINER...]")]
+    Kill(KillArgs),
+    /// Fetch the logs of a container
+    #[command(override_usage = "weft container logs [OPTIONS] CONTAINER")]
+    Logs(LogsArgs),
+    /// List containers
+    #[command(name = "ls", visible_aliases = ["list", "ps"], override_usage = "weft container ls [OPTIONS]")]
+    Ls(PsArgs),
+    /// Remove one or more containers
+    #[command(
+        name = "rm",
+        visible_alias = "remove",
+        override_usage = "weft container rm [OPTIONS] CONTAINER [CONTAINER...]"
+    )]
+    Rm(ContainerRmArgs),
+    /// Create and run a new container from an image
+    #[command(override_usage = "weft container run [OPTIONS] IMAGE [COMMAND] [ARG...]")]
+    Run(RunArgs),
+    /// Start one or more stopped containers
+    #[command(override_usage = "weft container start [OPTIONS] CONTAINER [CONTAINER...]")]
+    Start(StartArgs),
+    /// Stop one or more running containers
+    #[command(override_usage = "weft container stop [OPTIONS] CONTAINER [CONTAINER...]")]
+    Stop(StopArgs),
+    /// Block until one or more containers stop, then print their exit codes
+    #[command(override_usage = "weft container wait CONTAINER [CONTAINER...]")]
+    Wait(WaitArgs),
+}
+
+/// `weft run`. Flags stop at IMAGE: what follows it is the command, verbatim.
+#[derive(Args, Debug)]
+pub struct RunArgs {
+    #[arg(short = 'd', long = "detach", action = clap::ArgAction::Set, num_args = 0..=1, require_equals = true,
+          default_value = "false", default_missing_value = "true", value_parser = go_bool,
+          help = "Run container in background and print container ID")]
+    pub detach: bool,
+
+    #[arg(
+        short = 'e',
+        long = "env",
+        value_name = "list",
+        allow_hyphen_values = true,
+        help = "Set environment variables"
+    )]
+    pub env: Vec<String>,
+
+    // `-h` is the host name here, as in Docker: help is `--help` only, and shown.
+    #[arg(long = "help", action = clap::ArgAction::Set, num_args = 0..=1, require_equals = true,
+          default_value = "false", default_missing_value = "true", value_parser = go_bool, help = "Print usage")]
+    pub help: bool,
+
+    #[arg(
+        short = 'h',
+        long = "hostname",
+        value_name = "string",
+        allow_hyphen_values = true,
+        help = "Container host name"
+    )]
+    pub hostname: Option<String>,
+
+    #[arg(
+        long = "ip",
+        value_name = "string",
+        allow_hyphen_values = true,
+        help = "IPv4 address (e.g., 172.30.100.104)"
+    )]
+    pub ip: Option<String>,
+
+    #[arg(long = "name", value_name = "string", allow_hyphen_values = true, help = "Assign a name to the container")]
+    pub name: Option<String>,
+
+    #[arg(
+        long = "network",
+        value_name = "network",
+        allow_hyphen_values = true,
+        help = "Connect a container to a network"
+    )]
+    pub network: Vec<String>,
+
+    #[arg(
+        long = "network-alias",
+        value_name = "list",
+        allow_hyphen_values = true,
+        help = "Add network-scoped alias for the container"
+    )]
+    pub network_alias: Vec<String>,
+
+    #[arg(long = "rm", action = clap::ArgAction::Set, num_args = 0..=1, require_equals = true,
+          default_value = "false", default_missing_value = "true", value_parser = go_bool,
+          help = "Automatically remove the container and its associated anonymous volumes when it exits")]
+    pub rm: bool,
+
+    #[arg(
+        short = 'w',
+        long = "workdir",
+        value_name = "string",
+        allow_hyphen_values = true,
+        help = "Working directory inside the container"
+    )]
+    pub workdir: Option<String>,
+
+    #[arg(value_name = "IMAGE", trailing_var_arg = true, num_args = 0..)]
+    pub args: Vec<String>,
+}
+
+#[derive(Args, Debug)]
+pub struct PsArgs {
+    #[arg(short = 'a', long = "all", action = clap::ArgAction::Set, num_args = 0..=1, require_equals = true,
+          default_value = "false", default_missing_value = "true", value_parser = go_bool,
+          help = "Show all containers (default shows just running)")]
+    pub all: bool,
+
+    #[arg(short = 'f', long = "filter", value_name = "filter", allow_hyphen_values = true, value_parser = parse_filter,
+          help = "Filter output based on conditions provided")]
+    pub filter: Vec<(String, String)>,
+
+    #[arg(long = "format", value_name = "string", allow_hyphen_values = true, help = LIST_FORMAT_HELP)]
+    pub format: Option<String>,
+
+    #[arg(long = "no-trunc", action = clap::ArgAction::Set, num_args = 0..=1, require_equals = true,
+          default_value = "false", default_missing_value = "true", value_parser = go_bool,
+          help = "Don't truncate output")]
+    pub no_trunc: bool,
+
+    #[arg(short = 'q', long = "quiet", action = clap::ArgAction::Set, num_args = 0..=1, require_equals = true,
+          default_value = "false", default_missing_value = "true", value_parser = go_bool,
+          help = "Only display container IDs")]
+    pub quiet: bool,
+
+    #[command(flatten)]
+    pub help: HelpFlag,
+
+    pub args: Vec<String>,
+}
+
+#[derive(Args, Debug)]
+pub struct ContainerRmArgs {
+    #[arg(short = 'f', long = "force", action = clap::ArgAction::Set, num_args = 0..=1, require_equals = true,
+          default_value = "false", default_missing_value = "true", value_parser = go_bool,
+          help = "Force the removal of a running container (uses SIGKILL)")]
+    pub force: bool,
+
+    #[command(flatten)]
+    pub help: HelpFlag,
+
+    #[arg(value_name = "CONTAINER")]
+    pub args: Vec<String>,
+}
+
+#[derive(Args, Debug)]
+pub struct StopArgs {
+    #[arg(
+        short = 's',
+        long = "signal",
+        value_name = "string",
+        allow_hyphen_values = true,
+        help = "Signal to send to the container"
+    )]
+    pub signal: Option<String>,
+
+    #[arg(
+        short = 't',
+        long = "timeout",
+        value_name = "int",
+        allow_hyphen_values = true,
+        help = "Seconds to wait before killing the container"
+    )]
+    pub timeout: Option<i64>,
+
+    #[command(flatten)]
+    pub help: HelpFlag,
+
+    #[arg(value_name = "CONTAINER")]
+    pub args: Vec<String>,
+}
+
+#[derive(Args, Debug)]
+pub struct KillArgs {
+    #[arg(
+        short = 's',
+        long = "signal",
+        value_name = "string",
+        allow_hyphen_values = true,
+        help = "Signal to send to the container"
+    )]
+    pub signal: Option<String>,
+
+    #[command(flatten)]
+    pub help: HelpFlag,
+
+    #[arg(value_name = "CONTAINER")]
+    pub args: Vec<String>,
+}
+
+#[derive(Args, Debug)]
+pub struct StartArgs {
+    #[command(flatten)]
+    pub help: HelpFlag,
+
+    #[arg(value_name = "CONTAINER")]
+    pub args: Vec<String>,
+}
+
+#[derive(Args, Debug)]
+pub struct WaitArgs {
+    #[command(flatten)]
+    pub help: HelpFlag,
+
+    #[arg(value_name = "CONTAINER")]
+    pub args: Vec<String>,
+}
+
+#[derive(Args, Debug)]
+pub struct LogsArgs {
+    #[arg(short = 'f', long = "follow", action = clap::ArgAction::Set, num_args = 0..=1, require_equals = true,
+          default_value = "false", default_missing_value = "true", value_parser = go_bool, help = "Follow log output")]
+    pub follow: bool,
+
+    #[command(flatten)]
+    pub help: HelpFlag,
+
+    #[arg(value_name = "CONTAINER")]
+    pub args: Vec<String>,
+}
+
+#[derive(Args, Debug)]
+pub struct ContainerInspectArgs {
+    #[arg(short = 'f', long = "format", value_name = "string", allow_hyphen_values = true, help = INSPECT_FORMAT_HELP)]
+    pub format: Option<String>,
+
+    #[arg(
+        long = "type",
+        value_name = "string",
+        allow_hyphen_values = true,
+        help = "Only inspect objects of the given type"
+    )]
+    pub kind: Option<String>,
+
+    #[command(flatten)]
+    pub help: HelpFlag,
+
+    #[arg(value_name = "NAME|ID")]
+    pub args: Vec<String>,
 }
 
 /// The help of `--format` on list commands (Docker's `FormatHelp`).

@@ -72,6 +72,32 @@ impl Client {
         self.call(Method::DELETE, path, None)
     }
 
+    /// `GET path`, the body of a 2xx answer handed to `sink` piece by piece as it arrives (a log
+    /// stream that lasts as long as a container); the daemon's error otherwise.
+    pub fn get_stream(&self, path: &str, sink: &mut dyn FnMut(&[u8])) -> Result<(), ClientError> {
+        self.runtime.block_on(async {
+            let response = self.send(Method::GET, path, None).await?;
+            let status = response.status();
+            let mut body = response.into_body();
+            if !status.is_success() {
+                let bytes = body
+                    .collect()
+                    .await
+                    .map_err(|e| ClientError::Protocol(format!("error reading the answer of weftd: {e}")))?
+                    .to_bytes();
+                return Err(daemon_error(status, path, &bytes));
+            }
+            while let Some(frame) = body.frame().await {
+                let frame =
+                    frame.map_err(|e| ClientError::Protocol(format!("error reading the answer of weftd: {e}")))?;
+                if let Some(data) = frame.data_ref() {
+                    sink(data);
+                }
+            }
+            Ok(())
+        })
+    }
+
     fn call(&self, method: Method, path: &str, body: Option<Vec<u8>>) -> Result<Bytes, ClientError> {
         let (status, bytes) = self.runtime.block_on(self.exchange(method, path, body))?;
         if status.is_success() {
@@ -86,6 +112,24 @@ impl Client {
         path: &str,
         body: Option<Vec<u8>>,
     ) -> Result<(StatusCode, Bytes), ClientError> {
+        let response = self.send(method, path, body).await?;
+        let status = response.status();
+        let bytes = response
+            .into_body()
+            .collect()
+            .await
+            .map_err(|e| ClientError::Protocol(format!("error reading the answer of weftd: {e}")))?
+            .to_bytes();
+        Ok((status, bytes))
+    }
+
+    /// Sends one request on a new connection; the answer's head, its body still to be read.
+    async fn send(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<Vec<u8>>,
+    ) -> Result<hyper::Response<hyper::body::Incoming>, ClientError> {
         let stream = tokio::net::UnixStream::connect(&self.socket)
             .await
             .map_err(|source| ClientError::Connect { socket: self.socket.clone(), source })?;
@@ -108,18 +152,10 @@ impl Client {
         let request = request
             .body(Full::new(Bytes::from(body.unwrap_or_default())))
             .map_err(|e| ClientError::Protocol(format!("invalid request {path}: {e}")))?;
-        let response = sender
+        sender
             .send_request(request)
             .await
-            .map_err(|e| ClientError::Protocol(format!("error during connect to weftd: {e}")))?;
-        let status = response.status();
-        let bytes = response
-            .into_body()
-            .collect()
-            .await
-            .map_err(|e| ClientError::Protocol(format!("error reading the answer of weftd: {e}")))?
-            .to_bytes();
-        Ok((status, bytes))
+            .map_err(|e| ClientError::Protocol(format!("error during connect to weftd: {e}")))
     }
 }
 

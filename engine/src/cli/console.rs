@@ -25,6 +25,16 @@ impl<'a> Console<'a> {
         let _ = self.err.write_all(text.as_bytes()).and_then(|_| self.err.flush());
     }
 
+    /// Writes bytes to stdout as they come (a container's output need not be text).
+    pub fn out_bytes(&mut self, data: &[u8]) {
+        let _ = self.out.write_all(data).and_then(|_| self.out.flush());
+    }
+
+    /// Writes bytes to stderr as they come.
+    pub fn err_bytes(&mut self, data: &[u8]) {
+        let _ = self.err.write_all(data).and_then(|_| self.err.flush());
+    }
+
     /// Docker's confirmation: `message [y/N] ` on stdout, then one line of input; only `y` or
     /// `Y` is a yes, and the end of input is a no.
     pub fn confirm(&mut self, message: &str) -> bool {

@@ -1,4 +1,4 @@
-//! The `weft` command line: Docker's `network` commands, and `version`, over weftd's API.
+//! The `weft` command line: Docker's `network` and container commands, and `version`, over weftd's API.
 //!
 //! Flags, output and exit codes follow Docker's CLI (28.x): exit 125 for a flag error, 1 for a
 //! wrong number of arguments or a failed command, 0 otherwise.
@@ -6,6 +6,7 @@
 pub mod args;
 pub mod client;
 pub mod console;
+mod container;
 pub mod errors;
 pub mod filters;
 pub mod format;
@@ -19,7 +20,7 @@ mod tests;
 
 use clap::{CommandFactory, Parser};
 
-use self::args::{Cli, Command};
+use self::args::{Cli, Command, ContainerCommand};
 use self::client::{socket_path, Client, DEFAULT_HOST};
 use self::console::Console;
 pub use self::errors::CliError;
@@ -65,6 +66,16 @@ fn execute(args: &[String], console: &mut Console) -> Result<(), CliError> {
             Ok(())
         }
         Some(Command::Network(n)) => network::run(console, &root, n, &host),
+        Some(Command::Container(c)) => container::run_group(console, &root, c, &host),
+        Some(Command::Inspect(a)) => container::run(console, &root, ContainerCommand::Inspect(a), &host, false),
+        Some(Command::Kill(a)) => container::run(console, &root, ContainerCommand::Kill(a), &host, false),
+        Some(Command::Logs(a)) => container::run(console, &root, ContainerCommand::Logs(a), &host, false),
+        Some(Command::Ps(a)) => container::run(console, &root, ContainerCommand::Ls(a), &host, false),
+        Some(Command::Rm(a)) => container::run(console, &root, ContainerCommand::Rm(a), &host, false),
+        Some(Command::Run(a)) => container::run(console, &root, ContainerCommand::Run(a), &host, false),
+        Some(Command::Start(a)) => container::run(console, &root, ContainerCommand::Start(a), &host, false),
+        Some(Command::Stop(a)) => container::run(console, &root, ContainerCommand::Stop(a), &host, false),
+        Some(Command::Wait(a)) => container::run(console, &root, ContainerCommand::Wait(a), &host, false),
         Some(Command::Version(v)) => version::run(console, &root, v, &host),
     }
 }

@@ -98,7 +98,14 @@ pub async fn run(config: Config) -> Result<()> {
     );
     predefined::ensure(&mut controller, &config).context("cannot create the predefined networks")?;
     let listener = bind_socket(&config.socket)?;
-    let state = api::AppState::new(Arc::new(Mutex::new(controller)));
+    let controller = Arc::new(Mutex::new(controller));
+    let (data_root, exec_root) = (config.data_root.clone(), config.exec_root.clone());
+    let c2 = controller.clone();
+    // Stops what an earlier daemon left running and releases its networking (see containers).
+    let containers = tokio::task::spawn_blocking(move || crate::containers::Manager::new(c2, &data_root, &exec_root))
+        .await?
+        .context("cannot restore the containers")?;
+    let state = api::AppState::new(controller, containers.clone());
     let router = api::router(state);
     // Docker clients prefix paths with /v1.NN; strip it before routing.
     let service = tower::service_fn(move |req: Request| {
@@ -111,7 +118,7 @@ pub async fn run(config: Config) -> Result<()> {
         }
     });
     tracing::info!(socket = %config.socket.display(), "weftd is listening");
-    let shutdown = async {
+    let shutdown = async move {
         let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
             Ok(s) => s,
             Err(_) => return,
@@ -121,6 +128,9 @@ pub async fn run(config: Config) -> Result<()> {
             _ = tokio::signal::ctrl_c() => {},
         }
         tracing::info!("shutting down");
+        // Before the server drains its connections: waits and followed logs end when their
+        // containers do, so stopping the containers first lets the drain finish.
+        containers.shutdown().await;
     };
     axum::serve(listener, ServiceExt::<Request>::into_make_service(service)).with_graceful_shutdown(shutdown).await?;
     let _ = std::fs::remove_file(&config.socket);

@@ -147,6 +147,23 @@ fn serve(stream: UnixStream, answer: Answer, requests: &Mutex<Vec<Request>>) {
         409 => "Conflict",
         _ => "Internal Server Error",
     };
+    let mut stream = stream;
+    // A log stream goes out in small chunks, flushed one by one, as a daemon streams a running
+    // container's output: frames arrive cut across reads.
+    if status == 200 && request_path_ends_with(&requests_last_target(requests), "/logs") {
+        let head = "HTTP/1.1 200 OK\r\nContent-Type: application/vnd.docker.multiplexed-stream\r\n\
+                    Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n";
+        let _ = stream.write_all(head.as_bytes());
+        for chunk in json.as_bytes().chunks(5) {
+            let _ = stream.write_all(format!("{:x}\r\n", chunk.len()).as_bytes());
+            let _ = stream.write_all(chunk);
+            let _ = stream.write_all(b"\r\n");
+            let _ = stream.flush();
+            std::thread::sleep(std::time::Duration::from_millis(1));
+        }
+        let _ = stream.write_all(b"0\r\n\r\n");
+        return;
+    }
     let response = if status == 204 {
         format!("HTTP/1.1 {status} {reason}\r\nConnection: close\r\n\r\n")
     } else {
@@ -155,6 +172,13 @@ fn serve(stream: UnixStream, answer: Answer, requests: &Mutex<Vec<Request>>) {
             json.len()
         )
     };
-    let mut stream = stream;
     let _ = stream.write_all(response.as_bytes());
+}
+
+fn requests_last_target(requests: &Mutex<Vec<Request>>) -> String {
+    requests.lock().ok().and_then(|r| r.last().map(|r| r.target.clone())).unwrap_or_default()
+}
+
+fn request_path_ends_with(target: &str, suffix: &str) -> bool {
+    target.split('?').next().unwrap_or_default().ends_with(suffix)
 }

@@ -60,6 +60,9 @@ fn not_found(name: &str) -> (u16, String) {
 
 /// A weftd with the networks above, following the Docker Engine API.
 fn answer(r: &Request) -> (u16, String) {
+    if let Some(a) = container_answer(r) {
+        return a;
+    }
     let path = r.target.split('?').next().unwrap_or_default();
     match (r.method.as_str(), path) {
         ("GET", "/_ping") => (200, "OK".into()),
@@ -88,6 +91,72 @@ fn answer(r: &Request) -> (u16, String) {
         ("DELETE", p) => not_found(p.trim_start_matches("/networks/")),
         _ => (404, json!({"message": "page not found"}).to_string()),
     }
+}
+
+const CONTAINER_ID: &str = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08";
+
+/// One frame of Docker's multiplexed log stream.
+fn frame(stream: u8, payload: &str) -> String {
+    let mut f = String::from_utf8(vec![stream, 0, 0, 0]).unwrap_or_default();
+    f.push_str(std::str::from_utf8(&(payload.len() as u32).to_be_bytes()).unwrap_or_default());
+    f.push_str(payload);
+    f
+}
+
+fn container_json() -> Value {
+    json!({
+        "Id": CONTAINER_ID,
+        "Created": "2024-05-06T07:08:09.123456789Z",
+        "Path": "sh",
+        "Args": ["-c", "echo hello; sleep 1000"],
+        "State": {"Status": "running", "Running": true, "Pid": 4242, "ExitCode": 0},
+        "Name": "/web",
+        "Config": {"Hostname": "web1", "Image": "hostfs", "Cmd": ["sh", "-c", "echo hello; sleep 1000"]},
+        "NetworkSettings": {"Networks": {"localnet": {"IPAddress": "192.168.100.10", "IPPrefixLen": 24}}}
+    })
+}
+
+fn no_such_container(name: &str) -> (u16, String) {
+    (404, json!({"message": format!("No such container: {name}")}).to_string())
+}
+
+/// The container routes: one container, `web` (also known by its id), whose command prints to
+/// both streams and exits with 3.
+fn container_answer(r: &Request) -> Option<(u16, String)> {
+    let (path, query) = r.target.split_once('?').unwrap_or((r.target.as_str(), ""));
+    let rest = path.strip_prefix("/containers/")?;
+    let (name, action) = rest.split_once('/').unwrap_or((rest, ""));
+    let known = name == "web" || name == CONTAINER_ID;
+    Some(match (r.method.as_str(), name, action) {
+        ("POST", "create", "") if query == "name=web" => (
+            409,
+            json!({"message": format!("Conflict. The container name \"/web\" is already in use by container \"{CONTAINER_ID}\". You have to remove (or rename) that container to be able to reuse that name.")})
+                .to_string(),
+        ),
+        ("POST", "create", "") => (201, json!({"Id": CONTAINER_ID, "Warnings": []}).to_string()),
+        ("GET", "json", "") => {
+            let created = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|d| d.as_secs() as i64)
+                .unwrap_or(0)
+                - 5 * 3600;
+            let list = json!([
+                {"Id": CONTAINER_ID, "Names": ["/web"], "Image": "hostfs", "Command": "sh -c 'echo hello; sleep 1000'",
+                 "Created": created, "State": "running", "Status": "Up 5 hours",
+                 "NetworkSettings": {"Networks": {"localnet": {}}}},
+                {"Id": "0123456789abcdef0123456789abcdef", "Names": ["/done"], "Image": "hostfs", "Command": "true",
+                 "Created": created, "State": "exited", "Status": "Exited (0) 5 hours ago"}
+            ]);
+            let list = if query.contains("all=1") { list } else { json!([list[0]]) };
+            (200, list.to_string())
+        }
+        (_, _, _) if !known => no_such_container(name),
+        ("GET", _, "json") => (200, container_json().to_string()),
+        ("GET", _, "logs") => (200, format!("{}{}{}", frame(1, "hello\n"), frame(2, "oops\n"), frame(1, "bye\n"))),
+        ("POST", _, "wait") => (200, json!({"StatusCode": 3, "Error": null}).to_string()),
+        ("POST", _, "start" | "stop" | "kill") | ("DELETE", _, "") => (204, String::new()),
+        _ => (404, json!({"message": "page not found"}).to_string()),
+    })
 }
 
 /// The result of one `weft` run: exit code, stdout, stderr.
@@ -389,4 +458,215 @@ fn the_binary_against_a_fake_daemon() {
     let output = std::process::Command::new(&bin).args(["network", "ls", "--bogus"]).output();
     let Ok(output) = output else { panic!("cannot run {}", bin.display()) };
     assert_eq!(output.status.code(), Some(125));
+}
+
+fn targets(daemon: &FakeDaemon) -> Vec<String> {
+    daemon.requests().into_iter().map(|r| format!("{} {}", r.method, r.target)).collect()
+}
+
+#[test]
+fn run_in_the_foreground_streams_the_output_and_exits_with_the_code() {
+    let daemon = FakeDaemon::start(answer);
+    let run = weft(
+        &daemon,
+        &["run", "--rm", "--name", "job", "--network", "localnet", "-e", "A=1", "hostfs", "sh", "-c", "echo hello"],
+    );
+    assert_eq!(run, Run { code: 3, out: "hello\nbye\n".into(), err: "oops\n".into() });
+    assert_eq!(
+        targets(&daemon),
+        [
+            "POST /containers/create?name=job".to_string(),
+            format!("POST /containers/{CONTAINER_ID}/start"),
+            format!("GET /containers/{CONTAINER_ID}/logs?stdout=1&stderr=1&follow=1"),
+            format!("POST /containers/{CONTAINER_ID}/wait"),
+            format!("DELETE /containers/{CONTAINER_ID}?force=1"),
+        ]
+    );
+    let body: Value = serde_json::from_str(&daemon.requests()[0].body).unwrap_or_default();
+    assert_eq!(
+        body,
+        json!({"Image": "hostfs", "Cmd": ["sh", "-c", "echo hello"], "Env": ["A=1"], "Hostname": "", "WorkingDir": "",
+               "HostConfig": {"NetworkMode": "localnet", "AutoRemove": false},
+               "NetworkingConfig": {"EndpointsConfig": {"localnet": {}}}})
+    );
+    // `weft container run` is the same command.
+    let before = daemon.requests().len();
+    let run = weft(&daemon, &["container", "run", "hostfs", "true"]);
+    assert_eq!(run.code, 3);
+    assert_eq!(
+        targets(&daemon)[before..],
+        [
+            "POST /containers/create".to_string(),
+            format!("POST /containers/{CONTAINER_ID}/start"),
+            format!("GET /containers/{CONTAINER_ID}/logs?stdout=1&stderr=1&follow=1"),
+            format!("POST /containers/{CONTAINER_ID}/wait"),
+        ]
+    );
+}
+
+#[test]
+fn run_detached_prints_the_id() {
+    let daemon = FakeDaemon::start(answer);
+    assert_eq!(
+        weft(&daemon, &["run", "-d", "--name", "db", "hostfs", "sleep", "1000"]),
+        ok(&format!("{CONTAINER_ID}\n"))
+    );
+    assert_eq!(
+        targets(&daemon),
+        ["POST /containers/create?name=db".to_string(), format!("POST /containers/{CONTAINER_ID}/start")]
+    );
+}
+
+#[test]
+fn run_refused_by_the_daemon_exits_125() {
+    let daemon = FakeDaemon::start(answer);
+    let run = weft(&daemon, &["run", "--name", "web", "hostfs", "true"]);
+    assert_eq!(
+        run,
+        Run {
+            code: 125,
+            out: String::new(),
+            err: format!(
+                "weft: Error response from daemon: Conflict. The container name \"/web\" is already in use by container \
+                 \"{CONTAINER_ID}\". You have to remove (or rename) that container to be able to reuse that name.\n\n\
+                 Run 'weft run --help' for more information\n"
+            )
+        }
+    );
+    assert_eq!(daemon.requests().len(), 1);
+    let run = weft(&daemon, &["run"]);
+    assert_eq!(run.code, 1);
+    assert!(
+        run.err.starts_with(
+            "weft: 'weft run' requires at least 1 argument\n\nUsage:  weft run [OPTIONS] IMAGE [COMMAND] [ARG...]\n"
+        ),
+        "{}",
+        run.err
+    );
+    assert_eq!(weft(&daemon, &["run", "--bogus", "hostfs"]).code, 125);
+}
+
+#[test]
+fn ps_prints_dockers_table() {
+    let daemon = FakeDaemon::start(answer);
+    assert_eq!(
+        weft(&daemon, &["ps"]),
+        ok("CONTAINER ID   IMAGE     COMMAND                  CREATED       STATUS       PORTS     NAMES\n\
+            9f86d081884c   hostfs    \"sh -c 'echo hello; …\"   5 hours ago   Up 5 hours             web\n")
+    );
+    assert_eq!(weft(&daemon, &["container", "ls", "-aq"]), ok("9f86d081884c\n0123456789ab\n"));
+    assert_eq!(
+        weft(&daemon, &["ps", "-a", "--format", "{{.Names}}: {{.Status}}"]),
+        ok("web: Up 5 hours\ndone: Exited (0) 5 hours ago\n")
+    );
+    assert_eq!(targets(&daemon), ["GET /containers/json", "GET /containers/json?all=1", "GET /containers/json?all=1"]);
+}
+
+#[test]
+fn rm_stop_kill_start_wait() {
+    let daemon = FakeDaemon::start(answer);
+    assert_eq!(
+        weft(&daemon, &["rm", "-f", "web", "nope"]),
+        Run { code: 0, out: "web\n".into(), err: "Error response from daemon: No such container: nope\n".into() }
+    );
+    assert_eq!(
+        weft(&daemon, &["rm", "nope", "web", "gone"]),
+        Run {
+            code: 1,
+            out: "web\n".into(),
+            err: "Error response from daemon: No such container: nope\nError response from daemon: No such container: gone\n".into()
+        }
+    );
+    assert_eq!(weft(&daemon, &["stop", "-t", "3", "web"]), ok("web\n"));
+    assert_eq!(weft(&daemon, &["kill", "-s", "USR1", "web"]), ok("web\n"));
+    assert_eq!(weft(&daemon, &["start", "web"]), ok("web\n"));
+    assert_eq!(weft(&daemon, &["container", "wait", "web"]), ok("3\n"));
+    assert_eq!(
+        targets(&daemon),
+        [
+            "DELETE /containers/web?force=1",
+            "DELETE /containers/nope?force=1",
+            "DELETE /containers/nope",
+            "DELETE /containers/web",
+            "DELETE /containers/gone",
+            "POST /containers/web/stop?t=3",
+            "POST /containers/web/kill?signal=USR1",
+            "POST /containers/web/start",
+            "POST /containers/web/wait",
+        ]
+    );
+}
+
+#[test]
+fn logs_split_the_streams() {
+    let daemon = FakeDaemon::start(answer);
+    assert_eq!(
+        weft(&daemon, &["logs", "-f", "web"]),
+        Run { code: 0, out: "hello\nbye\n".into(), err: "oops\n".into() }
+    );
+    assert_eq!(targets(&daemon), ["GET /containers/web/logs?stdout=1&stderr=1&follow=1"]);
+    assert_eq!(
+        weft(&daemon, &["logs", "nope"]),
+        Run { code: 1, out: String::new(), err: "Error response from daemon: No such container: nope\n".into() }
+    );
+}
+
+#[test]
+fn inspect_containers_and_other_objects() {
+    let daemon = FakeDaemon::start(answer);
+    let run = weft(&daemon, &["container", "inspect", "web"]);
+    assert_eq!(run, ok(&format!("{}\n", jsontext::indent(&format!("[{}]", container_json()), "    "))));
+    assert_eq!(
+        weft(&daemon, &["inspect", "-f", "{{.State.Status}} {{.NetworkSettings.Networks.localnet.IPAddress}}", "web"]),
+        ok("running 192.168.100.10\n")
+    );
+    // `weft inspect` finds networks too, as `docker inspect` does.
+    assert_eq!(weft(&daemon, &["inspect", "-f", "{{.Name}}", "web", "bridge"]), ok("/web\nbridge\n"));
+    assert_eq!(
+        weft(&daemon, &["inspect", "-f", "{{.Name}}", "nope"]),
+        Run { code: 1, out: "\n".into(), err: "Error: No such object: nope\n".into() }
+    );
+    assert_eq!(
+        weft(&daemon, &["container", "inspect", "bridge"]),
+        Run { code: 1, out: "[]\n".into(), err: "Error: No such container: bridge\n".into() }
+    );
+}
+
+#[test]
+fn container_help_pages() {
+    let daemon = FakeDaemon::start(answer);
+    let want = "Usage:  weft run [OPTIONS] IMAGE [COMMAND] [ARG...]
+
+Create and run a new container from an image
+
+Aliases:
+  weft container run, weft run
+
+Options:
+  -d, --detach               Run container in background and print
+                             container ID
+  -e, --env list             Set environment variables
+      --help                 Print usage
+  -h, --hostname string      Container host name
+      --ip string            IPv4 address (e.g., 172.30.100.104)
+      --name string          Assign a name to the container
+      --network network      Connect a container to a network
+      --network-alias list   Add network-scoped alias for the container
+      --rm                   Automatically remove the container and its
+                             associated anonymous volumes when it exits
+  -w, --workdir string       Working directory inside the container
+";
+    assert_eq!(weft(&daemon, &["run", "--help"]), ok(want));
+    let run = weft(&daemon, &["container", "ps", "--help"]);
+    assert!(
+        run.out.starts_with("Usage:  weft container ls [OPTIONS]\n\nList containers\n\nAliases:\n  weft container ls, weft container list, weft container ps, weft ps\n\nOptions:\n  -a, --all "),
+        "{}",
+        run.out
+    );
+    let run = weft(&daemon, &["stop", "--help"]);
+    assert_eq!(
+        run.out,
+        "Usage:  weft stop [OPTIONS] CONTAINER [CONTAINER...]\n\nStop one or more running containers\n\nAliases:\n  weft container stop, weft stop\n\nOptions:\n  -s, --signal string   Signal to send to the container\n  -t, --timeout int     Seconds to wait before killing the container\n"
+    );
+    assert!(daemon.requests().is_empty());
 }

@@ -1,0 +1,424 @@
+//! The container routes: create, start, stop, kill, wait, list, inspect, remove, logs — Docker
+//! Engine API shapes over [`crate::containers::Manager`].
+
+use std::collections::BTreeMap;
+use std::time::{Duration, SystemTime};
+
+use axum::body::{Body, Bytes};
+use axum::extract::{Path, Query, State};
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use super::error::ApiError;
+use super::AppState;
+use crate::containers::{
+    logs, parse_signal, ContainerConfig, ContainerError, ContainerRecord, CreateRequest, EndpointConfig, Manager,
+    Status, WaitCondition,
+};
+
+impl From<ContainerError> for ApiError {
+    fn from(e: ContainerError) -> Self {
+        let status = match &e {
+            ContainerError::NotFound(_) | ContainerError::NoSuchImage(_) | ContainerError::NetworkNotFound(_) => {
+                StatusCode::NOT_FOUND
+            }
+            ContainerError::NameInUse { .. } | ContainerError::Conflict(_) => StatusCode::CONFLICT,
+            ContainerError::InvalidParameter(_) => StatusCode::BAD_REQUEST,
+            ContainerError::Network(n) => super::error::status_of(n.kind()),
+            ContainerError::Runtime(_) | ContainerError::Store(_) | ContainerError::Internal(_) => {
+                StatusCode::INTERNAL_SERVER_ERROR
+            }
+        };
+        ApiError::new(status, e.to_string())
+    }
+}
+
+/// Run blocking manager work off the async threads.
+async fn blocking<T: Send + 'static>(
+    m: &Manager,
+    f: impl FnOnce(&Manager) -> Result<T, ContainerError> + Send + 'static,
+) -> Result<T, ApiError> {
+    let m = m.clone();
+    tokio::task::spawn_blocking(move || f(&m).map_err(ApiError::from))
+        .await
+        .map_err(|e| ApiError::internal(format!("request failed: {e}")))?
+}
+
+/// Docker's boolean query values: `1`, `true`, `True`...
+fn truthy(v: &Option<String>) -> bool {
+    v.as_deref().is_some_and(|v| matches!(v.to_ascii_lowercase().as_str(), "1" | "true" | "yes"))
+}
+
+fn rfc3339(t: Option<SystemTime>) -> String {
+    match t {
+        Some(t) => humantime::format_rfc3339_nanos(t).to_string(),
+        None => "0001-01-01T00:00:00Z".to_string(),
+    }
+}
+
+/// `Cmd` as Docker takes it: an array, or one string.
+fn strings(v: &Value) -> Vec<String> {
+    match v {
+        Value::String(s) => vec![s.clone()],
+        Value::Array(a) => a.iter().filter_map(|s| s.as_str().map(String::from)).collect(),
+        _ => Vec::new(),
+    }
+}
+
+#[derive(Debug, Deserialize)]
+pub struct NameQuery {
+    name: Option<String>,
+}
+
+pub async fn create(
+    State(state): State<AppState>,
+    Query(q): Query<NameQuery>,
+    body: Bytes,
+) -> Result<impl IntoResponse, ApiError> {
+    let body: Value = serde_json::from_slice(&body)
+        .map_err(|e| ApiError::bad_request(format!("invalid JSON in the request body: {e}")))?;
+    let s = |v: &Value| v.as_str().unwrap_or_default().to_string();
+    let host = &body["HostConfig"];
+    let mut endpoints = BTreeMap::new();
+    if let Some(eps) = body["NetworkingConfig"]["EndpointsConfig"].as_object() {
+        for (net, ep) in eps {
+            let ip = ep["IPAMConfig"]["IPv4Address"].as_str().filter(|s| !s.is_empty());
+            let ipv4 = match ip {
+                Some(ip) => Some(ip.parse().map_err(|_| ApiError::bad_request(format!("invalid IPv4 address: {ip}")))?),
+                None => None,
+            };
+            endpoints.insert(net.clone(), EndpointConfig { ipv4, aliases: strings(&ep["Aliases"]) });
+        }
+    }
+    let config = ContainerConfig {
+        hostname: s(&body["Hostname"]),
+        image: s(&body["Image"]),
+        cmd: strings(&body["Cmd"]),
+        env: strings(&body["Env"]),
+        working_dir: s(&body["WorkingDir"]),
+        network_mode: s(&host["NetworkMode"]),
+        auto_remove: host["AutoRemove"].as_bool().unwrap_or(false),
+        endpoints,
+    };
+    if config.image.is_empty() {
+        return Err(ApiError::bad_request("config cannot be empty in order to create a container"));
+    }
+    let req = CreateRequest { name: q.name, config };
+    let m = state.containers().clone();
+    let rec = blocking(&m, move |m| m.create(req)).await?;
+    Ok((StatusCode::CREATED, Json(json!({ "Id": rec.id, "Warnings": [] }))))
+}
+
+pub async fn start(State(state): State<AppState>, Path(id): Path<String>) -> Result<StatusCode, ApiError> {
+    let started = blocking(state.containers(), move |m| m.start(&id)).await?;
+    Ok(if started { StatusCode::NO_CONTENT } else { StatusCode::NOT_MODIFIED })
+}
+
+#[derive(Debug, Deserialize)]
+pub struct StopQuery {
+    t: Option<i64>,
+}
+
+pub async fn stop(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    Query(q): Query<StopQuery>,
+) -> Result<StatusCode, ApiError> {
+    let timeout = match q.t {
+        Some(t) if t < 0 => None,
+        Some(t) => Some(Duration::from_secs(t as u64)),
+        None => Some(Duration::from_secs(10)),
+    };
+    let stopped = state.containers().stop(&id, timeout).await?;
+    Ok(if stopped { StatusCode::NO_CONTENT } else { StatusCode::NOT_MODIFIED })
+}
+
+#[derive(Debug, Deserialize)]
+pub struct KillQuery {
+    signal: Option<String>,
+}
+
+pub async fn kill(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    Query(q): Query<KillQuery>,
+) -> Result<StatusCode, ApiError> {
+    let signal = parse_signal(q.signal.as_deref().filter(|s| !s.is_empty()).unwrap_or("SIGKILL"))?;
+    blocking(state.containers(), move |m| m.signal(&id, signal)).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Debug, Deserialize)]
+pub struct WaitQuery {
+    condition: Option<String>,
+}
+
+pub async fn wait(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    Query(q): Query<WaitQuery>,
+) -> Result<impl IntoResponse, ApiError> {
+    let condition = match q.condition.as_deref().unwrap_or("not-running") {
+        "" | "not-running" => WaitCondition::NotRunning,
+        "next-exit" | "removed" => WaitCondition::NextExit,
+        c => return Err(ApiError::bad_request(format!("invalid condition: \"{c}\""))),
+    };
+    let code = state.containers().wait(&id, condition).await?;
+    Ok(Json(json!({ "StatusCode": code, "Error": null })))
+}
+
+#[derive(Debug, Deserialize)]
+pub struct RemoveQuery {
+    force: Option<String>,
+}
+
+pub async fn remove(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    Query(q): Query<RemoveQuery>,
+) -> Result<StatusCode, ApiError> {
+    state.containers().remove(&id, truthy(&q.force)).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Docker's `units.HumanDuration`.
+fn human_duration(d: Duration) -> String {
+    let s = d.as_secs();
+    let h = s / 3600;
+    match () {
+        _ if s < 1 => "Less than a second".into(),
+        _ if s == 1 => "1 second".into(),
+        _ if s < 60 => format!("{s} seconds"),
+        _ if s / 60 == 1 => "About a minute".into(),
+        _ if s < 3600 => format!("{} minutes", s / 60),
+        _ if h == 1 => "About an hour".into(),
+        _ if h < 48 => format!("{h} hours"),
+        _ if h < 24 * 7 * 2 => format!("{} days", h / 24),
+        _ if h < 24 * 30 * 2 => format!("{} weeks", h / 24 / 7),
+        _ if h < 24 * 365 * 2 => format!("{} months", h / 24 / 30),
+        _ => format!("{} years", h / 24 / 365),
+    }
+}
+
+fn since(t: Option<SystemTime>) -> Duration {
+    t.and_then(|t| SystemTime::now().duration_since(t).ok()).unwrap_or_default()
+}
+
+/// `Status` of the list: "Up 3 seconds", "Exited (0) 2 seconds ago", "Created".
+fn status_text(r: &ContainerRecord) -> String {
+    match r.state.status {
+        Status::Created => "Created".into(),
+        Status::Running => format!("Up {}", human_duration(since(r.state.started_at))),
+        Status::Exited => format!("Exited ({}) {} ago", r.state.exit_code, human_duration(since(r.state.finished_at))),
+    }
+}
+
+/// `NetworkSettings.Networks`: live values from the controller while running, the configured
+/// networks with empty addresses otherwise (as Docker shows a stopped container).
+fn networks_of(r: &ContainerRecord, c: &libnet::Controller) -> Value {
+    let mut nets = serde_json::Map::new();
+    let empty = |aliases: &[String], network_id: &str| {
+        json!({
+            "IPAMConfig": null, "Links": null, "Aliases": aliases, "MacAddress": "", "NetworkID": network_id,
+            "EndpointID": "", "Gateway": "", "IPAddress": "", "IPPrefixLen": 0, "IPv6Gateway": "",
+            "GlobalIPv6Address": "", "GlobalIPv6PrefixLen": 0, "DNSNames": null,
+        })
+    };
+    if let Some(att) = &r.attachment {
+        for ae in &att.endpoints {
+            let Ok(e) = c.endpoint(&ae.endpoint_id) else { continue };
+            let gateway = e.join.as_ref().and_then(|j| j.gateway).map(|g| g.to_string()).unwrap_or_default();
+            let gateway6 = e.join.as_ref().and_then(|j| j.gateway_v6).map(|g| g.to_string()).unwrap_or_default();
+            nets.insert(
+                ae.network_name.clone(),
+                json!({
+                    "IPAMConfig": r.config.endpoints.get(&ae.network_name).and_then(|ep| ep.ipv4)
+                        .map(|ip| json!({ "IPv4Address": ip.to_string() })),
+                    "Links": null,
+                    "Aliases": ae.aliases,
+                    "MacAddress": e.mac.clone().unwrap_or_default(),
+                    "NetworkID": ae.network_id.to_string(),
+                    "EndpointID": e.id.to_string(),
+                    "Gateway": gateway,
+                    "IPAddress": e.ipv4.map(|a| a.addr().to_string()).unwrap_or_default(),
+                    "IPPrefixLen": e.ipv4.map(|a| a.prefix_len()).unwrap_or(0),
+                    "IPv6Gateway": gateway6,
+                    "GlobalIPv6Address": e.ipv6.map(|a| a.addr().to_string()).unwrap_or_default(),
+                    "GlobalIPv6PrefixLen": e.ipv6.map(|a| a.prefix_len()).unwrap_or(0),
+                    "DNSNames": null,
+                }),
+            );
+        }
+    } else {
+        let mode = crate::containers::network::network_of_mode(&r.config.network_mode);
+        let (name, id) = match c.network(mode) {
+            Ok(n) => (n.name.clone(), n.id.to_string()),
+            Err(_) => (mode.to_string(), String::new()),
+        };
+        let aliases = r.config.endpoints.get(&name).map(|e| e.aliases.clone()).unwrap_or_default();
+        nets.insert(name, empty(&aliases, &id));
+    }
+    Value::Object(nets)
+}
+
+fn network_mode(r: &ContainerRecord) -> String {
+    if r.config.network_mode.is_empty() {
+        "bridge".into()
+    } else {
+        r.config.network_mode.clone()
+    }
+}
+
+fn summary(r: &ContainerRecord, c: &libnet::Controller) -> Value {
+    let created = r.created.duration_since(SystemTime::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
+    json!({
+        "Id": r.id,
+        "Names": [format!("/{}", r.name)],
+        "Image": r.config.image,
+        "ImageID": "",
+        "Command": r.config.cmd.join(" "),
+        "Created": created,
+        "Ports": [],
+        "Labels": {},
+        "State": r.state.status.as_str(),
+        "Status": status_text(r),
+        "HostConfig": { "NetworkMode": network_mode(r) },
+        "NetworkSettings": { "Networks": networks_of(r, c) },
+        "Mounts": [],
+    })
+}
+
+#[derive(Debug, Deserialize)]
+pub struct ListQuery {
+    all: Option<String>,
+}
+
+pub async fn list(State(state): State<AppState>, Query(q): Query<ListQuery>) -> Result<impl IntoResponse, ApiError> {
+    let all = truthy(&q.all);
+    let list = blocking(state.containers(), move |m| {
+        let mut recs = m.list()?;
+        recs.retain(|r| all || r.running());
+        // Newest first, as Docker lists.
+        recs.reverse();
+        m.with_controller(|c| recs.iter().map(|r| summary(r, c)).collect::<Vec<Value>>())
+    })
+    .await?;
+    Ok(Json(list))
+}
+
+fn inspect_json(r: &ContainerRecord, c: &libnet::Controller, log_dir: &std::path::Path) -> Value {
+    let running = r.running();
+    json!({
+        "Id": r.id,
+        "Created": rfc3339(Some(r.created)),
+        "Path": r.config.cmd.first().cloned().unwrap_or_default(),
+        "Args": r.config.cmd.iter().skip(1).collect::<Vec<_>>(),
+        "State": {
+            "Status": r.state.status.as_str(),
+            "Running": running,
+            "Paused": false,
+            "Restarting": false,
+            "OOMKilled": false,
+            "Dead": false,
+            "Pid": if running { r.state.pid } else { 0 },
+            "ExitCode": r.state.exit_code,
+            "Error": "",
+            "StartedAt": rfc3339(r.state.started_at),
+            "FinishedAt": rfc3339(r.state.finished_at),
+        },
+        "Image": r.config.image,
+        "Name": format!("/{}", r.name),
+        "RestartCount": 0,
+        "Driver": "",
+        "LogPath": log_dir.join(logs::STDOUT),
+        "Config": {
+            "Hostname": r.hostname(),
+            "Image": r.config.image,
+            "Cmd": r.config.cmd,
+            "Env": r.config.env,
+            "WorkingDir": r.config.working_dir,
+            "Entrypoint": null,
+            "Tty": false,
+            "OpenStdin": false,
+        },
+        "HostConfig": { "NetworkMode": network_mode(r), "AutoRemove": r.config.auto_remove },
+        "NetworkSettings": {
+            "SandboxID": r.attachment.as_ref().map(|a| a.sandbox.to_string()).unwrap_or_default(),
+            "SandboxKey": r.attachment.as_ref().and_then(|a| a.netns.clone()).map(|p| p.display().to_string()).unwrap_or_default(),
+            "Ports": {},
+            "Networks": networks_of(r, c),
+        },
+    })
+}
+
+pub async fn inspect(State(state): State<AppState>, Path(id): Path<String>) -> Result<impl IntoResponse, ApiError> {
+    let v = blocking(state.containers(), move |m| {
+        let r = m.get(&id)?;
+        let dir = m.log_dir(&r.id);
+        m.with_controller(|c| inspect_json(&r, c, &dir))
+    })
+    .await?;
+    Ok(Json(v))
+}
+
+#[derive(Debug, Deserialize)]
+pub struct LogsQuery {
+    stdout: Option<String>,
+    stderr: Option<String>,
+    follow: Option<String>,
+}
+
+pub async fn logs(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    Query(q): Query<LogsQuery>,
+) -> Result<Response, ApiError> {
+    let (stdout, stderr) = (truthy(&q.stdout), truthy(&q.stderr));
+    if !stdout && !stderr {
+        return Err(ApiError::bad_request("Bad parameters: you must choose at least one stream"));
+    }
+    let m = state.containers().clone();
+    let (rec, exits) = m.subscribe(&id)?;
+    let dir = m.log_dir(&rec.id);
+    let mut reader = logs::LogReader::open(&dir, stdout, stderr)
+        .await
+        .map_err(|e| ApiError::internal(format!("read the logs of container {}: {e}", rec.name)))?;
+    let content_type = [(header::CONTENT_TYPE, "application/vnd.docker.multiplexed-stream")];
+    if !truthy(&q.follow) {
+        let data = reader
+            .read_new()
+            .await
+            .map_err(|e| ApiError::internal(format!("read the logs of container {}: {e}", rec.name)))?;
+        return Ok((content_type, data).into_response());
+    }
+    let id = rec.id.clone();
+    let stream = futures_util::stream::unfold((reader, m, id, exits), |(mut reader, m, id, mut exits)| async move {
+        let next = logs::follow_next(&mut reader, &m, &id, &mut exits).await?;
+        Some((next.map(Bytes::from), (reader, m, id, exits)))
+    });
+    Ok((content_type, Body::from_stream(stream)).into_response())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_read_as_docker_writes_them() {
+        assert_eq!(human_duration(Duration::from_millis(300)), "Less than a second");
+        assert_eq!(human_duration(Duration::from_secs(3)), "3 seconds");
+        assert_eq!(human_duration(Duration::from_secs(70)), "About a minute");
+        assert_eq!(human_duration(Duration::from_secs(3 * 3600)), "3 hours");
+    }
+
+    #[test]
+    fn signals_parse_with_or_without_sig() {
+        assert_eq!(parse_signal("USR1").unwrap(), nix::sys::signal::Signal::SIGUSR1);
+        assert_eq!(parse_signal("sigterm").unwrap(), nix::sys::signal::Signal::SIGTERM);
+        assert_eq!(parse_signal("9").unwrap(), nix::sys::signal::Signal::SIGKILL);
+        assert!(parse_signal("NOPE").is_err());
+    }
+}

@@ -1,0 +1,148 @@
+//! The container commands: `weft run`, `ps`, `rm`, `stop`, `kill`, `start`, `wait`, `logs`,
+//! `inspect`, and the same under `weft container ...`, over the Docker Engine API's container routes.
+
+mod inspect;
+mod lifecycle;
+pub mod logs;
+mod ps;
+mod run;
+
+use clap::Command;
+
+use super::args::{ContainerArgs, ContainerCommand};
+use super::connect;
+use super::console::Console;
+use super::errors::CliError;
+use super::help::help;
+use super::usage::{check_arity, Arity};
+
+/// Runs `weft container ...`.
+pub fn run_group(console: &mut Console, root: &Command, args: ContainerArgs, host: &str) -> Result<(), CliError> {
+    let group = vec!["weft".to_string(), "container".to_string()];
+    if args.help.help {
+        console.out(&help(root, &group));
+        return Ok(());
+    }
+    // Docker shows the group's help on stderr, and succeeds, when no command is given.
+    let Some(command) = args.command else {
+        console.err(&help(root, &group));
+        return Ok(());
+    };
+    run(console, root, command, host, true)
+}
+
+/// The name of a command under `weft container`, and its name at the top level (if any).
+fn names(command: &ContainerCommand) -> (&'static str, &'static str) {
+    match command {
+        ContainerCommand::Inspect(_) => ("inspect", "inspect"),
+        ContainerCommand::Kill(_) => ("kill", "kill"),
+        ContainerCommand::Logs(_) => ("logs", "logs"),
+        ContainerCommand::Ls(_) => ("ls", "ps"),
+        ContainerCommand::Rm(_) => ("rm", "rm"),
+        ContainerCommand::Run(_) => ("run", "run"),
+        ContainerCommand::Start(_) => ("start", "start"),
+        ContainerCommand::Stop(_) => ("stop", "stop"),
+        ContainerCommand::Wait(_) => ("wait", "wait"),
+    }
+}
+
+/// Docker's `Aliases:` line of each command: the group's names, then the top-level one.
+fn aliases(group_name: &str) -> &'static str {
+    match group_name {
+        "ls" => "weft container ls, weft container list, weft container ps, weft ps",
+        "rm" => "weft container rm, weft container remove, weft rm",
+        "run" => "weft container run, weft run",
+        "kill" => "weft container kill, weft kill",
+        "logs" => "weft container logs, weft logs",
+        "start" => "weft container start, weft start",
+        "stop" => "weft container stop, weft stop",
+        "wait" => "weft container wait, weft wait",
+        _ => "",
+    }
+}
+
+/// The help page of a container command, with Docker's `Aliases:` section naming both spellings.
+fn help_page(root: &Command, path: &[String], group_name: &str) -> String {
+    let page = help(root, path);
+    let aliases = aliases(group_name);
+    // `weft inspect` is not `weft container inspect` (it inspects any object): no aliases.
+    if aliases.is_empty() || (path.len() == 2 && group_name == "inspect") {
+        return page;
+    }
+    let mut parts: Vec<&str> = page.split("\n\n").collect();
+    parts.retain(|p| !p.starts_with("Aliases:"));
+    let section = format!("Aliases:\n  {aliases}");
+    let at = parts.len().min(2);
+    parts.insert(at, &section);
+    parts.join("\n\n")
+}
+
+/// Runs one container command; `in_group` when spelled `weft container <name>`.
+pub fn run(
+    console: &mut Console,
+    root: &Command,
+    command: ContainerCommand,
+    host: &str,
+    in_group: bool,
+) -> Result<(), CliError> {
+    let (group_name, top_name) = names(&command);
+    let path: Vec<String> = if in_group {
+        vec!["weft".into(), "container".into(), group_name.into()]
+    } else {
+        vec!["weft".into(), top_name.into()]
+    };
+    let wants_help = match &command {
+        ContainerCommand::Inspect(a) => a.help.help,
+        ContainerCommand::Kill(a) => a.help.help,
+        ContainerCommand::Logs(a) => a.help.help,
+        ContainerCommand::Ls(a) => a.help.help,
+        ContainerCommand::Rm(a) => a.help.help,
+        ContainerCommand::Run(a) => a.help,
+        ContainerCommand::Start(a) => a.help.help,
+        ContainerCommand::Stop(a) => a.help.help,
+        ContainerCommand::Wait(a) => a.help.help,
+    };
+    if wants_help {
+        console.out(&help_page(root, &path, group_name));
+        return Ok(());
+    }
+    let at: Vec<&str> = path.iter().map(String::as_str).collect();
+    match command {
+        ContainerCommand::Run(a) => {
+            check_arity(root, &at, &a.args, Arity::AtLeast(1))?;
+            run::run(console, &connect(host)?, &a)
+        }
+        ContainerCommand::Ls(a) => {
+            check_arity(root, &at, &a.args, Arity::None)?;
+            ps::run(console, &connect(host)?, &a)
+        }
+        ContainerCommand::Rm(a) => {
+            check_arity(root, &at, &a.args, Arity::AtLeast(1))?;
+            lifecycle::rm(console, &connect(host)?, &a)
+        }
+        ContainerCommand::Stop(a) => {
+            check_arity(root, &at, &a.args, Arity::AtLeast(1))?;
+            lifecycle::stop(console, &connect(host)?, &a)
+        }
+        ContainerCommand::Kill(a) => {
+            check_arity(root, &at, &a.args, Arity::AtLeast(1))?;
+            lifecycle::kill(console, &connect(host)?, &a)
+        }
+        ContainerCommand::Start(a) => {
+            check_arity(root, &at, &a.args, Arity::AtLeast(1))?;
+            lifecycle::start(console, &connect(host)?, &a)
+        }
+        ContainerCommand::Wait(a) => {
+            check_arity(root, &at, &a.args, Arity::AtLeast(1))?;
+            lifecycle::wait(console, &connect(host)?, &a)
+        }
+        ContainerCommand::Logs(a) => {
+            check_arity(root, &at, &a.args, Arity::Exactly(1))?;
+            logs::run(console, &connect(host)?, &a)
+        }
+        ContainerCommand::Inspect(a) => {
+            check_arity(root, &at, &a.args, Arity::AtLeast(1))?;
+            inspect::run(console, &connect(host)?, &a, in_group)
+        }
+    }
+}

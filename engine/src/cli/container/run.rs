@@ -1,0 +1,239 @@
+//! `weft run`: create, start, and for a foreground run follow the logs, wait for the exit code and
+//! exit with it.
+
+use serde_json::{json, Map, Value};
+
+use super::lifecycle::wait_code;
+use super::logs::{copy_stream, logs_path};
+use crate::cli::args::RunArgs;
+use crate::cli::client::{encode_component, Client};
+use crate::cli::console::Console;
+use crate::cli::errors::{CliError, ClientError};
+
+/// Docker's `toStatusError`: a command that cannot be found exits with 127, one that cannot be
+/// run with 126, any other refusal with 125; the message says `weft: ...` and points at the help.
+fn status_error(e: &ClientError) -> CliError {
+    let message = e.to_string();
+    let code = if message.contains("executable file not found")
+        || message.contains("no such file or directory")
+        || message.contains("system cannot find the file specified")
+    {
+        127
+    } else if message.contains("permission denied") || message.contains("is a directory") {
+        126
+    } else {
+        125
+    };
+    CliError::with_code(code, format!("weft: {message}\n\nRun 'weft run --help' for more information"))
+}
+
+/// Docker's `ValidateEnv`: `K=V` as given; a bare `K` takes the value of the client's own
+/// environment, and is sent bare (the daemon drops it) when it has none.
+fn env_entry(value: &str, lookup: &dyn Fn(&str) -> Option<String>) -> String {
+    if value.contains('=') {
+        return value.to_string();
+    }
+    match lookup(value) {
+        Some(v) => format!("{value}={v}"),
+        None => value.to_string(),
+    }
+}
+
+/// The body of `POST /containers/create` for these flags (Docker's `container.CreateRequest`,
+/// restricted to what `weft run` sets).
+pub fn create_body(args: &RunArgs, lookup: &dyn Fn(&str) -> Option<String>) -> Result<Value, CliError> {
+    let (image, cmd) = args.args.split_first().ok_or_else(|| CliError::failed("no image given"))?;
+    // Docker's default when no --network is given, which the daemon reads as its default bridge.
+    let network_mode = args.network.first().cloned().unwrap_or_else(|| "default".to_string());
+    let mut endpoints = Map::new();
+    for (i, network) in args.network.iter().enumerate() {
+        if endpoints.contains_key(network) {
+            return Err(CliError::with_code(125, format!("network {network:?} is specified multiple times")));
+        }
+        let mut endpoint = Map::new();
+        // As Docker: --ip and --network-alias apply to the first network.
+        if i == 0 {
+            if let Some(ip) = args.ip.as_deref().filter(|ip| !ip.is_empty()) {
+                endpoint.insert("IPAMConfig".into(), json!({"IPv4Address": ip}));
+            }
+            if !args.network_alias.is_empty() {
+                endpoint.insert("Aliases".into(), json!(args.network_alias));
+            }
+        }
+        endpoints.insert(network.clone(), Value::Object(endpoint));
+    }
+    if args.network.is_empty() && (args.ip.is_some() || !args.network_alias.is_empty()) {
+        let mut endpoint = Map::new();
+        if let Some(ip) = args.ip.as_deref().filter(|ip| !ip.is_empty()) {
+            endpoint.insert("IPAMConfig".into(), json!({"IPv4Address": ip}));
+        }
+        if !args.network_alias.is_empty() {
+            endpoint.insert("Aliases".into(), json!(args.network_alias));
+        }
+        endpoints.insert(network_mode.clone(), Value::Object(endpoint));
+    }
+    let env: Vec<String> = args.env.iter().map(|e| env_entry(e, lookup)).collect();
+    Ok(json!({
+        "Image": image,
+        "Cmd": cmd,
+        "Env": env,
+        "Hostname": args.hostname.clone().unwrap_or_default(),
+        "WorkingDir": args.workdir.clone().unwrap_or_default(),
+        "HostConfig": {"NetworkMode": network_mode, "AutoRemove": auto_remove(args)},
+        "NetworkingConfig": {"EndpointsConfig": endpoints},
+    }))
+}
+
+/// Whether the daemon removes the container when it exits. A detached `--rm` run leaves that to
+/// the daemon. A foreground one removes the container itself after `wait`: the daemon removes an
+/// auto-removed container before it announces the exit, so a `wait` asked after the logs end
+/// would find no container and lose the exit code (a `wait?condition=removed` asked before the
+/// start, as Docker's CLI does, races with a command that ends at once).
+fn auto_remove(args: &RunArgs) -> bool {
+    args.rm && args.detach
+}
+
+/// The create route, with the name when one is given.
+pub fn create_path(name: Option<&str>) -> String {
+    match name.filter(|n| !n.is_empty()) {
+        Some(name) => format!("/containers/create?name={}", encode_component(name)),
+        None => "/containers/create".to_string(),
+    }
+}
+
+pub fn run(console: &mut Console, client: &Client, args: &RunArgs) -> Result<(), CliError> {
+    let body = create_body(args, &|k| std::env::var(k).ok())?;
+    let answer = client.post(&create_path(args.name.as_deref()), Some(&body)).map_err(|e| status_error(&e))?;
+    let created: Value = serde_json::from_slice(&answer)
+        .map_err(|e| CliError::with_code(125, format!("weft: unexpected answer from weftd to create: {e}")))?;
+    let id = created.get("Id").and_then(Value::as_str).unwrap_or_default().to_string();
+    if id.is_empty() {
+        return Err(CliError::with_code(125, "weft: unexpected answer from weftd to create: no Id"));
+    }
+    for warning in created.get("Warnings").and_then(Value::as_array).into_iter().flatten() {
+        if let Some(w) = warning.as_str().filter(|w| !w.is_empty()) {
+            console.err(&format!("WARNING: {w}\n"));
+        }
+    }
+    let container = format!("/containers/{}", encode_component(&id));
+
+    if let Err(e) = client.post(&format!("{container}/start"), None) {
+        if args.rm {
+            let _ = client.delete(&format!("{container}?force=1"));
+        }
+        return Err(status_error(&e));
+    }
+    if args.detach {
+        console.out(&format!("{id}\n"));
+        return Ok(());
+    }
+
+    // The daemon keeps all of the output in the container's log: following it after the start
+    // loses nothing.
+    if let Err(e) = copy_stream(console, client, &logs_path(&id, true)) {
+        if e.is_connect() {
+            return Err(status_error(&e));
+        }
+        console.err(&format!("{e}\n"));
+    }
+    let code = wait_code(client, &id);
+    if args.rm {
+        // Gone already (removed by someone else) is no error.
+        match client.delete(&format!("{container}?force=1")) {
+            Ok(_) => {}
+            Err(e) if e.is_not_found() => {}
+            Err(e) => console.err(&format!("{e}\n")),
+        }
+    }
+    match code {
+        Ok(0) => Ok(()),
+        Ok(code) => Err(CliError::with_code(i32::try_from(code).unwrap_or(125), "")),
+        Err(e) => Err(status_error(&e)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cli::args::{Cli, Command};
+    use clap::Parser;
+
+    fn run_args(line: &str) -> RunArgs {
+        match Cli::try_parse_from(line.split(' ')) {
+            Ok(Cli { command: Some(Command::Run(a)), .. }) => a,
+            other => panic!("not a run: {other:?}"),
+        }
+    }
+
+    fn lookup(k: &str) -> Option<String> {
+        (k == "HOME").then(|| "/root".to_string())
+    }
+
+    #[test]
+    fn flags_stop_at_the_image() {
+        let a = run_args("weft run -d --rm --name db hostfs sh -c echo --name -d");
+        assert!(a.detach && a.rm);
+        assert_eq!(a.name.as_deref(), Some("db"));
+        assert_eq!(a.args, ["hostfs", "sh", "-c", "echo", "--name", "-d"]);
+    }
+
+    #[test]
+    fn create_body_from_flags() {
+        let a = run_args(
+            "weft run --network my-net --ip 192.168.100.10 --network-alias database --network-alias db \
+             -h db1 -e A=1 -e HOME -e NOPE -w /srv hostfs sleep 1000",
+        );
+        let body = create_body(&a, &lookup).unwrap_or_default();
+        assert_eq!(
+            body,
+            json!({
+                "Image": "hostfs", "Cmd": ["sleep", "1000"], "Env": ["A=1", "HOME=/root", "NOPE"],
+                "Hostname": "db1", "WorkingDir": "/srv",
+                "HostConfig": {"NetworkMode": "my-net", "AutoRemove": false},
+                "NetworkingConfig": {"EndpointsConfig": {"my-net": {
+                    "IPAMConfig": {"IPv4Address": "192.168.100.10"}, "Aliases": ["database", "db"]}}}
+            })
+        );
+    }
+
+    #[test]
+    fn create_body_defaults() {
+        let body = create_body(&run_args("weft run --rm hostfs"), &lookup).unwrap_or_default();
+        assert_eq!(
+            body,
+            json!({
+                "Image": "hostfs", "Cmd": [], "Env": [], "Hostname": "", "WorkingDir": "",
+                "HostConfig": {"NetworkMode": "default", "AutoRemove": false},
+                "NetworkingConfig": {"EndpointsConfig": {}}
+            })
+        );
+        let body =
+            create_body(&run_args("weft run --network a --network b --ip 10.0.0.2 x"), &lookup).unwrap_or_default();
+        assert_eq!(
+            body["NetworkingConfig"]["EndpointsConfig"],
+            json!({"a": {"IPAMConfig": {"IPv4Address": "10.0.0.2"}}, "b": {}})
+        );
+        assert!(create_body(&run_args("weft run --network a --network a x"), &lookup).is_err());
+    }
+
+    #[test]
+    fn create_paths() {
+        assert_eq!(create_path(Some("web")), "/containers/create?name=web");
+        assert_eq!(create_path(None), "/containers/create");
+    }
+
+    #[test]
+    fn refusals_exit_as_dockers() {
+        let e = ClientError::Daemon { status: 409, message: "Conflict.".into() };
+        assert_eq!(
+            status_error(&e),
+            CliError::with_code(
+                125,
+                "weft: Error response from daemon: Conflict.\n\nRun 'weft run --help' for more information"
+            )
+        );
+        let e =
+            ClientError::Daemon { status: 400, message: "exec: \"nope\": executable file not found in $PATH".into() };
+        assert_eq!(status_error(&e).code, 127);
+    }
+}

@@ -1,0 +1,716 @@
+//! The container manager: records of containers, and their lifecycle (create, start, wait, stop,
+//! kill, remove) over [`crate::runtime`] for the process and the libnet controller for networking.
+//!
+//! Each running container has a waiter, a std thread blocked in [`runtime::Container::wait`]. When
+//! the container ends, the waiter records its exit code, releases its networking (as Docker does
+//! when a container stops), cleans up its runtime state and removes it if `AutoRemove`, then
+//! announces the exit on the container's watch channel, which `wait`, `stop` and followed `logs`
+//! listen on.
+//!
+//! Daemon restart (this slice chooses "stop and clean up", not live restore): [`Manager::new`]
+//! kills the leftover process of every container recorded as running (by pid, if it is still
+//! alive and is a fork of weftd), marks it exited with 137 (or 255 when it had already gone, as
+//! Docker shows an unknown exit), releases its networking through the controller (which restored
+//! the sandboxes), and removes sandboxes of containers that are not running. On SIGTERM,
+//! [`Manager::shutdown`] stops every running container (SIGTERM, SIGKILL after 2 s) and waits for
+//! the waiters to release their networking. Nothing leaks either way.
+
+pub mod logs;
+mod names;
+pub mod network;
+pub mod store;
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::net::IpAddr;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, SystemTime};
+
+use libnet::Controller;
+use nix::sys::signal::Signal;
+use nix::unistd::Pid;
+use serde::{Deserialize, Serialize};
+use tokio::sync::watch;
+
+use crate::runtime::{self, ContainerSpec, Rootfs};
+use network::Attachment;
+use store::ContainerStore;
+
+/// The one image of this slice: the host's root, read-only.
+pub const HOSTFS_IMAGE: &str = "hostfs";
+/// How long [`Manager::shutdown`] gives a container between SIGTERM and SIGKILL.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(2);
+
+/// Why a container operation failed; each maps to the HTTP status Docker uses.
+#[derive(Debug, thiserror::Error)]
+pub enum ContainerError {
+    #[error("No such container: {0}")]
+    NotFound(String),
+    #[error("No such image: {0}")]
+    NoSuchImage(String),
+    #[error("network {0} not found")]
+    NetworkNotFound(String),
+    #[error("Conflict. The container name \"/{name}\" is already in use by container \"{id}\". You have to remove (or rename) that container to be able to reuse that name.")]
+    NameInUse { name: String, id: String },
+    #[error("{0}")]
+    Conflict(String),
+    #[error("{0}")]
+    InvalidParameter(String),
+    #[error("{0}")]
+    Network(#[from] libnet::Error),
+    #[error("{0}")]
+    Runtime(#[from] runtime::RuntimeError),
+    #[error("container store: {0}")]
+    Store(String),
+    #[error("{0}")]
+    Internal(String),
+}
+
+/// The configuration a client gives at create.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct ContainerConfig {
+    pub hostname: String,
+    pub image: String,
+    pub cmd: Vec<String>,
+    pub env: Vec<String>,
+    pub working_dir: String,
+    pub network_mode: String,
+    pub auto_remove: bool,
+    /// Per network name: the fixed IPv4 address and aliases asked for.
+    pub endpoints: BTreeMap<String, EndpointConfig>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct EndpointConfig {
+    pub ipv4: Option<IpAddr>,
+    pub aliases: Vec<String>,
+}
+
+/// Where a container is in its life.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    Created,
+    Running,
+    Exited,
+}
+
+impl Status {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Created => "created",
+            Status::Running => "running",
+            Status::Exited => "exited",
+        }
+    }
+}
+
+/// A container's state as Docker shows it.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ContainerState {
+    pub status: Status,
+    pub pid: u32,
+    pub exit_code: i32,
+    pub started_at: Option<SystemTime>,
+    pub finished_at: Option<SystemTime>,
+}
+
+/// A container as stored.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ContainerRecord {
+    pub id: String,
+    /// Without Docker's leading `/`.
+    pub name: String,
+    pub created: SystemTime,
+    pub config: ContainerConfig,
+    pub state: ContainerState,
+    /// The networking made at start, released at stop.
+    pub attachment: Option<Attachment>,
+}
+
+impl ContainerRecord {
+    pub fn running(&self) -> bool {
+        self.state.status == Status::Running
+    }
+    /// The hostname the container gets: the configured one, else the short id.
+    pub fn hostname(&self) -> String {
+        if self.config.hostname.is_empty() {
+            self.id[..12].to_string()
+        } else {
+            self.config.hostname.clone()
+        }
+    }
+}
+
+/// An exit as announced on a container's watch channel: how many exits so far, and the last code.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Exits {
+    pub count: u64,
+    pub code: i32,
+}
+
+/// The condition `wait` waits for (Docker's `condition` query parameter).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WaitCondition {
+    NotRunning,
+    NextExit,
+}
+
+struct Table {
+    store: ContainerStore,
+    records: BTreeMap<String, ContainerRecord>,
+    exits: HashMap<String, watch::Sender<Exits>>,
+    /// Containers between "start asked" and "running or failed".
+    starting: HashSet<String>,
+}
+
+impl Table {
+    fn exits_of(&mut self, id: &str) -> &watch::Sender<Exits> {
+        self.exits.entry(id.to_string()).or_insert_with(|| watch::channel(Exits::default()).0)
+    }
+
+    /// Find a container as Docker does: full id, name (with or without `/`), unique id prefix.
+    fn find(&self, key: &str) -> Result<&ContainerRecord, ContainerError> {
+        let not_found = || ContainerError::NotFound(key.to_string());
+        if key.is_empty() {
+            return Err(not_found());
+        }
+        if let Some(r) = self.records.get(key) {
+            return Ok(r);
+        }
+        let name = key.strip_prefix('/').unwrap_or(key);
+        if let Some(r) = self.records.values().find(|r| r.name == name) {
+            return Ok(r);
+        }
+        let mut by_prefix = self.records.values().filter(|r| r.id.starts_with(key));
+        match (by_prefix.next(), by_prefix.next()) {
+            (Some(r), None) => Ok(r),
+            (Some(_), Some(_)) => {
+                Err(ContainerError::InvalidParameter(format!("Multiple IDs found with provided prefix: {key}")))
+            }
+            _ => Err(not_found()),
+        }
+    }
+
+    fn put(&mut self, rec: ContainerRecord) -> Result<(), ContainerError> {
+        self.store.put(&rec)?;
+        self.records.insert(rec.id.clone(), rec);
+        Ok(())
+    }
+}
+
+struct Inner {
+    controller: Arc<Mutex<Controller>>,
+    data_root: PathBuf,
+    exec_root: PathBuf,
+    table: Mutex<Table>,
+}
+
+/// The daemon's containers. Cheap to clone; every clone is the same manager.
+#[derive(Clone)]
+pub struct Manager {
+    inner: Arc<Inner>,
+}
+
+/// What a client asks for at create.
+#[derive(Debug, Clone, Default)]
+pub struct CreateRequest {
+    pub name: Option<String>,
+    pub config: ContainerConfig,
+}
+
+fn lock<T>(m: &Mutex<T>) -> Result<MutexGuard<'_, T>, ContainerError> {
+    m.lock()
+        .map_err(|_| ContainerError::Internal("container state is poisoned by an earlier panic; restart weftd".into()))
+}
+
+/// Whether `name` is one Docker accepts: `[a-zA-Z0-9][a-zA-Z0-9_.-]*`.
+fn valid_name(name: &str) -> bool {
+    let mut chars = name.chars();
+    chars.next().is_some_and(|c| c.is_ascii_alphanumeric())
+        && chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-'))
+}
+
+/// Parse a signal as Docker takes it: `SIGUSR1`, `USR1`, `usr1` or `10`.
+pub fn parse_signal(s: &str) -> Result<Signal, ContainerError> {
+    let bad = || ContainerError::InvalidParameter(format!("Invalid signal: {s}"));
+    if let Ok(n) = s.parse::<i32>() {
+        return Signal::try_from(n).map_err(|_| bad());
+    }
+    let upper = s.to_ascii_uppercase();
+    let name = if upper.starts_with("SIG") { upper } else { format!("SIG{upper}") };
+    name.parse::<Signal>().map_err(|_| bad())
+}
+
+/// Whether `pid` is alive and a fork of this very program (a container init of an earlier weftd),
+/// so a recycled pid is never killed.
+fn is_our_leftover(pid: u32) -> bool {
+    if pid == 0 {
+        return false;
+    }
+    let exe = std::fs::read_link(format!("/proc/{pid}/exe"));
+    let ours = std::env::current_exe();
+    let alive = std::fs::read_to_string(format!("/proc/{pid}/stat"))
+        .map(|s| s.rsplit_once(')').is_some_and(|(_, rest)| !rest.trim_start().starts_with('Z')))
+        .unwrap_or(false);
+    let strip = |p: &Path| PathBuf::from(p.to_string_lossy().trim_end_matches(" (deleted)"));
+    alive && matches!((exe, ours), (Ok(a), Ok(b)) if strip(&a) == strip(&b))
+}
+
+impl Manager {
+    /// Open the container store and reconcile it with what is left of an earlier daemon (see the
+    /// module docs). Call after the controller's restore.
+    pub fn new(
+        controller: Arc<Mutex<Controller>>,
+        data_root: &Path,
+        exec_root: &Path,
+    ) -> Result<Manager, ContainerError> {
+        std::fs::create_dir_all(data_root.join("containers"))
+            .map_err(|e| ContainerError::Internal(format!("create {}: {e}", data_root.join("containers").display())))?;
+        let store = ContainerStore::open(&data_root.join("containers.db"))?;
+        let records = store.all()?.into_iter().map(|r| (r.id.clone(), r)).collect();
+        let table = Table { store, records, exits: HashMap::new(), starting: HashSet::new() };
+        let m = Manager {
+            inner: Arc::new(Inner {
+                controller,
+                data_root: data_root.to_path_buf(),
+                exec_root: exec_root.to_path_buf(),
+                table: Mutex::new(table),
+            }),
+        };
+        m.reconcile()?;
+        Ok(m)
+    }
+
+    fn table(&self) -> Result<MutexGuard<'_, Table>, ContainerError> {
+        lock(&self.inner.table)
+    }
+
+    fn controller(&self) -> Result<MutexGuard<'_, Controller>, ContainerError> {
+        lock(&self.inner.controller)
+    }
+
+    fn state_dir(&self, id: &str) -> PathBuf {
+        self.inner.exec_root.join("containers").join(id)
+    }
+
+    /// Where a container's logs live: `stdout.log` and `stderr.log`.
+    pub fn log_dir(&self, id: &str) -> PathBuf {
+        self.inner.data_root.join("containers").join(id)
+    }
+
+    /// Stop-and-clean-up of containers a previous daemon left running.
+    fn reconcile(&self) -> Result<(), ContainerError> {
+        let leftovers: Vec<ContainerRecord> =
+            self.table()?.records.values().filter(|r| r.running() || r.attachment.is_some()).cloned().collect();
+        for mut rec in leftovers {
+            let mut code = 255;
+            if rec.running()
+                && is_our_leftover(rec.state.pid)
+                && nix::sys::signal::kill(Pid::from_raw(rec.state.pid as i32), Signal::SIGKILL).is_ok()
+            {
+                code = 137;
+            }
+            if let Some(att) = rec.attachment.take() {
+                if let Err(e) = network::detach(&mut *self.controller()?, &att) {
+                    tracing::error!("restore: release networking of container {}: {e}", rec.name);
+                }
+            }
+            if let Err(e) = runtime::cleanup(&self.state_dir(&rec.id)) {
+                tracing::warn!("restore: {e}");
+            }
+            if rec.running() {
+                rec.state = ContainerState {
+                    status: Status::Exited,
+                    pid: 0,
+                    exit_code: code,
+                    started_at: rec.state.started_at,
+                    finished_at: Some(SystemTime::now()),
+                };
+            }
+            tracing::info!(container = %rec.name, exit_code = rec.state.exit_code, "restore: container stopped");
+            let mut t = self.table()?;
+            if rec.config.auto_remove {
+                t.store.delete(&rec.id)?;
+                t.records.remove(&rec.id);
+                let _ = std::fs::remove_dir_all(self.log_dir(&rec.id));
+            } else {
+                t.put(rec)?;
+            }
+        }
+        // Sandboxes of no running container: a daemon killed between attach and the record.
+        for c in network::release_orphans(&mut *self.controller()?, |_| false) {
+            tracing::info!("restore: released the networking of container {c}");
+        }
+        if let Ok(dir) = std::fs::read_dir(self.inner.exec_root.join("containers")) {
+            for e in dir.flatten() {
+                if let Err(err) = runtime::cleanup(&e.path()) {
+                    tracing::warn!("restore: {err}");
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Every container, in creation order.
+    pub fn list(&self) -> Result<Vec<ContainerRecord>, ContainerError> {
+        let t = self.table()?;
+        let mut v: Vec<ContainerRecord> = t.records.values().cloned().collect();
+        v.sort_by_key(|r| r.created);
+        Ok(v)
+    }
+
+    pub fn get(&self, key: &str) -> Result<ContainerRecord, ContainerError> {
+        Ok(self.table()?.find(key)?.clone())
+    }
+
+    /// Run `f` on the controller (blocking).
+    pub fn with_controller<T>(&self, f: impl FnOnce(&Controller) -> T) -> Result<T, ContainerError> {
+        Ok(f(&*self.controller()?))
+    }
+
+    /// Create a container record (nothing runs yet).
+    pub fn create(&self, req: CreateRequest) -> Result<ContainerRecord, ContainerError> {
+        let config = req.config;
+        if config.image != HOSTFS_IMAGE {
+            return Err(ContainerError::NoSuchImage(config.image));
+        }
+        if config.cmd.is_empty() {
+            return Err(ContainerError::InvalidParameter("No command specified".into()));
+        }
+        if let Some(other) = config.network_mode.strip_prefix("container:") {
+            return Err(ContainerError::InvalidParameter(format!(
+                "network mode container:{other} is not supported yet by weft"
+            )));
+        }
+        {
+            let c = self.controller()?;
+            let net = network::network_of_mode(&config.network_mode);
+            c.network(net).map_err(|_| ContainerError::NetworkNotFound(net.to_string()))?;
+            for name in config.endpoints.keys() {
+                c.network(name).map_err(|_| ContainerError::NetworkNotFound(name.clone()))?;
+            }
+        }
+        let mut t = self.table()?;
+        let name = match req.name.map(|n| n.trim_start_matches('/').to_string()).filter(|n| !n.is_empty()) {
+            Some(n) => {
+                if !valid_name(&n) {
+                    return Err(ContainerError::InvalidParameter(format!(
+                        "Invalid container name ({n}), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed"
+                    )));
+                }
+                if let Some(other) = t.records.values().find(|r| r.name == n) {
+                    return Err(ContainerError::NameInUse { name: n, id: other.id.clone() });
+                }
+                n
+            }
+            None => names::generate(|n| t.records.values().any(|r| r.name == n)),
+        };
+        let rec = ContainerRecord {
+            id: libnet::ids::random_hex_id(),
+            name,
+            created: SystemTime::now(),
+            config,
+            state: ContainerState {
+                status: Status::Created,
+                pid: 0,
+                exit_code: 0,
+                started_at: None,
+                finished_at: None,
+            },
+            attachment: None,
+        };
+        t.put(rec.clone())?;
+        t.exits_of(&rec.id);
+        tracing::info!(container = %rec.name, id = %&rec.id[..12], "container created");
+        Ok(rec)
+    }
+
+    /// Start a container: networking, then the process, then its waiter. `Ok(false)` if it was
+    /// already running. Blocking.
+    pub fn start(&self, key: &str) -> Result<bool, ContainerError> {
+        let rec = {
+            let mut t = self.table()?;
+            let rec = t.find(key)?.clone();
+            if rec.running() {
+                return Ok(false);
+            }
+            if !t.starting.insert(rec.id.clone()) {
+                return Err(ContainerError::Conflict(format!("container {} is already starting", rec.id)));
+            }
+            rec
+        };
+        let result = self.start_unmarked(rec.clone());
+        if let Ok(mut t) = self.table() {
+            t.starting.remove(&rec.id);
+        }
+        result.map(|()| true)
+    }
+
+    fn start_unmarked(&self, mut rec: ContainerRecord) -> Result<(), ContainerError> {
+        let net = network::network_of_mode(&rec.config.network_mode).to_string();
+        let ep = rec.config.endpoints.get(&net).cloned().unwrap_or_default();
+        let attachment = network::attach(
+            &mut *self.controller()?,
+            network::AttachRequest {
+                container_id: &rec.id,
+                container_name: &rec.name,
+                network: &net,
+                ipv4: ep.ipv4,
+                aliases: ep.aliases,
+            },
+        )?;
+        let undo = |m: &Manager| {
+            match m.controller() {
+                Ok(mut c) => {
+                    if let Err(e) = network::detach(&mut c, &attachment) {
+                        tracing::warn!("undo of a failed start: {e}");
+                    }
+                }
+                Err(e) => tracing::warn!("undo of a failed start: {e}"),
+            }
+            if let Err(e) = runtime::cleanup(&m.state_dir(&rec.id)) {
+                tracing::warn!("undo of a failed start: {e}");
+            }
+        };
+        let spawned = self.spawn_process(&rec, attachment.netns.clone());
+        let container = match spawned {
+            Ok(c) => c,
+            Err(e) => {
+                undo(self);
+                return Err(e);
+            }
+        };
+        rec.state = ContainerState {
+            status: Status::Running,
+            pid: container.pid(),
+            exit_code: 0,
+            started_at: Some(SystemTime::now()),
+            finished_at: None,
+        };
+        rec.attachment = Some(attachment);
+        let id = rec.id.clone();
+        let committed = {
+            let mut t = self.table()?;
+            if !t.records.contains_key(&id) {
+                Err(ContainerError::NotFound(id.clone()))
+            } else {
+                t.exits_of(&id);
+                t.put(rec)
+            }
+        };
+        // The waiter owns the process from here, even if the record failed: it releases all.
+        let m = self.clone();
+        let waiter_id = id.clone();
+        let spawned = std::thread::Builder::new().name(format!("wait-{}", &id[..12])).spawn(move || {
+            let code = match container.wait() {
+                Ok(code) => code,
+                Err(e) => {
+                    tracing::error!("{e}");
+                    255
+                }
+            };
+            m.finish(&waiter_id, code);
+        });
+        if let Err(e) = spawned {
+            return Err(ContainerError::Internal(format!("cannot start the waiter thread: {e}")));
+        }
+        if let Err(e) = committed {
+            let _ = self.signal(&id, Signal::SIGKILL);
+            return Err(e);
+        }
+        tracing::info!(container = %id, "container started");
+        Ok(())
+    }
+
+    fn spawn_process(
+        &self,
+        rec: &ContainerRecord,
+        netns: Option<PathBuf>,
+    ) -> Result<runtime::Container, ContainerError> {
+        let logs = self.log_dir(&rec.id);
+        std::fs::create_dir_all(&logs)
+            .map_err(|e| ContainerError::Internal(format!("create log directory {}: {e}", logs.display())))?;
+        let open = |name: &str| {
+            let p = logs.join(name);
+            std::fs::File::options()
+                .create(true)
+                .append(true)
+                .open(&p)
+                .map_err(|e| ContainerError::Internal(format!("open log {}: {e}", p.display())))
+        };
+        let env = rec
+            .config
+            .env
+            .iter()
+            .map(|kv| match kv.split_once('=') {
+                Some((k, v)) => (k.to_string(), v.to_string()),
+                None => (kv.clone(), String::new()),
+            })
+            .collect();
+        let spec = ContainerSpec {
+            rootfs: Rootfs::Hostfs,
+            state_dir: self.state_dir(&rec.id),
+            netns,
+            hostname: rec.hostname(),
+            argv: rec.config.cmd.clone(),
+            env,
+            workdir: Some(rec.config.working_dir.clone()).filter(|w| !w.is_empty()),
+            stdout: open(logs::STDOUT)?,
+            stderr: open(logs::STDERR)?,
+        };
+        Ok(runtime::spawn(spec)?)
+    }
+
+    /// The waiter's work once the process has ended (see the module docs).
+    fn finish(&self, id: &str, code: i32) {
+        let att = self.table().ok().and_then(|t| t.records.get(id).and_then(|r| r.attachment.clone()));
+        if let Some(att) = att {
+            match self.controller() {
+                Ok(mut c) => {
+                    if let Err(e) = network::detach(&mut c, &att) {
+                        tracing::error!("release networking of container {id}: {e}");
+                    }
+                }
+                Err(e) => tracing::error!("{e}"),
+            }
+        }
+        if let Err(e) = runtime::cleanup(&self.state_dir(id)) {
+            tracing::error!("{e}");
+        }
+        let Ok(mut t) = self.table() else { return };
+        let Some(mut rec) = t.records.get(id).cloned() else { return };
+        rec.state.status = Status::Exited;
+        rec.state.exit_code = code;
+        rec.state.pid = 0;
+        rec.state.finished_at = Some(SystemTime::now());
+        rec.attachment = None;
+        let auto_remove = rec.config.auto_remove;
+        if let Err(e) = t.put(rec) {
+            tracing::error!("record the exit of container {id}: {e}");
+        }
+        t.exits_of(id).send_modify(|e| {
+            e.count += 1;
+            e.code = code;
+        });
+        tracing::info!(container = %id, exit_code = code, "container exited");
+        if auto_remove {
+            if let Err(e) = self.remove_record(&mut t, id) {
+                tracing::error!("auto-remove of container {id}: {e}");
+            }
+        }
+    }
+
+    fn remove_record(&self, t: &mut Table, id: &str) -> Result<(), ContainerError> {
+        t.store.delete(id)?;
+        t.records.remove(id);
+        t.exits.remove(id);
+        let _ = std::fs::remove_dir_all(self.log_dir(id));
+        Ok(())
+    }
+
+    /// A receiver of the container's exits, and its record, read together so no exit is missed.
+    pub fn subscribe(&self, key: &str) -> Result<(ContainerRecord, watch::Receiver<Exits>), ContainerError> {
+        let mut t = self.table()?;
+        let rec = t.find(key)?.clone();
+        let rx = t.exits_of(&rec.id).subscribe();
+        Ok((rec, rx))
+    }
+
+    pub fn is_running(&self, id: &str) -> bool {
+        self.table().ok().and_then(|t| t.records.get(id).map(|r| r.running())).unwrap_or(false)
+    }
+
+    /// Wait for the container to stop; its exit code.
+    pub async fn wait(&self, key: &str, condition: WaitCondition) -> Result<i32, ContainerError> {
+        let (rec, mut rx) = self.subscribe(key)?;
+        if condition == WaitCondition::NotRunning && !rec.running() {
+            return Ok(rec.state.exit_code);
+        }
+        rx.changed().await.map_err(|_| ContainerError::NotFound(key.to_string()))?;
+        let code = rx.borrow().code;
+        Ok(code)
+    }
+
+    /// Send a signal to a running container.
+    pub fn signal(&self, key: &str, signal: Signal) -> Result<(), ContainerError> {
+        let t = self.table()?;
+        let rec = t.find(key)?;
+        if !rec.running() || rec.state.pid == 0 {
+            return Err(ContainerError::Conflict(format!("Container {} is not running", rec.id)));
+        }
+        nix::sys::signal::kill(Pid::from_raw(rec.state.pid as i32), signal)
+            .map_err(|e| ContainerError::Internal(format!("cannot send {signal} to container {}: {e}", rec.name)))
+    }
+
+    /// Stop a container: SIGTERM, SIGKILL after `timeout` (`None`: wait forever). `Ok(false)` if it
+    /// was not running. Returns once it has exited and its networking is released.
+    pub async fn stop(&self, key: &str, timeout: Option<Duration>) -> Result<bool, ContainerError> {
+        let (rec, mut rx) = self.subscribe(key)?;
+        if !rec.running() {
+            return Ok(false);
+        }
+        let gone = |_| ContainerError::Internal(format!("container {} vanished while stopping", rec.name));
+        if self.signal(&rec.id, Signal::SIGTERM).is_err() {
+            // It ended between our look and the signal.
+            return Ok(true);
+        }
+        let exited = match timeout {
+            Some(t) => tokio::time::timeout(t, rx.changed()).await.ok(),
+            None => Some(rx.changed().await),
+        };
+        match exited {
+            Some(r) => r.map_err(gone)?,
+            None => {
+                let _ = self.signal(&rec.id, Signal::SIGKILL);
+                rx.changed().await.map_err(gone)?;
+            }
+        }
+        Ok(true)
+    }
+
+    /// Remove a container; a running one only with `force` (killed first).
+    pub async fn remove(&self, key: &str, force: bool) -> Result<(), ContainerError> {
+        let (rec, mut rx) = self.subscribe(key)?;
+        if self.table()?.starting.contains(&rec.id) {
+            return Err(ContainerError::Conflict(format!(
+                "cannot remove container \"/{}\": container is starting",
+                rec.name
+            )));
+        }
+        if rec.running() {
+            if !force {
+                return Err(ContainerError::Conflict(format!(
+                    "cannot remove container \"/{}\": container is running: stop the container before removing or force remove",
+                    rec.name
+                )));
+            }
+            if self.signal(&rec.id, Signal::SIGKILL).is_ok() {
+                let _ = rx.changed().await;
+            }
+        }
+        let mut t = self.table()?;
+        if t.records.contains_key(&rec.id) {
+            self.remove_record(&mut t, &rec.id)?;
+        }
+        tracing::info!(container = %rec.name, "container removed");
+        Ok(())
+    }
+
+    /// Stop every running container (SIGTERM, SIGKILL after 2 s) and wait until their waiters
+    /// have released their networking: weftd's shutdown.
+    pub async fn shutdown(&self) {
+        let running: Vec<String> =
+            self.list().unwrap_or_default().into_iter().filter(|r| r.running()).map(|r| r.id).collect();
+        let mut stops = tokio::task::JoinSet::new();
+        for id in running {
+            let m = self.clone();
+            stops.spawn(async move {
+                if let Err(e) = m.stop(&id, Some(SHUTDOWN_GRACE)).await {
+                    tracing::warn!("shutdown: stop container {id}: {e}");
+                }
+            });
+        }
+        while stops.join_next().await.is_some() {}
+    }
+}
