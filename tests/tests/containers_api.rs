@@ -241,8 +241,8 @@ fn stop_and_kill() {
     let h = Host::new();
     let id = run(&h, "sleeper", spec(&["sleep", "100"], ""));
     assert_eq!(h.api("POST", &format!("/containers/{id}/stop?t=5"), None).0, 204);
-    let code = wait(&h, &id);
-    assert!(code == 143 || code == 137, "stop gave {code}");
+    // sleep dies of the SIGTERM the init forwards to it.
+    assert_eq!(wait(&h, &id), 143);
     assert_eq!(h.api("POST", &format!("/containers/{id}/stop"), None).0, 304);
     let (status, v) = h.api("POST", &format!("/containers/{id}/kill"), None);
     assert_eq!((status, v["message"].clone()), (409, json!(format!("Container {id} is not running"))));

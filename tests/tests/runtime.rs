@@ -128,12 +128,23 @@ fn the_host_root_is_read_only_and_tmp_private() {
     if !is_root() {
         return;
     }
-    let script = "ls -A /tmp /run | grep -v : | grep -c . ; touch /usr/weft-runtime-test && echo wrote-usr; \
-                  touch /tmp/y && echo wrote-tmp; echo x > /dev/null && echo wrote-null";
-    let out = Scratch::new().run(Rootfs::Hostfs, &["sh", "-c", script]);
+    // A name no host file has, removed from the host whatever happens, in case the check fails.
+    struct RemoveOnDrop(std::path::PathBuf);
+    impl Drop for RemoveOnDrop {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_file(&self.0);
+        }
+    }
+    let probe = RemoveOnDrop(format!("/usr/weft-ro-check-{}", std::process::id()).into());
+    let script = format!(
+        "ls -A /tmp /run | grep -v : | grep -c . ; touch {} && echo wrote-usr; \
+         touch /tmp/y && echo wrote-tmp; echo x > /dev/null && echo wrote-null",
+        probe.0.display()
+    );
+    let out = Scratch::new().run(Rootfs::Hostfs, &["sh", "-c", &script]);
     assert_eq!(out.stdout, "0\nwrote-tmp\nwrote-null\n", "stderr: {}", out.stderr);
     assert!(out.stderr.contains("Read-only file system"), "stderr: {}", out.stderr);
-    assert!(!Path::new("/usr/weft-runtime-test").exists());
+    assert!(!probe.0.exists());
 }
 
 #[test]

@@ -9,11 +9,12 @@
 //!
 //! Daemon restart (this slice chooses "stop and clean up", not live restore): [`Manager::new`]
 //! kills the leftover process of every container recorded as running (by pid, if it is still
-//! alive and is a fork of weftd), marks it exited with 137 (or 255 when it had already gone, as
-//! Docker shows an unknown exit), releases its networking through the controller (which restored
-//! the sandboxes), and removes sandboxes of containers that are not running. On SIGTERM,
-//! [`Manager::shutdown`] stops every running container (SIGTERM, SIGKILL after 2 s) and waits for
-//! the waiters to release their networking. Nothing leaks either way.
+//! alive, has the start time recorded with the pid, and is a fork of weftd other than this one),
+//! marks it exited with 137 (or 255 when it had already gone, as Docker shows an unknown exit),
+//! releases its networking through the controller (which restored the sandboxes), and removes
+//! sandboxes of containers that are not running. On SIGTERM, [`Manager::shutdown`] refuses new
+//! starts, waits for those under way, stops every running container (SIGTERM, SIGKILL after 2 s)
+//! and waits for the waiters to release their networking. Nothing leaks either way.
 
 pub mod logs;
 mod names;
@@ -110,6 +111,10 @@ impl Status {
 pub struct ContainerState {
     pub status: Status,
     pub pid: u32,
+    /// The init's start time (field 22 of `/proc/<pid>/stat`), so a restarted daemon kills a
+    /// leftover only if `pid` still names that very process.
+    #[serde(default)]
+    pub pid_start_time: u64,
     pub exit_code: i32,
     pub started_at: Option<SystemTime>,
     pub finished_at: Option<SystemTime>,
@@ -162,6 +167,8 @@ struct Table {
     exits: HashMap<String, watch::Sender<Exits>>,
     /// Containers between "start asked" and "running or failed".
     starting: HashSet<String>,
+    /// Set by [`Manager::shutdown`]: no container starts any more.
+    shutting_down: bool,
 }
 
 impl Table {
@@ -204,6 +211,8 @@ struct Inner {
     data_root: PathBuf,
     exec_root: PathBuf,
     table: Mutex<Table>,
+    /// Notified whenever a start ends, for [`Manager::shutdown`] to wait on.
+    start_ended: tokio::sync::Notify,
 }
 
 /// The daemon's containers. Cheap to clone; every clone is the same manager.
@@ -242,10 +251,19 @@ pub fn parse_signal(s: &str) -> Result<Signal, ContainerError> {
     name.parse::<Signal>().map_err(|_| bad())
 }
 
-/// Whether `pid` is alive and a fork of this very program (a container init of an earlier weftd),
-/// so a recycled pid is never killed.
-fn is_our_leftover(pid: u32) -> bool {
-    if pid == 0 {
+/// The start time of process `pid` (field 22 of `/proc/<pid>/stat`, in clock ticks after boot).
+fn proc_start_time(pid: u32) -> Option<u64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // Fields after the command name, which may hold spaces, start at field 3.
+    let (_, rest) = stat.rsplit_once(')')?;
+    rest.split_whitespace().nth(22 - 3)?.parse().ok()
+}
+
+/// Whether `pid` is alive, is the very process that started at `start_time` (a container init
+/// of an earlier weftd), is a fork of this program and not this daemon itself, so neither a
+/// recycled pid nor the container of another weftd sharing the binary is ever killed.
+fn is_our_leftover(pid: u32, start_time: u64) -> bool {
+    if pid == 0 || start_time == 0 || pid == std::process::id() || proc_start_time(pid) != Some(start_time) {
         return false;
     }
     let exe = std::fs::read_link(format!("/proc/{pid}/exe"));
@@ -269,13 +287,14 @@ impl Manager {
             .map_err(|e| ContainerError::Internal(format!("create {}: {e}", data_root.join("containers").display())))?;
         let store = ContainerStore::open(&data_root.join("containers.db"))?;
         let records = store.all()?.into_iter().map(|r| (r.id.clone(), r)).collect();
-        let table = Table { store, records, exits: HashMap::new(), starting: HashSet::new() };
+        let table = Table { store, records, exits: HashMap::new(), starting: HashSet::new(), shutting_down: false };
         let m = Manager {
             inner: Arc::new(Inner {
                 controller,
                 data_root: data_root.to_path_buf(),
                 exec_root: exec_root.to_path_buf(),
                 table: Mutex::new(table),
+                start_ended: tokio::sync::Notify::new(),
             }),
         };
         m.reconcile()?;
@@ -306,7 +325,7 @@ impl Manager {
         for mut rec in leftovers {
             let mut code = 255;
             if rec.running()
-                && is_our_leftover(rec.state.pid)
+                && is_our_leftover(rec.state.pid, rec.state.pid_start_time)
                 && nix::sys::signal::kill(Pid::from_raw(rec.state.pid as i32), Signal::SIGKILL).is_ok()
             {
                 code = 137;
@@ -323,6 +342,7 @@ impl Manager {
                 rec.state = ContainerState {
                     status: Status::Exited,
                     pid: 0,
+                    pid_start_time: 0,
                     exit_code: code,
                     started_at: rec.state.started_at,
                     finished_at: Some(SystemTime::now()),
@@ -414,6 +434,7 @@ impl Manager {
             state: ContainerState {
                 status: Status::Created,
                 pid: 0,
+                pid_start_time: 0,
                 exit_code: 0,
                 started_at: None,
                 finished_at: None,
@@ -432,6 +453,12 @@ impl Manager {
         let rec = {
             let mut t = self.table()?;
             let rec = t.find(key)?.clone();
+            if t.shutting_down {
+                return Err(ContainerError::Conflict(format!(
+                    "cannot start container \"/{}\": weftd is shutting down",
+                    rec.name
+                )));
+            }
             if rec.running() {
                 return Ok(false);
             }
@@ -444,6 +471,7 @@ impl Manager {
         if let Ok(mut t) = self.table() {
             t.starting.remove(&rec.id);
         }
+        self.inner.start_ended.notify_waiters();
         result.map(|()| true)
     }
 
@@ -484,22 +512,27 @@ impl Manager {
         rec.state = ContainerState {
             status: Status::Running,
             pid: container.pid(),
+            pid_start_time: proc_start_time(container.pid()).unwrap_or(0),
             exit_code: 0,
             started_at: Some(SystemTime::now()),
             finished_at: None,
         };
-        rec.attachment = Some(attachment);
+        rec.attachment = Some(attachment.clone());
         let id = rec.id.clone();
-        let committed = {
-            let mut t = self.table()?;
+        let committed = self.table().and_then(|mut t| {
             if !t.records.contains_key(&id) {
                 Err(ContainerError::NotFound(id.clone()))
             } else {
                 t.exits_of(&id);
                 t.put(rec)
             }
-        };
-        // The waiter owns the process from here, even if the record failed: it releases all.
+        });
+        if committed.is_err() {
+            // By the pid we hold, not the record's: the process is ours and not yet reaped.
+            let _ = container.kill(Signal::SIGKILL);
+        }
+        // The waiter owns the process and its networking from here, even if the record failed:
+        // it releases all.
         let m = self.clone();
         let waiter_id = id.clone();
         let spawned = std::thread::Builder::new().name(format!("wait-{}", &id[..12])).spawn(move || {
@@ -510,15 +543,12 @@ impl Manager {
                     255
                 }
             };
-            m.finish(&waiter_id, code);
+            m.finish(&waiter_id, code, &attachment);
         });
         if let Err(e) = spawned {
             return Err(ContainerError::Internal(format!("cannot start the waiter thread: {e}")));
         }
-        if let Err(e) = committed {
-            let _ = self.signal(&id, Signal::SIGKILL);
-            return Err(e);
-        }
+        committed?;
         tracing::info!(container = %id, "container started");
         Ok(())
     }
@@ -563,17 +593,20 @@ impl Manager {
     }
 
     /// The waiter's work once the process has ended (see the module docs).
-    fn finish(&self, id: &str, code: i32) {
-        let att = self.table().ok().and_then(|t| t.records.get(id).and_then(|r| r.attachment.clone()));
-        if let Some(att) = att {
-            match self.controller() {
-                Ok(mut c) => {
-                    if let Err(e) = network::detach(&mut c, &att) {
-                        tracing::error!("release networking of container {id}: {e}");
-                    }
-                }
-                Err(e) => tracing::error!("{e}"),
+    fn finish(&self, id: &str, code: i32, attachment: &Attachment) {
+        // The process is reaped: its pid may be recycled, so no signal may use it any more.
+        if let Ok(mut t) = self.table() {
+            if let Some(r) = t.records.get_mut(id) {
+                r.state.pid = 0;
             }
+        }
+        match self.controller() {
+            Ok(mut c) => {
+                if let Err(e) = network::detach(&mut c, attachment) {
+                    tracing::error!("release networking of container {id}: {e}");
+                }
+            }
+            Err(e) => tracing::error!("{e}"),
         }
         if let Err(e) = runtime::cleanup(&self.state_dir(id)) {
             tracing::error!("{e}");
@@ -583,6 +616,7 @@ impl Manager {
         rec.state.status = Status::Exited;
         rec.state.exit_code = code;
         rec.state.pid = 0;
+        rec.state.pid_start_time = 0;
         rec.state.finished_at = Some(SystemTime::now());
         rec.attachment = None;
         let auto_remove = rec.config.auto_remove;
@@ -595,18 +629,34 @@ impl Manager {
         });
         tracing::info!(container = %id, exit_code = code, "container exited");
         if auto_remove {
-            if let Err(e) = self.remove_record(&mut t, id) {
-                tracing::error!("auto-remove of container {id}: {e}");
+            let removed = Self::remove_record(&mut t, id);
+            drop(t);
+            match removed {
+                Ok(()) => {
+                    let _ = std::fs::remove_dir_all(self.log_dir(id));
+                }
+                Err(e) => tracing::error!("auto-remove of container {id}: {e}"),
             }
         }
     }
 
-    fn remove_record(&self, t: &mut Table, id: &str) -> Result<(), ContainerError> {
+    /// Forget a container; its log directory is the caller's to remove, outside the table lock.
+    fn remove_record(t: &mut Table, id: &str) -> Result<(), ContainerError> {
         t.store.delete(id)?;
         t.records.remove(id);
         t.exits.remove(id);
-        let _ = std::fs::remove_dir_all(self.log_dir(id));
         Ok(())
+    }
+
+    /// Run blocking work (SQLite, the file system, the table lock) off the async threads.
+    async fn blocking<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&Manager) -> Result<T, ContainerError> + Send + 'static,
+    ) -> Result<T, ContainerError> {
+        let m = self.clone();
+        tokio::task::spawn_blocking(move || f(&m))
+            .await
+            .map_err(|e| ContainerError::Internal(format!("container operation failed: {e}")))?
     }
 
     /// A receiver of the container's exits, and its record, read together so no exit is missed.
@@ -652,7 +702,8 @@ impl Manager {
         }
         let gone = |_| ContainerError::Internal(format!("container {} vanished while stopping", rec.name));
         if self.signal(&rec.id, Signal::SIGTERM).is_err() {
-            // It ended between our look and the signal.
+            // It is ending already (its waiter reaped it): return once its networking is released.
+            let _ = rx.changed().await;
             return Ok(true);
         }
         let exited = match timeout {
@@ -669,37 +720,84 @@ impl Manager {
         Ok(true)
     }
 
-    /// Remove a container; a running one only with `force` (killed first).
+    /// Remove a container; a running one only with `force` (killed first, then removed once its
+    /// networking is released).
     pub async fn remove(&self, key: &str, force: bool) -> Result<(), ContainerError> {
-        let (rec, mut rx) = self.subscribe(key)?;
-        if self.table()?.starting.contains(&rec.id) {
-            return Err(ContainerError::Conflict(format!(
-                "cannot remove container \"/{}\": container is starting",
-                rec.name
-            )));
+        enum Step {
+            Removed(String, String),
+            AwaitExit(watch::Receiver<Exits>),
         }
-        if rec.running() {
-            if !force {
-                return Err(ContainerError::Conflict(format!(
-                    "cannot remove container \"/{}\": container is running: stop the container before removing or force remove",
-                    rec.name
-                )));
+        let mut killed = false;
+        loop {
+            let key = key.to_string();
+            // The starting and running checks and the removal under one lock, so no start slips
+            // in between.
+            let step = self
+                .blocking(move |m| {
+                    let mut t = m.table()?;
+                    let rec = match t.find(&key) {
+                        Ok(r) => r.clone(),
+                        // Gone while we waited for it to die (auto-remove): done.
+                        Err(ContainerError::NotFound(_)) if killed => return Ok(None),
+                        Err(e) => return Err(e),
+                    };
+                    if t.starting.contains(&rec.id) {
+                        return Err(ContainerError::Conflict(format!(
+                            "cannot remove container \"/{}\": container is starting",
+                            rec.name
+                        )));
+                    }
+                    if rec.running() {
+                        if !force {
+                            return Err(ContainerError::Conflict(format!(
+                                "cannot remove container \"/{}\": container is running: stop the container before removing or force remove",
+                                rec.name
+                            )));
+                        }
+                        let rx = t.exits_of(&rec.id).subscribe();
+                        // A pid of 0: its waiter reaped it already and is releasing it.
+                        if rec.state.pid != 0 {
+                            let _ = nix::sys::signal::kill(Pid::from_raw(rec.state.pid as i32), Signal::SIGKILL);
+                        }
+                        return Ok(Some(Step::AwaitExit(rx)));
+                    }
+                    Self::remove_record(&mut t, &rec.id)?;
+                    Ok(Some(Step::Removed(rec.id, rec.name)))
+                })
+                .await?;
+            match step {
+                None => return Ok(()),
+                Some(Step::AwaitExit(mut rx)) => {
+                    killed = true;
+                    let _ = rx.changed().await;
+                }
+                Some(Step::Removed(id, name)) => {
+                    let dir = self.log_dir(&id);
+                    let _ = tokio::task::spawn_blocking(move || std::fs::remove_dir_all(dir)).await;
+                    tracing::info!(container = %name, "container removed");
+                    return Ok(());
+                }
             }
-            if self.signal(&rec.id, Signal::SIGKILL).is_ok() {
-                let _ = rx.changed().await;
-            }
         }
-        let mut t = self.table()?;
-        if t.records.contains_key(&rec.id) {
-            self.remove_record(&mut t, &rec.id)?;
-        }
-        tracing::info!(container = %rec.name, "container removed");
-        Ok(())
     }
 
-    /// Stop every running container (SIGTERM, SIGKILL after 2 s) and wait until their waiters
-    /// have released their networking: weftd's shutdown.
+    /// Refuse new starts, wait for those under way, then stop every running container (SIGTERM,
+    /// SIGKILL after 2 s) and wait until their waiters have released their networking: weftd's
+    /// shutdown.
     pub async fn shutdown(&self) {
+        if let Ok(mut t) = self.table() {
+            t.shutting_down = true;
+        }
+        // A start under way may still commit a running container: wait for every one to end.
+        loop {
+            let ended = self.inner.start_ended.notified();
+            tokio::pin!(ended);
+            ended.as_mut().enable();
+            if self.table().map(|t| t.starting.is_empty()).unwrap_or(true) {
+                break;
+            }
+            ended.await;
+        }
         let running: Vec<String> =
             self.list().unwrap_or_default().into_iter().filter(|r| r.running()).map(|r| r.id).collect();
         let mut stops = tokio::task::JoinSet::new();

@@ -108,8 +108,19 @@ fn set_up_stdio(p: &Prepared, report: RawFd) -> Result<(), Failure> {
         {
             return Err(Failure::errno("set up the standard streams"));
         }
-        // Best effort: kernels before 5.9 lack close_range, and leave the descriptors open.
-        libc::syscall(libc::SYS_close_range, REPORT_FD as u32 + 1, u32::MAX, 0u32);
+        // Kernels before 5.9 lack close_range: then close them one by one, up to the limit
+        // (RLIMIT_NOFILE cannot pass fs.nr_open, 2^20 by default; the cap bounds a bogus value).
+        if libc::syscall(libc::SYS_close_range, REPORT_FD as u32 + 1, u32::MAX, 0u32) != 0 {
+            let mut limit = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
+            let max = if libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) == 0 {
+                limit.rlim_cur.min(1 << 20) as RawFd
+            } else {
+                1024
+            };
+            for fd in REPORT_FD + 1..max {
+                libc::close(fd);
+            }
+        }
     }
     Ok(())
 }
