@@ -329,25 +329,8 @@ impl Host {
     /// One HTTP request to the daemon's API; returns the status and the body parsed as JSON
     /// (`Null` when empty).
     pub fn api(&self, method: &str, path: &str, body: Option<&str>) -> (u16, serde_json::Value) {
-        use std::io::{Read, Write};
-        let mut s = std::os::unix::net::UnixStream::connect(self.socket()).expect("connect to weftd");
-        s.set_read_timeout(Some(Duration::from_secs(30))).expect("timeout");
-        let body = body.unwrap_or("");
-        let req = format!(
-            "{method} {path} HTTP/1.1\r\nHost: weft\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
-            body.len()
-        );
-        s.write_all(req.as_bytes()).expect("send request");
-        let mut raw = Vec::new();
-        s.read_to_end(&mut raw).expect("read response");
-        let text = String::from_utf8_lossy(&raw);
-        let status = text.split_whitespace().nth(1).and_then(|c| c.parse().ok()).expect("status line");
-        let (head, payload) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
-        let payload = if head.to_ascii_lowercase().contains("transfer-encoding: chunked") {
-            dechunk(payload)
-        } else {
-            payload.to_string()
-        };
+        let (status, payload) = self.api_raw(method, path, body);
+        let payload = String::from_utf8_lossy(&payload).into_owned();
         let json = if payload.trim().is_empty() {
             serde_json::Value::Null
         } else {
@@ -355,19 +338,6 @@ impl Host {
         };
         (status, json)
     }
-}
-
-fn dechunk(mut s: &str) -> String {
-    let mut out = String::new();
-    while let Some((size, rest)) = s.split_once("\r\n") {
-        let n = usize::from_str_radix(size.trim(), 16).unwrap_or(0);
-        if n == 0 || rest.len() < n {
-            break;
-        }
-        out.push_str(&rest[..n]);
-        s = rest[n..].trim_start_matches("\r\n");
-    }
-    out
 }
 
 impl Host {
