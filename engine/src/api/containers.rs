@@ -37,7 +37,7 @@ impl From<ContainerError> for ApiError {
 }
 
 /// Run blocking manager work off the async threads.
-async fn blocking<T: Send + 'static>(
+pub(super) async fn blocking<T: Send + 'static>(
     m: &Manager,
     f: impl FnOnce(&Manager) -> Result<T, ContainerError> + Send + 'static,
 ) -> Result<T, ApiError> {
@@ -68,6 +68,17 @@ fn strings(v: &Value) -> Vec<String> {
     }
 }
 
+/// Docker's `EndpointSettings` (in `NetworkingConfig.EndpointsConfig` and in a connect's
+/// `EndpointConfig`): the parts weft uses.
+pub fn endpoint_config(ep: &Value) -> Result<EndpointConfig, ApiError> {
+    use crate::containers::network::parse_ip;
+    let text = |v: &Value| v.as_str().unwrap_or_default().to_string();
+    let ipv4 = parse_ip(&text(&ep["IPAMConfig"]["IPv4Address"]), false).map_err(ApiError::bad_request)?;
+    let ipv6 = parse_ip(&text(&ep["IPAMConfig"]["IPv6Address"]), true).map_err(ApiError::bad_request)?;
+    let mac = Some(text(&ep["MacAddress"])).filter(|m| !m.is_empty());
+    Ok(EndpointConfig { ipv4, ipv6, aliases: strings(&ep["Aliases"]), mac })
+}
+
 #[derive(Debug, Deserialize)]
 pub struct NameQuery {
     name: Option<String>,
@@ -85,13 +96,15 @@ pub async fn create(
     let mut endpoints = BTreeMap::new();
     if let Some(eps) = body["NetworkingConfig"]["EndpointsConfig"].as_object() {
         for (net, ep) in eps {
-            let ip = ep["IPAMConfig"]["IPv4Address"].as_str().filter(|s| !s.is_empty());
-            let ipv4 = match ip {
-                Some(ip) => Some(ip.parse().map_err(|_| ApiError::bad_request(format!("invalid IPv4 address: {ip}")))?),
-                None => None,
-            };
-            endpoints.insert(net.clone(), EndpointConfig { ipv4, aliases: strings(&ep["Aliases"]) });
+            endpoints.insert(net.clone(), endpoint_config(ep)?);
         }
+    }
+    // Before API 1.44 the MAC address was the container's (`Config.MacAddress`): it goes to the
+    // network of the network mode.
+    if let Some(mac) = body["MacAddress"].as_str().filter(|m| !m.is_empty()) {
+        let mode = crate::containers::network::network_of_mode(host["NetworkMode"].as_str().unwrap_or_default());
+        let ep = endpoints.entry(mode.to_string()).or_insert_with(EndpointConfig::default);
+        ep.mac.get_or_insert_with(|| mac.to_string());
     }
     let config = ContainerConfig {
         hostname: s(&body["Hostname"]),
@@ -231,12 +244,21 @@ fn networks_of(r: &ContainerRecord, c: &libnet::Controller) -> Value {
         for ae in &att.endpoints {
             let Ok(e) = c.endpoint(&ae.endpoint_id) else { continue };
             let gateway = e.join.as_ref().and_then(|j| j.gateway).map(|g| g.to_string()).unwrap_or_default();
+            // Names the embedded DNS answers for: user-defined networks only, as in Docker.
+            let user_defined = c
+                .network(ae.network_id.as_str())
+                .is_ok_and(|n| n.name != "bridge" && !crate::containers::network::is_exclusive(n));
+            let dns_names = user_defined.then(|| {
+                let mut names = vec![r.name.clone()];
+                names.extend(ae.aliases.iter().cloned());
+                names.push(r.id[..12].to_string());
+                names
+            });
             let gateway6 = e.join.as_ref().and_then(|j| j.gateway_v6).map(|g| g.to_string()).unwrap_or_default();
             nets.insert(
                 ae.network_name.clone(),
                 json!({
-                    "IPAMConfig": r.config.endpoints.get(&ae.network_name).and_then(|ep| ep.ipv4)
-                        .map(|ip| json!({ "IPv4Address": ip.to_string() })),
+                    "IPAMConfig": r.config.endpoints.get(&ae.network_name).and_then(ipam_config),
                     "Links": null,
                     "Aliases": ae.aliases,
                     "MacAddress": e.mac.clone().unwrap_or_default(),
@@ -248,20 +270,32 @@ fn networks_of(r: &ContainerRecord, c: &libnet::Controller) -> Value {
                     "IPv6Gateway": gateway6,
                     "GlobalIPv6Address": e.ipv6.map(|a| a.addr().to_string()).unwrap_or_default(),
                     "GlobalIPv6PrefixLen": e.ipv6.map(|a| a.prefix_len()).unwrap_or(0),
-                    "DNSNames": null,
+                    "DNSNames": dns_names,
                 }),
             );
         }
     } else {
-        let mode = crate::containers::network::network_of_mode(&r.config.network_mode);
-        let (name, id) = match c.network(mode) {
-            Ok(n) => (n.name.clone(), n.id.to_string()),
-            Err(_) => (mode.to_string(), String::new()),
-        };
-        let aliases = r.config.endpoints.get(&name).map(|e| e.aliases.clone()).unwrap_or_default();
-        nets.insert(name, empty(&aliases, &id));
+        for (name, ep) in &r.config.endpoints {
+            let id = c.network(name).map(|n| n.id.to_string()).unwrap_or_default();
+            nets.insert(name.clone(), empty(&ep.aliases, &id));
+        }
     }
     Value::Object(nets)
+}
+
+/// `IPAMConfig` of an endpoint: the addresses the user fixed, `null` when none.
+fn ipam_config(ep: &EndpointConfig) -> Option<Value> {
+    if ep.ipv4.is_none() && ep.ipv6.is_none() {
+        return None;
+    }
+    let mut v = serde_json::Map::new();
+    if let Some(ip) = ep.ipv4 {
+        v.insert("IPv4Address".into(), json!(ip.to_string()));
+    }
+    if let Some(ip) = ep.ipv6 {
+        v.insert("IPv6Address".into(), json!(ip.to_string()));
+    }
+    Some(Value::Object(v))
 }
 
 fn network_mode(r: &ContainerRecord) -> String {

@@ -65,6 +65,8 @@ pub fn router(state: AppState) -> Router {
         .route("/networks/create", post(networks::create))
         .route("/networks/prune", post(networks::prune))
         .route("/networks/{id}", get(networks::inspect).delete(networks::remove))
+        .route("/networks/{id}/connect", post(networks::connect))
+        .route("/networks/{id}/disconnect", post(networks::disconnect))
         .route("/containers/json", get(containers::list))
         .route("/containers/create", post(containers::create))
         .route("/containers/{id}/json", get(containers::inspect))

@@ -1,4 +1,5 @@
-//! The network routes: list, inspect, create, remove, prune.
+//! The network routes: list, inspect, create, remove, prune, and connect and disconnect of
+//! containers.
 
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
@@ -162,6 +163,44 @@ pub async fn prune(State(state): State<AppState>, Query(q): Query<FilterQuery>) 
             Ok(Json(json!({ "NetworksDeleted": deleted })))
         })
         .await
+}
+
+/// The body of `POST /networks/{id}/connect` and `/disconnect`.
+fn container_of(body: &serde_json::Value) -> Result<String, ApiError> {
+    match body["Container"].as_str().filter(|c| !c.is_empty()) {
+        Some(c) => Ok(c.to_string()),
+        None => Err(ApiError::bad_request("no container given to connect or disconnect")),
+    }
+}
+
+fn json_body(body: &Bytes) -> Result<serde_json::Value, ApiError> {
+    if body.is_empty() {
+        return Ok(serde_json::Value::Null);
+    }
+    serde_json::from_slice(body).map_err(|e| ApiError::bad_request(format!("invalid JSON in the request body: {e}")))
+}
+
+pub async fn connect(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Result<StatusCode, ApiError> {
+    let body = json_body(&body)?;
+    let container = container_of(&body)?;
+    let ep = super::containers::endpoint_config(&body["EndpointConfig"])?;
+    super::containers::blocking(state.containers(), move |m| m.connect(&container, &id, ep)).await?;
+    Ok(StatusCode::OK)
+}
+
+pub async fn disconnect(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Result<StatusCode, ApiError> {
+    let body = json_body(&body)?;
+    let container = container_of(&body)?;
+    super::containers::blocking(state.containers(), move |m| m.disconnect(&container, &id)).await?;
+    Ok(StatusCode::OK)
 }
 
 #[cfg(test)]

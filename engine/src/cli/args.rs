@@ -128,9 +128,15 @@ pub struct NetworkArgs {
 #[allow(clippy::large_enum_variant)]
 #[derive(Subcommand, Debug)]
 pub enum NetworkCommand {
+    /// Connect a container to a network
+    #[command(override_usage = "weft network connect [OPTIONS] NETWORK CONTAINER")]
+    Connect(ConnectArgs),
     /// Create a network
     #[command(override_usage = "weft network create [OPTIONS] NETWORK")]
     Create(CreateArgs),
+    /// Disconnect a container from a network
+    #[command(override_usage = "weft network disconnect [OPTIONS] NETWORK CONTAINER")]
+    Disconnect(DisconnectArgs),
     /// Display detailed information on one or more networks
     #[command(override_usage = "weft network inspect [OPTIONS] NETWORK [NETWORK...]")]
     Inspect(InspectArgs),
@@ -228,6 +234,17 @@ pub struct RunArgs {
         help = "IPv4 address (e.g., 172.30.100.104)"
     )]
     pub ip: Option<String>,
+
+    #[arg(long = "ip6", value_name = "string", allow_hyphen_values = true, help = "IPv6 address (e.g., 2001:db8::33)")]
+    pub ip6: Option<String>,
+
+    #[arg(
+        long = "mac-address",
+        value_name = "string",
+        allow_hyphen_values = true,
+        help = "Container MAC address (e.g., 92:d0:c6:0a:29:33)"
+    )]
+    pub mac_address: Option<String>,
 
     #[arg(long = "name", value_name = "string", allow_hyphen_values = true, help = "Assign a name to the container")]
     pub name: Option<String>,
@@ -594,6 +611,54 @@ pub struct PruneArgs {
     #[command(flatten)]
     pub help: HelpFlag,
 
+    pub args: Vec<String>,
+}
+
+#[derive(Args, Debug)]
+pub struct ConnectArgs {
+    #[arg(
+        long = "alias",
+        value_name = "strings",
+        value_delimiter = ',',
+        allow_hyphen_values = true,
+        help = "Add network-scoped alias for the container"
+    )]
+    pub alias: Vec<String>,
+
+    #[arg(
+        long = "ip",
+        value_name = "string",
+        allow_hyphen_values = true,
+        help = "IPv4 address (e.g., \"172.30.100.104\")"
+    )]
+    pub ip: Option<String>,
+
+    #[arg(
+        long = "ip6",
+        value_name = "string",
+        allow_hyphen_values = true,
+        help = "IPv6 address (e.g., \"2001:db8::33\")"
+    )]
+    pub ip6: Option<String>,
+
+    #[command(flatten)]
+    pub help: HelpFlag,
+
+    #[arg(value_name = "NETWORK CONTAINER")]
+    pub args: Vec<String>,
+}
+
+#[derive(Args, Debug)]
+pub struct DisconnectArgs {
+    #[arg(short = 'f', long = "force", action = clap::ArgAction::Set, num_args = 0..=1, require_equals = true,
+          default_value = "false", default_missing_value = "true", value_parser = go_bool,
+          help = "Force the container to disconnect from a network")]
+    pub force: bool,
+
+    #[command(flatten)]
+    pub help: HelpFlag,
+
+    #[arg(value_name = "NETWORK CONTAINER")]
     pub args: Vec<String>,
 }
 

@@ -242,7 +242,7 @@ Options:
 
     #[test]
     fn network_help_lists_commands() {
-        let want = "Usage:  weft network COMMAND\n\nManage networks\n\nCommands:\n  create      Create a network\n  inspect     Display detailed information on one or more networks\n  ls          List networks\n  prune       Remove all unused networks\n  rm          Remove one or more networks\n\nRun 'weft network COMMAND --help' for more information on a command.\n";
+        let want = "Usage:  weft network COMMAND\n\nManage networks\n\nCommands:\n  connect     Connect a container to a network\n  create      Create a network\n  disconnect  Disconnect a container from a network\n  inspect     Display detailed information on one or more networks\n  ls          List networks\n  prune       Remove all unused networks\n  rm          Remove one or more networks\n\nRun 'weft network COMMAND --help' for more information on a command.\n";
         assert_eq!(help(&Cli::command(), &words("weft network")), want);
     }
 }

@@ -77,14 +77,20 @@ pub struct ContainerConfig {
     pub working_dir: String,
     pub network_mode: String,
     pub auto_remove: bool,
-    /// Per network name: the fixed IPv4 address and aliases asked for.
+    /// Per network name: every network the container joins at start (the `NetworkMode` one
+    /// included, unless it was disconnected), with the addresses and aliases asked for.
     pub endpoints: BTreeMap<String, EndpointConfig>,
 }
 
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+/// What a container asks of one network (Docker's `EndpointSettings`, the parts weft uses).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct EndpointConfig {
     pub ipv4: Option<IpAddr>,
+    #[serde(default)]
+    pub ipv6: Option<IpAddr>,
     pub aliases: Vec<String>,
+    #[serde(default)]
+    pub mac: Option<String>,
 }
 
 /// Where a container is in its life.
@@ -169,6 +175,10 @@ struct Table {
     starting: HashSet<String>,
     /// Set by [`Manager::shutdown`]: no container starts any more.
     shutting_down: bool,
+    /// The live networking of each running container. Its lock orders changes to it: connect,
+    /// disconnect and the waiter's release take it first, then the controller, then the table.
+    /// `None` once the waiter has released it.
+    live: HashMap<String, Arc<Mutex<Option<Attachment>>>>,
 }
 
 impl Table {
@@ -240,6 +250,29 @@ fn valid_name(name: &str) -> bool {
         && chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-'))
 }
 
+/// Docker's refusals of `network connect`: a container that shares another's namespace, one in
+/// `none` or `host` mode, and the `host` network itself.
+fn check_connect(rec: &ContainerRecord, net: &libnet::Network, c: &Controller) -> Result<(), ContainerError> {
+    let refuse = |m: &str| Err(ContainerError::InvalidParameter(m.to_string()));
+    if network::shared_container(&rec.config.network_mode).is_some() {
+        return refuse("container sharing network namespace with another container or host cannot be connected to any other network");
+    }
+    let on = |driver: &str| rec.config.endpoints.keys().any(|n| c.network(n).is_ok_and(|n| n.driver == driver));
+    if net.driver == "host" || on("host") {
+        return refuse("container cannot be disconnected from host network or connected to host network");
+    }
+    if (net.driver == "null" && !rec.config.endpoints.is_empty()) || on("null") {
+        return refuse(
+            "container cannot be connected to multiple networks with one of the networks in private (none) mode",
+        );
+    }
+    Ok(())
+}
+
+fn already_connected(rec: &ContainerRecord, net: &libnet::Network) -> ContainerError {
+    ContainerError::Conflict(format!("endpoint with name {} already exists in network {}", rec.name, net.name))
+}
+
 /// Parse a signal as Docker takes it: `SIGUSR1`, `USR1`, `usr1` or `10`.
 pub fn parse_signal(s: &str) -> Result<Signal, ContainerError> {
     let bad = || ContainerError::InvalidParameter(format!("Invalid signal: {s}"));
@@ -287,7 +320,14 @@ impl Manager {
             .map_err(|e| ContainerError::Internal(format!("create {}: {e}", data_root.join("containers").display())))?;
         let store = ContainerStore::open(&data_root.join("containers.db"))?;
         let records = store.all()?.into_iter().map(|r| (r.id.clone(), r)).collect();
-        let table = Table { store, records, exits: HashMap::new(), starting: HashSet::new(), shutting_down: false };
+        let table = Table {
+            store,
+            records,
+            exits: HashMap::new(),
+            starting: HashSet::new(),
+            shutting_down: false,
+            live: HashMap::new(),
+        };
         let m = Manager {
             inner: Arc::new(Inner {
                 controller,
@@ -389,27 +429,63 @@ impl Manager {
         Ok(f(&*self.controller()?))
     }
 
+    /// The networks a container joins, keyed by network name: the ones asked for plus the
+    /// `NetworkMode` one, each checked with Docker's rules.
+    fn resolve_endpoints(
+        &self,
+        mode: &str,
+        asked: BTreeMap<String, EndpointConfig>,
+    ) -> Result<BTreeMap<String, EndpointConfig>, ContainerError> {
+        let c = self.controller()?;
+        let mode_net = network::network_of_mode(mode);
+        let mut resolved = BTreeMap::new();
+        let mut exclusive = false;
+        let wanted = asked.into_iter().chain(std::iter::once((mode_net.to_string(), EndpointConfig::default())));
+        for (key, ep) in wanted {
+            let net =
+                c.network(network::network_of_mode(&key)).map_err(|_| ContainerError::NetworkNotFound(key.clone()))?;
+            if resolved.contains_key(&net.name) {
+                // The mode network given again with its settings: keep the settings.
+                continue;
+            }
+            network::validate_endpoint(net, &ep).map_err(ContainerError::InvalidParameter)?;
+            exclusive |= network::is_exclusive(net);
+            resolved.insert(net.name.clone(), ep);
+        }
+        if exclusive && resolved.len() > 1 {
+            return Err(ContainerError::InvalidParameter(
+                "conflicting options: cannot attach both user-defined and non-user-defined network-modes".into(),
+            ));
+        }
+        Ok(resolved)
+    }
+
     /// Create a container record (nothing runs yet).
     pub fn create(&self, req: CreateRequest) -> Result<ContainerRecord, ContainerError> {
-        let config = req.config;
+        let mut config = req.config;
         if config.image != HOSTFS_IMAGE {
             return Err(ContainerError::NoSuchImage(config.image));
         }
         if config.cmd.is_empty() {
             return Err(ContainerError::InvalidParameter("No command specified".into()));
         }
-        if let Some(other) = config.network_mode.strip_prefix("container:") {
-            return Err(ContainerError::InvalidParameter(format!(
-                "network mode container:{other} is not supported yet by weft"
-            )));
-        }
-        {
-            let c = self.controller()?;
-            let net = network::network_of_mode(&config.network_mode);
-            c.network(net).map_err(|_| ContainerError::NetworkNotFound(net.to_string()))?;
-            for name in config.endpoints.keys() {
-                c.network(name).map_err(|_| ContainerError::NetworkNotFound(name.clone()))?;
+        if let Some(other) = network::shared_container(&config.network_mode) {
+            let other = self.table()?.find(other)?.id.clone();
+            if !config.hostname.is_empty() {
+                return Err(ContainerError::InvalidParameter(
+                    "conflicting options: hostname and the network mode".into(),
+                ));
             }
+            if config.endpoints.values().any(|e| *e != EndpointConfig::default()) || config.endpoints.len() > 1 {
+                return Err(ContainerError::InvalidParameter(
+                    "conflicting options: networking options (--network-alias, --ip, --mac-address, more networks) and the network mode container"
+                        .into(),
+                ));
+            }
+            config.network_mode = format!("container:{other}");
+            config.endpoints.clear();
+        } else {
+            config.endpoints = self.resolve_endpoints(&config.network_mode, std::mem::take(&mut config.endpoints))?;
         }
         let mut t = self.table()?;
         let name = match req.name.map(|n| n.trim_start_matches('/').to_string()).filter(|n| !n.is_empty()) {
@@ -475,33 +551,59 @@ impl Manager {
         result.map(|()| true)
     }
 
+    /// The namespace of the container a `container:<id>` mode shares: it must be running.
+    /// `None` inside means the host's (the other container runs in host mode).
+    fn shared_netns(&self, rec: &ContainerRecord, other: &str) -> Result<Option<PathBuf>, ContainerError> {
+        let t = self.table()?;
+        let other = t.find(other)?;
+        if other.id == rec.id {
+            return Err(ContainerError::InvalidParameter("cannot join own network namespace".into()));
+        }
+        let netns = match (other.running(), &other.attachment) {
+            (true, Some(att)) => att.netns.clone(),
+            _ => {
+                return Err(ContainerError::Conflict(format!(
+                    "cannot join network namespace of a non running container: {}",
+                    other.name
+                )))
+            }
+        };
+        Ok(netns)
+    }
+
     fn start_unmarked(&self, mut rec: ContainerRecord) -> Result<(), ContainerError> {
-        let net = network::network_of_mode(&rec.config.network_mode).to_string();
-        let ep = rec.config.endpoints.get(&net).cloned().unwrap_or_default();
-        let attachment = network::attach(
-            &mut *self.controller()?,
-            network::AttachRequest {
-                container_id: &rec.id,
-                container_name: &rec.name,
-                network: &net,
-                ipv4: ep.ipv4,
-                aliases: ep.aliases,
-            },
-        )?;
+        let (attachment, netns) = match network::shared_container(&rec.config.network_mode) {
+            Some(other) => (None, self.shared_netns(&rec, other)?),
+            None => {
+                let networks: Vec<(String, EndpointConfig)> =
+                    network::join_order(&rec.config.network_mode, &rec.config.endpoints)
+                        .into_iter()
+                        .map(|n| {
+                            let ep = rec.config.endpoints.get(&n).cloned().unwrap_or_default();
+                            (n, ep)
+                        })
+                        .collect();
+                let att = network::attach(&mut *self.controller()?, &rec.id, &rec.name, &networks)?;
+                let netns = att.netns.clone();
+                (Some(att), netns)
+            }
+        };
         let undo = |m: &Manager| {
-            match m.controller() {
-                Ok(mut c) => {
-                    if let Err(e) = network::detach(&mut c, &attachment) {
-                        tracing::warn!("undo of a failed start: {e}");
+            if let Some(attachment) = &attachment {
+                match m.controller() {
+                    Ok(mut c) => {
+                        if let Err(e) = network::detach(&mut c, attachment) {
+                            tracing::warn!("undo of a failed start: {e}");
+                        }
                     }
+                    Err(e) => tracing::warn!("undo of a failed start: {e}"),
                 }
-                Err(e) => tracing::warn!("undo of a failed start: {e}"),
             }
             if let Err(e) = runtime::cleanup(&m.state_dir(&rec.id)) {
                 tracing::warn!("undo of a failed start: {e}");
             }
         };
-        let spawned = self.spawn_process(&rec, attachment.netns.clone());
+        let spawned = self.spawn_process(&rec, netns);
         let container = match spawned {
             Ok(c) => c,
             Err(e) => {
@@ -517,13 +619,15 @@ impl Manager {
             started_at: Some(SystemTime::now()),
             finished_at: None,
         };
-        rec.attachment = Some(attachment.clone());
+        rec.attachment = attachment.clone();
         let id = rec.id.clone();
+        let live = Arc::new(Mutex::new(attachment));
         let committed = self.table().and_then(|mut t| {
             if !t.records.contains_key(&id) {
                 Err(ContainerError::NotFound(id.clone()))
             } else {
                 t.exits_of(&id);
+                t.live.insert(id.clone(), live.clone());
                 t.put(rec)
             }
         });
@@ -543,7 +647,7 @@ impl Manager {
                     255
                 }
             };
-            m.finish(&waiter_id, code, &attachment);
+            m.finish(&waiter_id, code, &live);
         });
         if let Err(e) = spawned {
             return Err(ContainerError::Internal(format!("cannot start the waiter thread: {e}")));
@@ -593,25 +697,31 @@ impl Manager {
     }
 
     /// The waiter's work once the process has ended (see the module docs).
-    fn finish(&self, id: &str, code: i32, attachment: &Attachment) {
+    fn finish(&self, id: &str, code: i32, live: &Mutex<Option<Attachment>>) {
         // The process is reaped: its pid may be recycled, so no signal may use it any more.
         if let Ok(mut t) = self.table() {
             if let Some(r) = t.records.get_mut(id) {
                 r.state.pid = 0;
             }
         }
-        match self.controller() {
-            Ok(mut c) => {
-                if let Err(e) = network::detach(&mut c, attachment) {
-                    tracing::error!("release networking of container {id}: {e}");
+        // Taken under its lock, so a connect or disconnect under way ends first and none follows.
+        let mut slot = live.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        if let Some(attachment) = slot.take() {
+            match self.controller() {
+                Ok(mut c) => {
+                    if let Err(e) = network::detach(&mut c, &attachment) {
+                        tracing::error!("release networking of container {id}: {e}");
+                    }
                 }
+                Err(e) => tracing::error!("{e}"),
             }
-            Err(e) => tracing::error!("{e}"),
         }
+        drop(slot);
         if let Err(e) = runtime::cleanup(&self.state_dir(id)) {
             tracing::error!("{e}");
         }
         let Ok(mut t) = self.table() else { return };
+        t.live.remove(id);
         let Some(mut rec) = t.records.get(id).cloned() else { return };
         rec.state.status = Status::Exited;
         rec.state.exit_code = code;
@@ -779,6 +889,95 @@ impl Manager {
                 }
             }
         }
+    }
+
+    /// Connect a container to one more network (`weft network connect`): live when it runs, else
+    /// recorded for its next start. Blocking.
+    pub fn connect(&self, key: &str, network: &str, ep: EndpointConfig) -> Result<(), ContainerError> {
+        let (rec, live) = {
+            let t = self.table()?;
+            let rec = t.find(key)?.clone();
+            let live = t.live.get(&rec.id).cloned();
+            (rec, live)
+        };
+        let net = {
+            let c = self.controller()?;
+            let net = c.network(network).map_err(|_| ContainerError::NetworkNotFound(network.to_string()))?.clone();
+            check_connect(&rec, &net, &c)?;
+            network::validate_endpoint(&net, &ep).map_err(ContainerError::InvalidParameter)?;
+            net
+        };
+        if let Some(live) = live {
+            let mut slot = lock(&live)?;
+            if let Some(att) = slot.as_mut() {
+                if att.endpoint_on(&net.id).is_some() {
+                    return Err(already_connected(&rec, &net));
+                }
+                network::connect(&mut *self.controller()?, att, &rec.name, &net.name, &ep)?;
+                let att = att.clone();
+                return self.update_networks(&rec.id, move |r| {
+                    r.config.endpoints.insert(net.name.clone(), ep);
+                    r.attachment = Some(att);
+                });
+            }
+        }
+        if rec.config.endpoints.contains_key(&net.name) {
+            return Err(already_connected(&rec, &net));
+        }
+        self.update_networks(&rec.id, move |r| {
+            r.config.endpoints.insert(net.name.clone(), ep);
+        })
+    }
+
+    /// Disconnect a container from a network (`weft network disconnect`). Blocking.
+    pub fn disconnect(&self, key: &str, network: &str) -> Result<(), ContainerError> {
+        let (rec, live) = {
+            let t = self.table()?;
+            let rec = t.find(key)?.clone();
+            let live = t.live.get(&rec.id).cloned();
+            (rec, live)
+        };
+        let net = self
+            .controller()?
+            .network(network)
+            .map_err(|_| ContainerError::NetworkNotFound(network.to_string()))?
+            .clone();
+        if net.driver == "host" {
+            return Err(ContainerError::InvalidParameter(
+                "container cannot be disconnected from host network or connected to host network".into(),
+            ));
+        }
+        let not_connected = || {
+            ContainerError::InvalidParameter(format!("container {} is not connected to network {}", rec.id, net.name))
+        };
+        if let Some(live) = live {
+            let mut slot = lock(&live)?;
+            if let Some(att) = slot.as_mut() {
+                if att.endpoint_on(&net.id).is_none() {
+                    return Err(not_connected());
+                }
+                network::disconnect(&mut *self.controller()?, att, &net.id)?;
+                let att = att.clone();
+                return self.update_networks(&rec.id, move |r| {
+                    r.config.endpoints.remove(&net.name);
+                    r.attachment = Some(att);
+                });
+            }
+        }
+        if !rec.config.endpoints.contains_key(&net.name) {
+            return Err(not_connected());
+        }
+        self.update_networks(&rec.id, move |r| {
+            r.config.endpoints.remove(&net.name);
+        })
+    }
+
+    /// Change a record's networks and store it.
+    fn update_networks(&self, id: &str, f: impl FnOnce(&mut ContainerRecord)) -> Result<(), ContainerError> {
+        let mut t = self.table()?;
+        let mut rec = t.records.get(id).cloned().ok_or_else(|| ContainerError::NotFound(id.to_string()))?;
+        f(&mut rec);
+        t.put(rec)
     }
 
     /// Refuse new starts, wait for those under way, then stop every running container (SIGTERM,

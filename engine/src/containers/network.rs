@@ -1,10 +1,13 @@
-//! A container's networking through the libnet controller: attach (sandbox, endpoint, join) when
-//! it starts, detach (leave, delete endpoints, delete sandbox) when it stops.
+//! A container's networking through the libnet controller: attach (sandbox, then an endpoint per
+//! network, joined) when it starts, connect and disconnect one network while it runs, detach
+//! (leave, delete endpoints, delete sandbox) when it stops.
 
 use std::net::IpAddr;
 
-use libnet::{Controller, EndpointCreate, EndpointId, NetworkId, SandboxCreate, SandboxId};
+use libnet::{Controller, EndpointCreate, EndpointId, Network, NetworkId, SandboxCreate, SandboxId};
 use serde::{Deserialize, Serialize};
+
+use super::EndpointConfig;
 
 /// The network a container's `NetworkMode` names, resolved against the controller's networks:
 /// `bridge`, `default` and empty mean the predefined `bridge`; `none` and `host` are the
@@ -16,6 +19,17 @@ pub fn network_of_mode(mode: &str) -> &str {
     }
 }
 
+/// The container a `container:<name|id>` network mode shares the namespace of.
+pub fn shared_container(mode: &str) -> Option<&str> {
+    mode.strip_prefix("container:")
+}
+
+/// Whether a network is one of the predefined ones a container cannot share with others: `host`
+/// (the host's own stack) and `none` (loopback only).
+pub fn is_exclusive(network: &Network) -> bool {
+    network.driver == "host" || network.driver == "null"
+}
+
 /// One endpoint of a running container.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct AttachedEndpoint {
@@ -25,7 +39,7 @@ pub struct AttachedEndpoint {
     pub aliases: Vec<String>,
 }
 
-/// Everything [`attach`] made, which [`detach`] undoes.
+/// Everything [`attach`] and [`connect`] made, which [`detach`] undoes.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Attachment {
     pub sandbox: SandboxId,
@@ -34,53 +48,116 @@ pub struct Attachment {
     pub endpoints: Vec<AttachedEndpoint>,
 }
 
-/// What to attach a container to.
-pub struct AttachRequest<'a> {
-    pub container_id: &'a str,
-    pub container_name: &'a str,
-    pub network: &'a str,
-    pub ipv4: Option<IpAddr>,
-    pub aliases: Vec<String>,
+impl Attachment {
+    pub fn endpoint_on(&self, network: &NetworkId) -> Option<&AttachedEndpoint> {
+        self.endpoints.iter().find(|e| &e.network_id == network)
+    }
 }
 
-/// Make the container's sandbox, an endpoint on its network, and join them. A failure undoes
-/// the steps before it.
-pub fn attach(c: &mut Controller, req: AttachRequest<'_>) -> libnet::Result<Attachment> {
-    let network = c.network(req.network)?.clone();
-    let host_mode = network.driver == "host";
-    let sandbox = c.create_sandbox(SandboxCreate { container_id: req.container_id.to_string(), host_mode })?;
-    let undo_sandbox = |c: &mut Controller| {
-        if let Err(e) = c.delete_sandbox(&sandbox.id) {
-            tracing::warn!("undo: delete sandbox {}: {e}", sandbox.id.short());
+/// Check what a container asks of one network before anything is made, with Docker's messages:
+/// a fixed address only on a user-defined network whose subnet the user gave.
+pub fn validate_endpoint(network: &Network, ep: &EndpointConfig) -> Result<(), String> {
+    let fixed = [ep.ipv4, ep.ipv6];
+    for ip in fixed.iter().flatten() {
+        if network.name == "bridge" || is_exclusive(network) {
+            return Err("user specified IP address is supported on user defined networks only".into());
         }
-    };
-    let endpoint = match c.create_endpoint(
-        network.id.as_str(),
-        EndpointCreate { name: req.container_name.to_string(), ipv4: req.ipv4, ..Default::default() },
-    ) {
-        Ok(e) => e,
-        Err(e) => {
-            undo_sandbox(c);
+        let pools = if ip.is_ipv4() { &network.ipv4 } else { &network.ipv6 };
+        if !pools.iter().any(|p| p.user_subnet) {
+            return Err(
+                "user specified IP address is supported only when connecting to networks with user configured subnets"
+                    .into(),
+            );
+        }
+    }
+    if !ep.aliases.is_empty() && (network.name == "bridge" || is_exclusive(network)) {
+        return Err("network-scoped alias is supported only for containers in user defined networks".into());
+    }
+    if let Some(mac) = &ep.mac {
+        if !valid_mac(mac) {
+            return Err(format!("invalid MAC address: {mac}"));
+        }
+    }
+    Ok(())
+}
+
+/// `aa:bb:cc:dd:ee:ff`, unicast.
+fn valid_mac(mac: &str) -> bool {
+    let parts: Vec<&str> = mac.split(':').collect();
+    parts.len() == 6
+        && parts.iter().all(|p| p.len() == 2 && u8::from_str_radix(p, 16).is_ok())
+        && u8::from_str_radix(parts[0], 16).is_ok_and(|b| b & 1 == 0)
+}
+
+/// Make the container's sandbox and join it to each network in order (the first gets `eth0`).
+/// A failure undoes the steps before it. `host_mode` makes a sandbox without a namespace.
+pub fn attach(
+    c: &mut Controller,
+    container_id: &str,
+    container_name: &str,
+    networks: &[(String, EndpointConfig)],
+) -> libnet::Result<Attachment> {
+    let host_mode = networks.iter().any(|(n, _)| c.network(n).is_ok_and(|n| n.driver == "host"));
+    let sandbox = c.create_sandbox(SandboxCreate { container_id: container_id.to_string(), host_mode })?;
+    let mut att = Attachment { sandbox: sandbox.id.clone(), netns: sandbox.key.clone(), endpoints: Vec::new() };
+    for (network, ep) in networks {
+        if let Err(e) = connect(c, &mut att, container_name, network, ep) {
+            if let Err(u) = detach(c, &att) {
+                tracing::warn!("undo of a failed attach: {u}");
+            }
             return Err(e);
         }
-    };
-    if let Err(e) = c.join(&endpoint.id, &sandbox.id) {
+    }
+    Ok(att)
+}
+
+/// Join a container's sandbox to one more network: an endpoint named after the container, joined.
+/// On failure nothing is left of it.
+pub fn connect(
+    c: &mut Controller,
+    att: &mut Attachment,
+    container_name: &str,
+    network: &str,
+    ep: &EndpointConfig,
+) -> libnet::Result<()> {
+    let network = c.network(network)?.clone();
+    let endpoint = c.create_endpoint(
+        network.id.as_str(),
+        EndpointCreate {
+            name: container_name.to_string(),
+            ipv4: ep.ipv4,
+            ipv6: ep.ipv6,
+            mac: ep.mac.clone(),
+            ..Default::default()
+        },
+    )?;
+    if let Err(e) = c.join(&endpoint.id, &att.sandbox) {
         if let Err(u) = c.delete_endpoint(&endpoint.id) {
             tracing::warn!("undo: delete endpoint {}: {u}", endpoint.id.short());
         }
-        undo_sandbox(c);
         return Err(e);
     }
-    Ok(Attachment {
-        sandbox: sandbox.id.clone(),
-        netns: sandbox.key.clone(),
-        endpoints: vec![AttachedEndpoint {
-            network_id: network.id.clone(),
-            network_name: network.name.clone(),
-            endpoint_id: endpoint.id,
-            aliases: req.aliases,
-        }],
-    })
+    att.endpoints.push(AttachedEndpoint {
+        network_id: network.id.clone(),
+        network_name: network.name.clone(),
+        endpoint_id: endpoint.id,
+        aliases: ep.aliases.clone(),
+    });
+    Ok(())
+}
+
+/// Take a container's sandbox off one network: leave, then delete the endpoint.
+pub fn disconnect(c: &mut Controller, att: &mut Attachment, network: &NetworkId) -> libnet::Result<()> {
+    let Some(pos) = att.endpoints.iter().position(|e| &e.network_id == network) else { return Ok(()) };
+    let id = att.endpoints[pos].endpoint_id.clone();
+    if c.endpoint(&id).is_ok_and(|e| e.join.is_some()) {
+        c.leave(&id)?;
+    }
+    if c.endpoint(&id).is_ok() {
+        c.delete_endpoint(&id)?;
+    }
+    att.endpoints.remove(pos);
+    Ok(())
 }
 
 /// Release a container's networking: leave and delete its endpoints, delete its sandbox. Goes on
@@ -143,4 +220,56 @@ pub fn release_orphans(c: &mut Controller, is_running: impl Fn(&str) -> bool) ->
         }
     }
     released
+}
+
+/// The networks to join at start, in join order: the `NetworkMode` network first (it gets `eth0`),
+/// then the others by name, as Docker connects them.
+pub fn join_order(mode: &str, endpoints: &std::collections::BTreeMap<String, EndpointConfig>) -> Vec<String> {
+    let first = network_of_mode(mode);
+    let mut order: Vec<String> = endpoints.keys().filter(|n| n.as_str() == first).cloned().collect();
+    order.extend(endpoints.keys().filter(|n| n.as_str() != first).cloned());
+    order
+}
+
+/// An address parsed for a message.
+pub fn parse_ip(s: &str, family_v6: bool) -> Result<Option<IpAddr>, String> {
+    if s.is_empty() {
+        return Ok(None);
+    }
+    let ip: IpAddr = s.parse().map_err(|_| format!("invalid IP address: {s}"))?;
+    if ip.is_ipv6() != family_v6 {
+        let which = if family_v6 { "IPv6" } else { "IPv4" };
+        return Err(format!("invalid {which} address: {s}"));
+    }
+    Ok(Some(ip))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::BTreeMap;
+
+    #[test]
+    fn macs_are_checked() {
+        assert!(valid_mac("02:42:c0:a8:64:0a"));
+        assert!(!valid_mac("03:42:c0:a8:64:0a"), "multicast");
+        assert!(!valid_mac("02:42:c0:a8:64"));
+        assert!(!valid_mac("zz:42:c0:a8:64:0a"));
+    }
+
+    #[test]
+    fn the_mode_network_joins_first() {
+        let eps: BTreeMap<String, EndpointConfig> =
+            ["a", "front", "z"].iter().map(|n| (n.to_string(), EndpointConfig::default())).collect();
+        assert_eq!(join_order("front", &eps), ["front", "a", "z"]);
+        assert_eq!(join_order("other", &eps), ["a", "front", "z"]);
+    }
+
+    #[test]
+    fn addresses_are_checked_by_family() {
+        assert_eq!(parse_ip("", false), Ok(None));
+        assert!(parse_ip("10.0.0.1", false).is_ok_and(|ip| ip.is_some()));
+        assert!(parse_ip("fd00::1", false).is_err());
+        assert!(parse_ip("nope", true).is_err());
+    }
 }

@@ -50,27 +50,13 @@ pub fn create_body(args: &RunArgs, lookup: &dyn Fn(&str) -> Option<String>) -> R
         if endpoints.contains_key(network) {
             return Err(CliError::with_code(125, format!("network {network:?} is specified multiple times")));
         }
-        let mut endpoint = Map::new();
-        // As Docker: --ip and --network-alias apply to the first network.
-        if i == 0 {
-            if let Some(ip) = args.ip.as_deref().filter(|ip| !ip.is_empty()) {
-                endpoint.insert("IPAMConfig".into(), json!({"IPv4Address": ip}));
-            }
-            if !args.network_alias.is_empty() {
-                endpoint.insert("Aliases".into(), json!(args.network_alias));
-            }
-        }
+        // As Docker: --ip, --ip6, --mac-address and --network-alias apply to the first network.
+        let endpoint = if i == 0 { first_endpoint(args) } else { Map::new() };
         endpoints.insert(network.clone(), Value::Object(endpoint));
     }
-    if args.network.is_empty() && (args.ip.is_some() || !args.network_alias.is_empty()) {
-        let mut endpoint = Map::new();
-        if let Some(ip) = args.ip.as_deref().filter(|ip| !ip.is_empty()) {
-            endpoint.insert("IPAMConfig".into(), json!({"IPv4Address": ip}));
-        }
-        if !args.network_alias.is_empty() {
-            endpoint.insert("Aliases".into(), json!(args.network_alias));
-        }
-        endpoints.insert(network_mode.clone(), Value::Object(endpoint));
+    let first = first_endpoint(args);
+    if args.network.is_empty() && !first.is_empty() {
+        endpoints.insert(network_mode.clone(), Value::Object(first));
     }
     let env: Vec<String> = args.env.iter().map(|e| env_entry(e, lookup)).collect();
     Ok(json!({
@@ -82,6 +68,29 @@ pub fn create_body(args: &RunArgs, lookup: &dyn Fn(&str) -> Option<String>) -> R
         "HostConfig": {"NetworkMode": network_mode, "AutoRemove": auto_remove(args)},
         "NetworkingConfig": {"EndpointsConfig": endpoints},
     }))
+}
+
+/// The endpoint settings of the first network: the per-container flags Docker applies there.
+fn first_endpoint(args: &RunArgs) -> Map<String, Value> {
+    let given = |v: &Option<String>| v.as_deref().filter(|s| !s.is_empty()).map(str::to_string);
+    let mut endpoint = Map::new();
+    let mut ipam = Map::new();
+    if let Some(ip) = given(&args.ip) {
+        ipam.insert("IPv4Address".into(), json!(ip));
+    }
+    if let Some(ip) = given(&args.ip6) {
+        ipam.insert("IPv6Address".into(), json!(ip));
+    }
+    if !ipam.is_empty() {
+        endpoint.insert("IPAMConfig".into(), Value::Object(ipam));
+    }
+    if !args.network_alias.is_empty() {
+        endpoint.insert("Aliases".into(), json!(args.network_alias));
+    }
+    if let Some(mac) = given(&args.mac_address) {
+        endpoint.insert("MacAddress".into(), json!(mac));
+    }
+    endpoint
 }
 
 /// Whether the daemon removes the container when it exits. A detached `--rm` run leaves that to

@@ -1,5 +1,6 @@
 //! `weft network ...`: help, argument checks, then the command itself.
 
+mod connect;
 mod create;
 mod inspect;
 mod ipam;
@@ -31,7 +32,9 @@ pub fn run(console: &mut Console, root: &Command, args: NetworkArgs, host: &str)
         return Ok(());
     };
     let (name, wants_help) = match &command {
+        NetworkCommand::Connect(a) => ("connect", a.help.help),
         NetworkCommand::Create(a) => ("create", a.help.help),
+        NetworkCommand::Disconnect(a) => ("disconnect", a.help.help),
         NetworkCommand::Inspect(a) => ("inspect", a.help.help),
         NetworkCommand::Ls(a) => ("ls", a.help.help),
         NetworkCommand::Prune(a) => ("prune", a.help.help),
@@ -43,6 +46,14 @@ pub fn run(console: &mut Console, root: &Command, args: NetworkArgs, host: &str)
     }
     let at = ["weft", "network", name];
     match command {
+        NetworkCommand::Connect(a) => {
+            check_arity(root, &at, &a.args, Arity::Exactly(2))?;
+            connect::connect(&connect(host)?, &a)
+        }
+        NetworkCommand::Disconnect(a) => {
+            check_arity(root, &at, &a.args, Arity::Exactly(2))?;
+            connect::disconnect(&connect(host)?, &a)
+        }
         NetworkCommand::Create(a) => {
             check_arity(root, &at, &a.args, Arity::Exactly(1))?;
             create::run(console, &connect(host)?, &a, &a.args[0])

@@ -649,6 +649,8 @@ Options:
       --help                 Print usage
   -h, --hostname string      Container host name
       --ip string            IPv4 address (e.g., 172.30.100.104)
+      --ip6 string           IPv6 address (e.g., 2001:db8::33)
+      --mac-address string   Container MAC address (e.g., 92:d0:c6:0a:29:33)
       --name string          Assign a name to the container
       --network network      Connect a container to a network
       --network-alias list   Add network-scoped alias for the container
