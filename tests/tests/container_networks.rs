@@ -307,3 +307,25 @@ fn kill9_with_connected_containers_leaves_nothing() {
     h.weft(&["network", "rm", "n1", "n2"]).ok();
     assert!(no_weft_links(&h), "{:?}", h.link_names());
 }
+
+#[test]
+fn restart_keeps_the_networks() {
+    let h = Host::new();
+    h.weft(&["network", "create", "--subnet", "10.92.0.0/24", "r1"]).ok();
+    h.weft(&["run", "-d", "--name", "r", "--network", "r1", "--ip", "10.92.0.3", "hostfs", "sleep", "1000"]).ok();
+    h.weft(&["network", "connect", "bridge", "r"]).ok();
+    let pid = field(&h, "r", "{{.State.Pid}}");
+    assert_eq!(h.weft(&["restart", "-t", "0", "r"]).ok(), "r\n");
+    assert_eq!(field(&h, "r", "{{.State.Status}}"), "running");
+    assert_ne!(field(&h, "r", "{{.State.Pid}}"), pid);
+    assert_eq!(networks(&h, "r").len(), 2, "{:?}", networks(&h, "r"));
+    assert_eq!(field(&h, "r", "{{.NetworkSettings.Networks.r1.IPAddress}}"), "10.92.0.3");
+    // A stopped container is started; an unknown one is an error.
+    h.weft(&["stop", "-t", "0", "r"]).ok();
+    h.weft(&["restart", "r"]).ok();
+    assert_eq!(field(&h, "r", "{{.State.Status}}"), "running");
+    h.weft(&["restart", "nosuch"]).fails_with(1, "No such container: nosuch");
+    h.weft(&["rm", "-f", "r"]).ok();
+    h.weft(&["network", "rm", "r1"]).ok();
+    assert!(no_weft_links(&h), "{:?}", h.link_names());
+}

@@ -149,6 +149,22 @@ pub async fn stop(
     Ok(if stopped { StatusCode::NO_CONTENT } else { StatusCode::NOT_MODIFIED })
 }
 
+/// `POST /containers/{id}/restart`: stop (as `stop` does) if running, then start.
+pub async fn restart(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    Query(q): Query<StopQuery>,
+) -> Result<StatusCode, ApiError> {
+    let timeout = match q.t {
+        Some(t) if t < 0 => None,
+        Some(t) => Some(Duration::from_secs(t as u64)),
+        None => Some(Duration::from_secs(10)),
+    };
+    state.containers().stop(&id, timeout).await?;
+    blocking(state.containers(), move |m| m.start(&id)).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
 #[derive(Debug, Deserialize)]
 pub struct KillQuery {
     signal: Option<String>,

@@ -100,6 +100,9 @@ pub enum Command {
     /// Remove one or more containers
     #[command(override_usage = "weft rm [OPTIONS] CONTAINER [CONTAINER...]")]
     Rm(ContainerRmArgs),
+    /// Restart one or more containers
+    #[command(override_usage = "weft restart [OPTIONS] CONTAINER [CONTAINER...]")]
+    Restart(StopArgs),
     /// Create and run a new container from an image
     #[command(override_usage = "weft run [OPTIONS] IMAGE [COMMAND] [ARG...]")]
     Run(RunArgs),
@@ -182,6 +185,9 @@ pub enum ContainerCommand {
         override_usage = "weft container rm [OPTIONS] CONTAINER [CONTAINER...]"
     )]
     Rm(ContainerRmArgs),
+    /// Restart one or more containers
+    #[command(override_usage = "weft container restart [OPTIONS] CONTAINER [CONTAINER...]")]
+    Restart(StopArgs),
     /// Create and run a new container from an image
     #[command(override_usage = "weft container run [OPTIONS] IMAGE [COMMAND] [ARG...]")]
     Run(RunArgs),

@@ -74,6 +74,7 @@ fn execute(args: &[String], console: &mut Console) -> Result<(), CliError> {
         Some(Command::Rm(a)) => container::run(console, &root, ContainerCommand::Rm(a), &host, false),
         Some(Command::Run(a)) => container::run(console, &root, ContainerCommand::Run(a), &host, false),
         Some(Command::Start(a)) => container::run(console, &root, ContainerCommand::Start(a), &host, false),
+        Some(Command::Restart(a)) => container::run(console, &root, ContainerCommand::Restart(a), &host, false),
         Some(Command::Stop(a)) => container::run(console, &root, ContainerCommand::Stop(a), &host, false),
         Some(Command::Wait(a)) => container::run(console, &root, ContainerCommand::Wait(a), &host, false),
         Some(Command::Version(v)) => version::run(console, &root, v, &host),

@@ -1,4 +1,4 @@
-//! `weft rm`, `stop`, `kill`, `start` and `wait`: one request per container, each name printed
+//! `weft rm`, `stop`, `restart`, `kill`, `start` and `wait`: one request per container, each name printed
 //! when done; the failures are printed together at the end (exit code 1), as Docker's CLI does.
 
 use serde_json::Value;
@@ -69,6 +69,14 @@ pub fn stop(console: &mut Console, client: &Client, args: &StopArgs) -> Result<(
     let query = stop_query(args);
     each(console, &args.args, |_, name| {
         client.post(&format!("{}/stop{query}", container_path(name)), None).map(|_| Some(name.to_string()))
+    })
+}
+
+/// `weft restart [-s SIGNAL] [-t N]`: `POST /containers/{id}/restart`.
+pub fn restart(console: &mut Console, client: &Client, args: &StopArgs) -> Result<(), CliError> {
+    let query = stop_query(args);
+    each(console, &args.args, |_, name| {
+        client.post(&format!("{}/restart{query}", container_path(name)), None).map(|_| Some(name.to_string()))
     })
 }
 

@@ -1,4 +1,4 @@
-//! The container commands: `weft run`, `ps`, `rm`, `stop`, `kill`, `start`, `wait`, `logs`,
+//! The container commands: `weft run`, `ps`, `rm`, `stop`, `kill`, `start`, `restart`, `wait`, `logs`,
 //! `inspect`, and the same under `weft container ...`, over the Docker Engine API's container routes.
 
 mod inspect;
@@ -39,6 +39,7 @@ fn names(command: &ContainerCommand) -> (&'static str, &'static str) {
         ContainerCommand::Logs(_) => ("logs", "logs"),
         ContainerCommand::Ls(_) => ("ls", "ps"),
         ContainerCommand::Rm(_) => ("rm", "rm"),
+        ContainerCommand::Restart(_) => ("restart", "restart"),
         ContainerCommand::Run(_) => ("run", "run"),
         ContainerCommand::Start(_) => ("start", "start"),
         ContainerCommand::Stop(_) => ("stop", "stop"),
@@ -51,6 +52,7 @@ fn aliases(group_name: &str) -> &'static str {
     match group_name {
         "ls" => "weft container ls, weft container list, weft container ps, weft ps",
         "rm" => "weft container rm, weft container remove, weft rm",
+        "restart" => "weft container restart, weft restart",
         "run" => "weft container run, weft run",
         "kill" => "weft container kill, weft kill",
         "logs" => "weft container logs, weft logs",
@@ -97,6 +99,7 @@ pub fn run(
         ContainerCommand::Logs(a) => a.help.help,
         ContainerCommand::Ls(a) => a.help.help,
         ContainerCommand::Rm(a) => a.help.help,
+        ContainerCommand::Restart(a) => a.help.help,
         ContainerCommand::Run(a) => a.help,
         ContainerCommand::Start(a) => a.help.help,
         ContainerCommand::Stop(a) => a.help.help,
@@ -123,6 +126,10 @@ pub fn run(
         ContainerCommand::Stop(a) => {
             check_arity(root, &at, &a.args, Arity::AtLeast(1))?;
             lifecycle::stop(console, &connect(host)?, &a)
+        }
+        ContainerCommand::Restart(a) => {
+            check_arity(root, &at, &a.args, Arity::AtLeast(1))?;
+            lifecycle::restart(console, &connect(host)?, &a)
         }
         ContainerCommand::Kill(a) => {
             check_arity(root, &at, &a.args, Arity::AtLeast(1))?;
