@@ -329,3 +329,29 @@ fn restart_keeps_the_networks() {
     h.weft(&["network", "rm", "r1"]).ok();
     assert!(no_weft_links(&h), "{:?}", h.link_names());
 }
+
+/// Whether process `pid` has ended (gone, or a zombie nobody reaped yet).
+fn ended(pid: &str) -> bool {
+    match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
+        Ok(stat) => stat.rsplit_once(')').is_some_and(|(_, rest)| rest.trim_start().starts_with('Z')),
+        Err(_) => true,
+    }
+}
+
+#[test]
+fn kill9_before_the_pid_is_recorded_leaves_no_process() {
+    let mut h = Host::new();
+    h.weft(&["run", "-d", "--name", "c", "--network", "none", "hostfs", "sleep", "1000"]).ok();
+    let pid = field(&h, "c", "{{.State.Pid}}");
+    assert!(!ended(&pid));
+    h.kill9();
+    // As if weftd had died between starting the process and recording its pid.
+    let db = h.data_root().join("containers.db");
+    let forget = "import json, sqlite3, sys\ndb = sqlite3.connect(sys.argv[1])\nfor id, rec in db.execute('SELECT id, record FROM containers').fetchall():\n    r = json.loads(rec)\n    r['state']['pid'] = 0\n    r['state']['pid_start_time'] = 0\n    db.execute('UPDATE containers SET record = ? WHERE id = ?', (json.dumps(r), id))\ndb.commit()\n";
+    let out = Command::new("python3").args(["-c", forget]).arg(&db).output().expect("run python3");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    h.start();
+    assert!(wait_for(Duration::from_secs(10), || ended(&pid)), "the container's init {pid} still runs");
+    assert_eq!(field(&h, "c", "{{.State.Status}}"), "exited");
+    h.weft(&["rm", "c"]).ok();
+}

@@ -308,6 +308,32 @@ fn is_our_leftover(pid: u32, start_time: u64) -> bool {
     alive && matches!((exe, ours), (Ok(a), Ok(b)) if strip(&a) == strip(&b))
 }
 
+/// Container inits left by an earlier weftd of this same configuration, found whether or not a
+/// record names them (a daemon killed between the fork and the commit of the pid leaves one no
+/// record knows): an init is a fork of weftd that never execs, so it has weftd's executable and
+/// command line (which names the data and exec roots), and it lives in a pid namespace of its own.
+fn unrecorded_leftovers() -> Vec<u32> {
+    let me = std::process::id();
+    let read = |pid: &str, what: &str| std::fs::read(format!("/proc/{pid}/{what}")).ok();
+    let link = |pid: &str, what: &str| std::fs::read_link(format!("/proc/{pid}/{what}")).ok();
+    let (Some(cmdline), Some(exe), Some(pidns)) =
+        (read("self", "cmdline"), link("self", "exe"), link("self", "ns/pid"))
+    else {
+        return Vec::new();
+    };
+    let Ok(dir) = std::fs::read_dir("/proc") else { return Vec::new() };
+    dir.flatten()
+        .filter_map(|e| e.file_name().to_str().and_then(|n| n.parse::<u32>().ok()))
+        .filter(|&pid| pid != me)
+        .filter(|&pid| {
+            let p = pid.to_string();
+            link(&p, "exe").as_ref() == Some(&exe)
+                && read(&p, "cmdline").as_ref() == Some(&cmdline)
+                && link(&p, "ns/pid").is_some_and(|ns| ns != pidns)
+        })
+        .collect()
+}
+
 impl Manager {
     /// Open the container store and reconcile it with what is left of an earlier daemon (see the
     /// module docs). Call after the controller's restore.
@@ -398,10 +424,22 @@ impl Manager {
                 t.put(rec)?;
             }
         }
-        // Sandboxes of no running container: a daemon killed between attach and the record.
-        for c in network::release_orphans(&mut *self.controller()?, |_| false) {
-            tracing::info!("restore: released the networking of container {c}");
+        for pid in unrecorded_leftovers() {
+            if nix::sys::signal::kill(Pid::from_raw(pid as i32), Signal::SIGKILL).is_ok() {
+                tracing::info!("restore: killed container init {pid}, left by an earlier weftd");
+            }
         }
+        // Sandboxes of no running container: a daemon killed between attach and the record.
+        let mut c = self.controller()?;
+        for container in network::release_orphans(&mut c, |_| false) {
+            tracing::info!("restore: released the networking of container {container}");
+        }
+        // Endpoints outside any sandbox: the engine joins each one as soon as it is made, so
+        // these are from a daemon killed in between.
+        for endpoint in network::delete_unjoined(&mut c) {
+            tracing::info!("restore: deleted endpoint {endpoint}, never joined");
+        }
+        drop(c);
         if let Ok(dir) = std::fs::read_dir(self.inner.exec_root.join("containers")) {
             for e in dir.flatten() {
                 if let Err(err) = runtime::cleanup(&e.path()) {

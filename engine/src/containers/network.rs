@@ -222,6 +222,25 @@ pub fn release_orphans(c: &mut Controller, is_running: impl Fn(&str) -> bool) ->
     released
 }
 
+/// Delete every endpoint that is not joined to a sandbox; the names of those deleted.
+pub fn delete_unjoined(c: &mut Controller) -> Vec<String> {
+    let unjoined: Vec<(EndpointId, String)> = c
+        .networks()
+        .into_iter()
+        .flat_map(|n| c.endpoints_of(&n.id))
+        .filter(|e| e.join.is_none())
+        .map(|e| (e.id.clone(), e.name.clone()))
+        .collect();
+    let mut deleted = Vec::new();
+    for (id, name) in unjoined {
+        match c.delete_endpoint(&id) {
+            Ok(()) => deleted.push(name),
+            Err(e) => tracing::error!("delete endpoint {name}: {e}"),
+        }
+    }
+    deleted
+}
+
 /// The networks to join at start, in join order: the `NetworkMode` network first (it gets `eth0`),
 /// then the others by name, as Docker connects them.
 pub fn join_order(mode: &str, endpoints: &std::collections::BTreeMap<String, EndpointConfig>) -> Vec<String> {
