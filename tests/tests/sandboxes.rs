@@ -194,7 +194,9 @@ fn a_failed_join_leaves_nothing_half_made() {
             vec!["lo"],
             "interface left in the sandbox"
         );
-        assert!(h.link_names().iter().any(|l| *l == libnet::marks::peer_veth_name(&e.id)), "{:?}", h.link_names());
+        // The bridge driver made the pair inside the sandbox; the undo deleted it, both ends.
+        let (host_end, peer_end) = (libnet::marks::host_veth_name(&e.id), libnet::marks::peer_veth_name(&e.id));
+        assert!(!h.link_names().iter().any(|l| *l == host_end || *l == peer_end), "{:?}", h.link_names());
 
         // The way cleared, the same endpoint joins, and a taken address is refused by name.
         nl.delete_route("0.0.0.0/0".parse().unwrap(), None, Some(lo)).unwrap();
@@ -316,12 +318,12 @@ fn restore_remakes_an_endpoint_caught_half_way_into_a_sandbox() {
             let e = c.create_endpoint("n", EndpointCreate::default()).unwrap();
             (s, e)
         };
-        // What a daemon killed in the middle of a join leaves: the peer already in the
+        // What a daemon killed in the middle of a join leaves: the pair made, its peer in the
         // sandbox, the store still saying "not joined".
         let sandbox_ns = Netns::open(s.key.as_ref().unwrap()).unwrap();
         let mut nl = Netlink::new().unwrap();
-        let peer = nl.link_by_name(&libnet::marks::peer_veth_name(&e.id)).unwrap().unwrap();
-        nl.move_to_netns(peer.index, &sandbox_ns).unwrap();
+        let (host_end, peer_end) = (libnet::marks::host_veth_name(&e.id), libnet::marks::peer_veth_name(&e.id));
+        nl.create_veth_into(&host_end, &peer_end, None, None, Some(&sandbox_ns)).unwrap();
 
         let mut c = controller(h);
         assert!(c.endpoint(&e.id).unwrap().join.is_none());

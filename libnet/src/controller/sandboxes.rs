@@ -153,32 +153,55 @@ impl Controller {
         routes: &[StaticRoute],
         rb: &mut Rollback,
     ) -> Result<String> {
-        let link = self.host.link_by_name(src)?.ok_or_else(|| {
-            Error::Driver(crate::DriverError::internal(format!("the driver's interface {src} does not exist")))
-        })?;
-        self.host.move_to_netns(link.index, ns)?;
         let mut nl = Netlink::in_netns(ns)?;
-        let index = nl
-            .link_by_name(src)?
-            .ok_or_else(|| {
-                Error::Driver(crate::DriverError::internal(format!(
-                    "interface {src} vanished on its way into the sandbox"
-                )))
-            })?
-            .index;
-        // On failure, hand the interface back to the host under its own name, so the driver
-        // finds it again to delete it.
-        let host_ns_path = self.host_ns_path();
-        let (src2, ns_path) = (src.to_string(), ns.path().map(|p| p.to_path_buf()));
-        rb.push(format!("move of {src} into the sandbox"), move || {
-            let ns_path = ns_path.ok_or("sandbox namespace has no path")?;
-            let ns = Netns::open(&ns_path).map_err(|e| e.to_string())?;
-            let host_ns = Netns::open(&host_ns_path).map_err(|e| e.to_string())?;
-            let mut nl = Netlink::in_netns(&ns).map_err(|e| e.to_string())?;
-            nl.set_down(index).map_err(|e| e.to_string())?;
-            nl.set_name(index, &src2).map_err(|e| e.to_string())?;
-            nl.move_to_netns(index, &host_ns).map_err(|e| e.to_string())
-        });
+        let index = match self.host.link_by_name(src)? {
+            Some(link) => {
+                self.host.move_to_netns(link.index, ns)?;
+                let index = nl
+                    .link_by_name(src)?
+                    .ok_or_else(|| {
+                        Error::Driver(crate::DriverError::internal(format!(
+                            "interface {src} vanished on its way into the sandbox"
+                        )))
+                    })?
+                    .index;
+                // On failure, hand the interface back to the host under its own name, so the
+                // driver finds it again to delete it.
+                let host_ns_path = self.host_ns_path();
+                let (src2, ns_path) = (src.to_string(), ns.path().map(|p| p.to_path_buf()));
+                rb.push(format!("move of {src} into the sandbox"), move || {
+                    let ns_path = ns_path.ok_or("sandbox namespace has no path")?;
+                    let ns = Netns::open(&ns_path).map_err(|e| e.to_string())?;
+                    let host_ns = Netns::open(&host_ns_path).map_err(|e| e.to_string())?;
+                    let mut nl = Netlink::in_netns(&ns).map_err(|e| e.to_string())?;
+                    nl.set_down(index).map_err(|e| e.to_string())?;
+                    nl.set_name(index, &src2).map_err(|e| e.to_string())?;
+                    nl.move_to_netns(index, &host_ns).map_err(|e| e.to_string())
+                });
+                index
+            }
+            // A driver may make the interface inside the sandbox itself (the bridge driver makes
+            // its veth pairs there): nothing to move. On failure it is deleted, which for a veth
+            // takes its host end too.
+            None => {
+                let index = nl
+                    .link_by_name(src)?
+                    .ok_or_else(|| {
+                        Error::Driver(crate::DriverError::internal(format!(
+                            "the driver's interface {src} is neither in the host namespace nor in the sandbox"
+                        )))
+                    })?
+                    .index;
+                let ns_path = ns.path().map(|p| p.to_path_buf());
+                rb.push(format!("interface {src} in the sandbox"), move || {
+                    let ns_path = ns_path.ok_or("sandbox namespace has no path")?;
+                    let ns = Netns::open(&ns_path).map_err(|e| e.to_string())?;
+                    let mut nl = Netlink::in_netns(&ns).map_err(|e| e.to_string())?;
+                    nl.delete_index(index).map_err(|e| e.to_string())
+                });
+                index
+            }
+        };
         let name = next_interface_name(&mut nl, prefix)?;
         nl.set_name(index, &name)?;
         for addr in endpoint.ipv4.iter().chain(endpoint.ipv6.iter()) {
@@ -244,8 +267,9 @@ impl Controller {
         Ok(())
     }
 
-    /// Take an endpoint out of its sandbox: the interface goes back to the host under its
-    /// driver's name (for the driver to delete), and the default route moves if it went through it.
+    /// Take an endpoint out of its sandbox: a veth is deleted there (its host end goes with it);
+    /// any other interface goes back to the host under its driver's name, for the driver to
+    /// delete. The default route moves if it went through it.
     pub fn leave(&mut self, endpoint_id: &EndpointId) -> Result<()> {
         let endpoint = self.endpoint(endpoint_id)?.clone();
         let Some(join) = endpoint.join.clone() else {
@@ -261,9 +285,15 @@ impl Controller {
             if let Ok(ns) = Netns::open(key) {
                 let mut nl = Netlink::in_netns(&ns)?;
                 if let Some(link) = nl.link_by_name(name)? {
-                    nl.set_down(link.index)?;
-                    nl.set_name(link.index, src)?;
-                    nl.move_to_netns(link.index, &self.host_ns)?;
+                    if link.kind.as_deref() == Some("veth") {
+                        // Deleting one end deletes the pair: one unregister in the kernel, where
+                        // moving it back to the host first would cost a second one.
+                        nl.delete_index(link.index)?;
+                    } else {
+                        nl.set_down(link.index)?;
+                        nl.set_name(link.index, src)?;
+                        nl.move_to_netns(link.index, &self.host_ns)?;
+                    }
                 }
             }
         }

@@ -99,9 +99,23 @@ impl Netlink {
 
     /// Create a veth pair `host` <-> `peer`, both down, with the MTU and the peer's MAC if given.
     pub fn create_veth(&mut self, host: &str, peer: &str, mtu: Option<u32>, peer_mac: Option<[u8; 6]>) -> Result<()> {
+        self.create_veth_into(host, peer, mtu, peer_mac, None)
+    }
+
+    /// Create a veth pair whose `peer` end is made directly inside `peer_ns` (when given): cheaper
+    /// than making it here and moving it, which costs the kernel a second unregister/register.
+    pub fn create_veth_into(
+        &mut self,
+        host: &str,
+        peer: &str,
+        mtu: Option<u32>,
+        peer_mac: Option<[u8; 6]>,
+        peer_ns: Option<&Netns>,
+    ) -> Result<()> {
         let op = || format!("create veth pair {host} <-> {peer}");
         check_name(host).and_then(|()| check_name(peer)).map_err(|nack| nack.at(op()))?;
         let mut peer_attributes = vec![LinkAttribute::IfName(peer.to_string())];
+        peer_attributes.extend(peer_ns.map(|ns| LinkAttribute::NetNsFd(ns.as_fd().as_raw_fd())));
         peer_attributes.extend(mtu.map(LinkAttribute::Mtu));
         peer_attributes.extend(peer_mac.map(|mac| LinkAttribute::Address(mac.to_vec())));
         let mut attributes = vec![LinkAttribute::IfName(host.to_string())];
@@ -120,6 +134,13 @@ impl Netlink {
         check_name(name).map_err(|nack| nack.at(op()))?;
         let msg = link_message(0, vec![LinkAttribute::IfName(name.to_string())]);
         self.request(RouteNetlinkMessage::DelLink(msg), 0, |_, _| {}).map_err(|nack| nack.at(op()))
+    }
+
+    /// Delete a link by index (for a veth, both ends go).
+    pub fn delete_index(&mut self, index: u32) -> Result<()> {
+        let msg = link_message(index, Vec::new());
+        self.request(RouteNetlinkMessage::DelLink(msg), 0, |_, _| {})
+            .map_err(|nack| nack.at(format!("delete link {}", self.label(index))))
     }
 
     /// Bring the link up (IFF_UP).
