@@ -588,6 +588,7 @@ impl Manager {
             workdir: Some(rec.config.working_dir.clone()).filter(|w| !w.is_empty()),
             stdout: open(logs::STDOUT)?,
             stderr: open(logs::STDERR)?,
+            file_binds: Vec::new(),
         };
         Ok(runtime::spawn(spec)?)
     }
