@@ -16,6 +16,9 @@
 //! starts, waits for those under way, stops every running container (SIGTERM, SIGKILL after 2 s)
 //! and waits for the waiters to release their networking. Nothing leaks either way.
 
+pub mod etcfiles;
+mod etcsetup;
+pub mod links;
 pub mod logs;
 mod names;
 pub mod network;
@@ -79,6 +82,19 @@ pub struct ContainerConfig {
     pub auto_remove: bool,
     /// Per network name: the fixed IPv4 address and aliases asked for.
     pub endpoints: BTreeMap<String, EndpointConfig>,
+    /// `HostConfig.Dns`, `DnsSearch`, `DnsOptions`: what the generated resolv.conf says.
+    #[serde(default)]
+    pub dns: Vec<String>,
+    #[serde(default)]
+    pub dns_search: Vec<String>,
+    #[serde(default)]
+    pub dns_options: Vec<String>,
+    /// `HostConfig.ExtraHosts` (`name:ip`), lines of the generated hosts file.
+    #[serde(default)]
+    pub extra_hosts: Vec<String>,
+    /// `HostConfig.Links` (`name[:alias]`), legacy links (see [`links`]).
+    #[serde(default)]
+    pub links: Vec<String>,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -412,6 +428,7 @@ impl Manager {
             }
         }
         let mut t = self.table()?;
+        etcsetup::check_config(&t, &config)?;
         let name = match req.name.map(|n| n.trim_start_matches('/').to_string()).filter(|n| !n.is_empty()) {
             Some(n) => {
                 if !valid_name(&n) {
@@ -501,7 +518,9 @@ impl Manager {
                 tracing::warn!("undo of a failed start: {e}");
             }
         };
-        let spawned = self.spawn_process(&rec, attachment.netns.clone());
+        let spawned = self
+            .write_etc_files(&rec, &attachment)
+            .and_then(|etc| self.spawn_process(&rec, attachment.netns.clone(), etc));
         let container = match spawned {
             Ok(c) => c,
             Err(e) => {
@@ -557,6 +576,7 @@ impl Manager {
         &self,
         rec: &ContainerRecord,
         netns: Option<PathBuf>,
+        etc: etcsetup::EtcSetup,
     ) -> Result<runtime::Container, ContainerError> {
         let logs = self.log_dir(&rec.id);
         std::fs::create_dir_all(&logs)
@@ -569,15 +589,15 @@ impl Manager {
                 .open(&p)
                 .map_err(|e| ContainerError::Internal(format!("open log {}: {e}", p.display())))
         };
-        let env = rec
-            .config
-            .env
-            .iter()
-            .map(|kv| match kv.split_once('=') {
-                Some((k, v)) => (k.to_string(), v.to_string()),
-                None => (kv.clone(), String::new()),
-            })
-            .collect();
+        let split = |kv: &String| match kv.split_once('=') {
+            Some((k, v)) => (k.to_string(), v.to_string()),
+            None => (kv.clone(), String::new()),
+        };
+        let own: Vec<(String, String)> = rec.config.env.iter().map(split).collect();
+        // Link variables first; the container's own win, as in Docker.
+        let mut env: Vec<(String, String)> =
+            etc.link_env.iter().map(split).filter(|(k, _)| !own.iter().any(|(o, _)| o == k)).collect();
+        env.extend(own);
         let spec = ContainerSpec {
             rootfs: Rootfs::Hostfs,
             state_dir: self.state_dir(&rec.id),
@@ -588,7 +608,7 @@ impl Manager {
             workdir: Some(rec.config.working_dir.clone()).filter(|w| !w.is_empty()),
             stdout: open(logs::STDOUT)?,
             stderr: open(logs::STDERR)?,
-            file_binds: Vec::new(),
+            file_binds: etc.binds,
         };
         Ok(runtime::spawn(spec)?)
     }

@@ -643,12 +643,17 @@ Aliases:
   weft container run, weft run
 
 Options:
+      --add-host list        Add a custom host-to-IP mapping (host:ip)
   -d, --detach               Run container in background and print
                              container ID
+      --dns list             Set custom DNS servers
+      --dns-option list      Set DNS options
+      --dns-search list      Set custom DNS search domains
   -e, --env list             Set environment variables
       --help                 Print usage
   -h, --hostname string      Container host name
       --ip string            IPv4 address (e.g., 172.30.100.104)
+      --link list            Add link to another container
       --name string          Assign a name to the container
       --network network      Connect a container to a network
       --network-alias list   Add network-scoped alias for the container
