@@ -102,6 +102,12 @@ fn connect_and_disconnect_a_running_container() {
     let addrs = in_netns(&h, "web", &["ip", "-o", "-4", "addr", "show", "eth1"]);
     assert!(addrs.ok().contains("10.82.0.20/24"), "{}", addrs.stdout);
     assert_eq!(reach(&h, "back", "10.82.0.20", false), "ok");
+    // /etc/hosts follows: the new address names the container.
+    let hosts_path = field(&h, "web", "{{.HostsPath}}");
+    let hosts = || std::fs::read_to_string(&hosts_path).unwrap_or_default();
+    let hostname = field(&h, "web", "{{.Config.Hostname}}");
+    assert!(hosts().contains(&format!("10.82.0.20\t{hostname}")), "{}", hosts());
+    assert!(hosts().contains(&format!("10.81.0.10\t{hostname}")), "{}", hosts());
     // Not from a network it is not on: the host does not route between networks.
     assert!(reach(&h, "other", "10.81.0.10", true).starts_with("failed"));
 
@@ -121,6 +127,7 @@ fn connect_and_disconnect_a_running_container() {
     h.weft(&["network", "disconnect", "back", "web"]).ok();
     assert_eq!(network_names(&h, "web"), ["front"]);
     assert!(in_netns(&h, "web", &["ip", "link", "show", "eth1"]).code != 0, "eth1 is gone");
+    assert!(!hosts().contains("10.82.0.20"), "{}", hosts());
     assert!(reach(&h, "back", "10.82.0.20", true).starts_with("failed"));
     // The address went back to the pool, the network can go, and front still works.
     h.weft(&["network", "rm", "back"]).ok();
@@ -213,6 +220,13 @@ fn container_mode_shares_the_namespace() {
     .ok();
     let seen = h.weft(&["run", "--rm", "--network", "container:a", "hostfs", "cat", "/proc/net/fib_trie"]);
     assert!(seen.ok().contains("10.88.0.5"), "{}", seen.stdout);
+    // a's /etc files too: its address and hostname.
+    let hosts = h.weft(&["run", "--rm", "--network", "container:a", "hostfs", "cat", "/etc/hosts", "/etc/hostname"]);
+    let a_host = field(&h, "a", "{{.Config.Hostname}}");
+    assert!(hosts.ok().contains(&format!("10.88.0.5\t{a_host}")), "{}", hosts.stdout);
+    assert!(hosts.stdout.ends_with(&format!("{a_host}\n")), "{}", hosts.stdout);
+    h.weft(&["run", "--rm", "--network", "container:a", "--dns", "10.0.0.53", "hostfs", "true"])
+        .fails_with(125, "conflicting options: dns and the network mode");
     // a's server on a's loopback, from the container sharing its namespace.
     let client = "import socket, time\nfor i in range(50):\n    try:\n        print(socket.create_connection(('127.0.0.1', 80), timeout=1).recv(16).decode()); break\n    except OSError:\n        time.sleep(0.1)\n";
     let got = h.weft(&["run", "--rm", "--network", "container:a", "hostfs", "python3", "-c", client]);

@@ -42,6 +42,7 @@ impl Scratch {
             workdir: None,
             stdout: File::create(self.dir.path().join("stdout")).expect("stdout file"),
             stderr: File::create(self.dir.path().join("stderr")).expect("stderr file"),
+            file_binds: vec![],
         }
     }
 
@@ -303,4 +304,48 @@ fn an_image_dir_is_an_overlay_whose_writes_land_in_the_upper_dir() {
     assert_eq!((out.code, out.stdout.as_str()), (0, "2\n"), "stderr: {}", out.stderr);
     assert_eq!(in_upper.expect("the write is in the upper dir"), "hi\n");
     assert!(!in_image, "the write reached the image");
+}
+
+#[test]
+fn files_bound_over_the_host_root_are_read_write_and_reach_only_the_source() {
+    if !is_root() {
+        return;
+    }
+    let scratch = Scratch::new();
+    let source = scratch.dir.path().join("hosts");
+    std::fs::write(&source, "10.1.2.3\tbound\n").expect("write the source");
+    let before = std::fs::read("/etc/hosts").expect("read the host's /etc/hosts");
+    let mut spec = scratch.spec(Rootfs::Hostfs, &["sh", "-c", "cat /etc/hosts; echo more >> /etc/hosts"]);
+    spec.file_binds = vec![engine::runtime::FileBind { source: source.clone(), target: "/etc/hosts".into() }];
+    let out = scratch.finish(spawn(spec).expect("spawn"));
+    assert_eq!((out.code, out.stdout.as_str()), (0, "10.1.2.3\tbound\n"), "stderr: {}", out.stderr);
+    assert_eq!(std::fs::read_to_string(&source).expect("read the source"), "10.1.2.3\tbound\nmore\n");
+    assert_eq!(std::fs::read("/etc/hosts").expect("read the host's /etc/hosts"), before);
+}
+
+#[test]
+fn a_missing_target_is_refused_on_the_host_root_and_created_on_an_image() {
+    if !is_root() {
+        return;
+    }
+    let scratch = Scratch::new();
+    let source = scratch.dir.path().join("file");
+    std::fs::write(&source, "content\n").expect("write the source");
+    let bind = engine::runtime::FileBind { source: source.clone(), target: "/etc/weft-no-such-file".into() };
+    let mut spec = scratch.spec(Rootfs::Hostfs, &["true"]);
+    spec.file_binds = vec![bind];
+    let err = spawn(spec).expect_err("a missing target on the read-only root");
+    assert!(err.to_string().contains("/etc/weft-no-such-file does not exist in the read-only root"), "{err}");
+    cleanup(&scratch.state_dir()).expect("cleanup");
+
+    let image = scratch.dir.path().join("image");
+    if let Err(reason) = sh_image(&image) {
+        eprintln!("SKIPPED: cannot build a directory image: {reason}");
+        return;
+    }
+    let mut spec = scratch.spec(Rootfs::Dir(image.clone()), &["sh", "-c", "read l < /etc/hosts; echo $l"]);
+    spec.file_binds = vec![engine::runtime::FileBind { source, target: "/etc/hosts".into() }];
+    let out = scratch.finish(spawn(spec).expect("spawn"));
+    assert_eq!((out.code, out.stdout.as_str()), (0, "content\n"), "stderr: {}", out.stderr);
+    assert!(!image.join("etc").exists(), "the target was made in the image");
 }

@@ -15,8 +15,8 @@ use serde_json::{json, Value};
 use super::error::ApiError;
 use super::AppState;
 use crate::containers::{
-    logs, parse_signal, ContainerConfig, ContainerError, ContainerRecord, CreateRequest, EndpointConfig, Manager,
-    Status, WaitCondition,
+    etcfiles, links, logs, parse_signal, ContainerConfig, ContainerError, ContainerRecord, CreateRequest,
+    EndpointConfig, Manager, Status, WaitCondition,
 };
 
 impl From<ContainerError> for ApiError {
@@ -115,6 +115,11 @@ pub async fn create(
         network_mode: s(&host["NetworkMode"]),
         auto_remove: host["AutoRemove"].as_bool().unwrap_or(false),
         endpoints,
+        dns: strings(&host["Dns"]),
+        dns_search: strings(&host["DnsSearch"]),
+        dns_options: strings(&host["DnsOptions"]),
+        extra_hosts: strings(&host["ExtraHosts"]),
+        links: strings(&host["Links"]),
     };
     if config.image.is_empty() {
         return Err(ApiError::bad_request("config cannot be empty in order to create a container"));
@@ -359,6 +364,22 @@ pub async fn list(State(state): State<AppState>, Query(q): Query<ListQuery>) -> 
     Ok(Json(list))
 }
 
+/// `HostConfig.Links` as Docker shows them: `/<linked>:/<this>/<alias>`.
+fn links_shown(r: &ContainerRecord) -> Vec<String> {
+    r.config.links.iter().filter_map(|l| links::parse_link(l).ok()).map(|l| links::inspect_form(&l, &r.name)).collect()
+}
+
+/// Where one of the container's generated files is, once a start has written it (Docker shows
+/// these paths from the first start on).
+fn etc_path(dir: &std::path::Path, name: &str) -> String {
+    let path = dir.join(name);
+    if path.exists() {
+        path.display().to_string()
+    } else {
+        String::new()
+    }
+}
+
 fn inspect_json(r: &ContainerRecord, c: &libnet::Controller, log_dir: &std::path::Path) -> Value {
     let running = r.running();
     json!({
@@ -394,7 +415,18 @@ fn inspect_json(r: &ContainerRecord, c: &libnet::Controller, log_dir: &std::path
             "Tty": false,
             "OpenStdin": false,
         },
-        "HostConfig": { "NetworkMode": network_mode(r), "AutoRemove": r.config.auto_remove },
+        "HostConfig": {
+            "NetworkMode": network_mode(r),
+            "AutoRemove": r.config.auto_remove,
+            "Dns": r.config.dns,
+            "DnsOptions": r.config.dns_options,
+            "DnsSearch": r.config.dns_search,
+            "ExtraHosts": Some(&r.config.extra_hosts).filter(|h| !h.is_empty()),
+            "Links": Some(links_shown(r)).filter(|l| !l.is_empty()),
+        },
+        "ResolvConfPath": etc_path(log_dir, etcfiles::RESOLV_CONF),
+        "HostnamePath": etc_path(log_dir, etcfiles::HOSTNAME),
+        "HostsPath": etc_path(log_dir, etcfiles::HOSTS),
         "NetworkSettings": {
             "SandboxID": r.attachment.as_ref().map(|a| a.sandbox.to_string()).unwrap_or_default(),
             "SandboxKey": r.attachment.as_ref().and_then(|a| a.netns.clone()).map(|p| p.display().to_string()).unwrap_or_default(),

@@ -34,6 +34,26 @@ pub fn validate_label(value: &str) -> Result<String, String> {
     Ok(value.to_string())
 }
 
+/// Docker's `ValidateExtraHost` for `--add-host`; the value as the API takes it (`name:ip`).
+pub fn validate_add_host(value: &str) -> Result<String, String> {
+    crate::containers::etcfiles::parse_extra_host(value).map(|h| h.api_form())
+}
+
+/// Docker's `ValidateIPAddress` for `--dns`.
+pub fn validate_dns(value: &str) -> Result<String, String> {
+    crate::containers::etcfiles::parse_dns_server(value).map(|ip| ip.to_string())
+}
+
+/// Docker's `ValidateDNSSearch` for `--dns-search`.
+pub fn validate_dns_search(value: &str) -> Result<String, String> {
+    crate::containers::etcfiles::validate_dns_search(value).map(|()| value.to_string())
+}
+
+/// Docker's `ValidateLink` for `--link`.
+pub fn validate_link(value: &str) -> Result<String, String> {
+    crate::containers::links::parse_link(value).map(|_| value.to_string())
+}
+
 /// The hidden `-h`/`--help` flag of every command.
 #[derive(Args, Debug, Clone, Default)]
 pub struct HelpFlag {
@@ -205,10 +225,25 @@ pub enum ContainerCommand {
 /// `weft run`. Flags stop at IMAGE: what follows it is the command, verbatim.
 #[derive(Args, Debug)]
 pub struct RunArgs {
+    #[arg(long = "add-host", value_name = "list", allow_hyphen_values = true, value_parser = validate_add_host,
+          help = "Add a custom host-to-IP mapping (host:ip)")]
+    pub add_host: Vec<String>,
+
     #[arg(short = 'd', long = "detach", action = clap::ArgAction::Set, num_args = 0..=1, require_equals = true,
           default_value = "false", default_missing_value = "true", value_parser = go_bool,
           help = "Run container in background and print container ID")]
     pub detach: bool,
+
+    #[arg(long = "dns", value_name = "list", allow_hyphen_values = true, value_parser = validate_dns,
+          help = "Set custom DNS servers")]
+    pub dns: Vec<String>,
+
+    #[arg(long = "dns-option", value_name = "list", allow_hyphen_values = true, help = "Set DNS options")]
+    pub dns_option: Vec<String>,
+
+    #[arg(long = "dns-search", value_name = "list", allow_hyphen_values = true, value_parser = validate_dns_search,
+          help = "Set custom DNS search domains")]
+    pub dns_search: Vec<String>,
 
     #[arg(
         short = 'e',
@@ -243,6 +278,10 @@ pub struct RunArgs {
 
     #[arg(long = "ip6", value_name = "string", allow_hyphen_values = true, help = "IPv6 address (e.g., 2001:db8::33)")]
     pub ip6: Option<String>,
+
+    #[arg(long = "link", value_name = "list", allow_hyphen_values = true, value_parser = validate_link,
+          help = "Add link to another container")]
+    pub link: Vec<String>,
 
     #[arg(
         long = "mac-address",

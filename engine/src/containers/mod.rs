@@ -16,6 +16,9 @@
 //! starts, waits for those under way, stops every running container (SIGTERM, SIGKILL after 2 s)
 //! and waits for the waiters to release their networking. Nothing leaks either way.
 
+pub mod etcfiles;
+mod etcsetup;
+pub mod links;
 pub mod logs;
 mod names;
 pub mod network;
@@ -80,6 +83,19 @@ pub struct ContainerConfig {
     /// Per network name: every network the container joins at start (the `NetworkMode` one
     /// included, unless it was disconnected), with the addresses and aliases asked for.
     pub endpoints: BTreeMap<String, EndpointConfig>,
+    /// `HostConfig.Dns`, `DnsSearch`, `DnsOptions`: what the generated resolv.conf says.
+    #[serde(default)]
+    pub dns: Vec<String>,
+    #[serde(default)]
+    pub dns_search: Vec<String>,
+    #[serde(default)]
+    pub dns_options: Vec<String>,
+    /// `HostConfig.ExtraHosts` (`name:ip`), lines of the generated hosts file.
+    #[serde(default)]
+    pub extra_hosts: Vec<String>,
+    /// `HostConfig.Links` (`name[:alias]`), legacy links (see [`links`]).
+    #[serde(default)]
+    pub links: Vec<String>,
 }
 
 /// What a container asks of one network (Docker's `EndpointSettings`, the parts weft uses).
@@ -520,12 +536,21 @@ impl Manager {
                         .into(),
                 ));
             }
+            let conflicts = [
+                (!config.dns.is_empty() || !config.dns_search.is_empty() || !config.dns_options.is_empty(), "conflicting options: dns and the network mode"),
+                (!config.extra_hosts.is_empty(), "conflicting options: custom host-to-IP mapping and the network mode"),
+                (!config.links.is_empty(), "conflicting options: container type network can't be used with links. This would result in undefined behavior"),
+            ];
+            if let Some((_, message)) = conflicts.iter().find(|(conflict, _)| *conflict) {
+                return Err(ContainerError::InvalidParameter(message.to_string()));
+            }
             config.network_mode = format!("container:{other}");
             config.endpoints.clear();
         } else {
             config.endpoints = self.resolve_endpoints(&config.network_mode, std::mem::take(&mut config.endpoints))?;
         }
         let mut t = self.table()?;
+        etcsetup::check_config(&t, &config)?;
         let name = match req.name.map(|n| n.trim_start_matches('/').to_string()).filter(|n| !n.is_empty()) {
             Some(n) => {
                 if !valid_name(&n) {
@@ -641,7 +666,8 @@ impl Manager {
                 tracing::warn!("undo of a failed start: {e}");
             }
         };
-        let spawned = self.spawn_process(&rec, netns);
+        let spawned =
+            self.write_etc_files(&rec, attachment.as_ref()).and_then(|etc| self.spawn_process(&rec, netns, etc));
         let container = match spawned {
             Ok(c) => c,
             Err(e) => {
@@ -699,6 +725,7 @@ impl Manager {
         &self,
         rec: &ContainerRecord,
         netns: Option<PathBuf>,
+        etc: etcsetup::EtcSetup,
     ) -> Result<runtime::Container, ContainerError> {
         let logs = self.log_dir(&rec.id);
         std::fs::create_dir_all(&logs)
@@ -711,15 +738,15 @@ impl Manager {
                 .open(&p)
                 .map_err(|e| ContainerError::Internal(format!("open log {}: {e}", p.display())))
         };
-        let env = rec
-            .config
-            .env
-            .iter()
-            .map(|kv| match kv.split_once('=') {
-                Some((k, v)) => (k.to_string(), v.to_string()),
-                None => (kv.clone(), String::new()),
-            })
-            .collect();
+        let split = |kv: &String| match kv.split_once('=') {
+            Some((k, v)) => (k.to_string(), v.to_string()),
+            None => (kv.clone(), String::new()),
+        };
+        let own: Vec<(String, String)> = rec.config.env.iter().map(split).collect();
+        // Link variables first; the container's own win, as in Docker.
+        let mut env: Vec<(String, String)> =
+            etc.link_env.iter().map(split).filter(|(k, _)| !own.iter().any(|(o, _)| o == k)).collect();
+        env.extend(own);
         let spec = ContainerSpec {
             rootfs: Rootfs::Hostfs,
             state_dir: self.state_dir(&rec.id),
@@ -730,6 +757,7 @@ impl Manager {
             workdir: Some(rec.config.working_dir.clone()).filter(|w| !w.is_empty()),
             stdout: open(logs::STDOUT)?,
             stderr: open(logs::STDERR)?,
+            file_binds: etc.binds,
         };
         Ok(runtime::spawn(spec)?)
     }
@@ -953,10 +981,11 @@ impl Manager {
                 }
                 network::connect(&mut *self.controller()?, att, &rec.name, &net.name, &ep)?;
                 let att = att.clone();
-                return self.update_networks(&rec.id, move |r| {
+                self.update_networks(&rec.id, move |r| {
                     r.config.endpoints.insert(net.name.clone(), ep);
                     r.attachment = Some(att);
-                });
+                })?;
+                return self.refresh_hosts(&rec.id);
             }
         }
         if rec.config.endpoints.contains_key(&net.name) {
@@ -996,10 +1025,11 @@ impl Manager {
                 }
                 network::disconnect(&mut *self.controller()?, att, &net.id)?;
                 let att = att.clone();
-                return self.update_networks(&rec.id, move |r| {
+                self.update_networks(&rec.id, move |r| {
                     r.config.endpoints.remove(&net.name);
                     r.attachment = Some(att);
-                });
+                })?;
+                return self.refresh_hosts(&rec.id);
             }
         }
         if !rec.config.endpoints.contains_key(&net.name) {

@@ -17,6 +17,7 @@
 //! The command is pid 2, not pid 1: `sh -c 'echo $$'` prints 2 and `/proc/1/cmdline` is the
 //! caller's executable (the init is a fork of it that never execs).
 
+mod binds;
 mod init;
 mod rootfs;
 mod spawn;
@@ -61,6 +62,19 @@ pub struct ContainerSpec {
     /// Where the command's standard output goes. Its standard input is `/dev/null`.
     pub stdout: File,
     pub stderr: File,
+    /// Files bound read-write over paths in the container (its generated `/etc/hosts`, ...),
+    /// after the root's own mounts.
+    pub file_binds: Vec<FileBind>,
+}
+
+/// A host file bound over a path inside the container. The target is resolved inside the
+/// container's root (symlinks included); it must exist on the read-only host root, and is
+/// created (with its directories) on an image's writable overlay or in a private tmpfs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FileBind {
+    pub source: PathBuf,
+    /// An absolute path inside the container.
+    pub target: PathBuf,
 }
 
 /// Why a container could not be started, waited for or cleaned up.

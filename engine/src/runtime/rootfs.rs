@@ -61,14 +61,22 @@ pub(super) struct Plan {
     dev_shm: CString,
     tmp: CString,
     run: CString,
+    binds: Vec<super::binds::PreparedBind>,
 }
 
 impl Plan {
-    /// Create the directories under `state_dir` and prepare the mounts for `rootfs`.
-    pub(super) fn prepare(rootfs: &super::Rootfs, state_dir: &Path) -> Result<Plan, RuntimeError> {
+    /// Create the directories under `state_dir` and prepare the mounts for `rootfs`, then the
+    /// file binds over it.
+    pub(super) fn prepare(
+        rootfs: &super::Rootfs,
+        state_dir: &Path,
+        file_binds: &[super::FileBind],
+    ) -> Result<Plan, RuntimeError> {
         let state_err = |source| RuntimeError::StateDir { path: state_dir.to_path_buf(), source };
         let root = state_dir.join("rootfs");
         std::fs::create_dir_all(&root).map_err(state_err)?;
+        // Where the root's files are read before it is mounted, to check the binds' targets.
+        let mut base = PathBuf::from("/");
         let lower = match rootfs {
             super::Rootfs::Hostfs => Lower::Host,
             super::Rootfs::Dir(image) => {
@@ -95,10 +103,13 @@ impl Plan {
                 }
                 let options =
                     format!("lowerdir={},upperdir={},workdir={}", image.display(), upper.display(), work.display());
+                base = image;
                 Lower::Overlay(cstring(options)?)
             }
         };
         let root = root.canonicalize().map_err(state_err)?;
+        let writable = matches!(lower, Lower::Overlay(_));
+        let binds = super::binds::prepare(file_binds, &base, &root, writable)?;
         let at = |rel: &str| cstring(root.join(rel).into_os_string().into_vec());
         let devices = DEVICES
             .iter()
@@ -125,6 +136,7 @@ impl Plan {
             dev_shm: at("dev/shm")?,
             tmp: at("tmp")?,
             run: at("run")?,
+            binds,
             root: cstring(root.into_os_string().into_vec())?,
         })
     }
@@ -193,6 +205,8 @@ impl Plan {
         make_dir(&self.run);
         mount(Some(c"tmpfs"), &self.run, Some(c"tmpfs"), private, Some(c"mode=755")).map_err(|e| e.at("mount /run"))?;
 
+        // Last, so they land on top of the private tmpfs mounts too.
+        super::binds::apply(&self.binds)?;
         self.pivot()
     }
 
@@ -240,12 +254,12 @@ fn make_dir(path: &CStr) {
 pub(super) struct MountErrno(i32);
 
 impl MountErrno {
-    fn at(self, step: &'static str) -> Failure {
+    pub(super) fn at(self, step: &'static str) -> Failure {
         Failure { step, errno: self.0 }
     }
 }
 
-fn mount(
+pub(super) fn mount(
     source: Option<&CStr>,
     target: &CStr,
     fstype: Option<&CStr>,

@@ -110,7 +110,7 @@ pub(super) fn start(spec: ContainerSpec) -> Result<Pid, RuntimeError> {
     let env = container_env(&spec.env, &spec.hostname);
     let path_var = env.iter().find(|(k, _)| k == "PATH").map_or(DEFAULT_PATH, |(_, v)| v.as_str());
     let prepared = Prepared {
-        plan: Plan::prepare(&spec.rootfs, &spec.state_dir)?,
+        plan: Plan::prepare(&spec.rootfs, &spec.state_dir, &spec.file_binds)?,
         hostname: cstring(spec.hostname.as_str())?,
         argv: spec.argv.iter().map(|a| cstring(a.as_str())).collect::<Result<_, _>>()?,
         env: env.iter().map(|(k, v)| cstring(format!("{k}={v}"))).collect::<Result<_, _>>()?,

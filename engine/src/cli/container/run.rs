@@ -65,7 +65,7 @@ pub fn create_body(args: &RunArgs, lookup: &dyn Fn(&str) -> Option<String>) -> R
         "Env": env,
         "Hostname": args.hostname.clone().unwrap_or_default(),
         "WorkingDir": args.workdir.clone().unwrap_or_default(),
-        "HostConfig": {"NetworkMode": network_mode, "AutoRemove": auto_remove(args)},
+        "HostConfig": host_config(args, network_mode),
         "NetworkingConfig": {"EndpointsConfig": endpoints},
     }))
 }
@@ -91,6 +91,23 @@ fn first_endpoint(args: &RunArgs) -> Map<String, Value> {
         endpoint.insert("MacAddress".into(), json!(mac));
     }
     endpoint
+}
+
+/// `HostConfig`; the lists only when given, so a plain run sends what it always did.
+fn host_config(args: &RunArgs, network_mode: String) -> Value {
+    let mut host = json!({"NetworkMode": network_mode, "AutoRemove": auto_remove(args)});
+    for (key, list) in [
+        ("Dns", &args.dns),
+        ("DnsOptions", &args.dns_option),
+        ("DnsSearch", &args.dns_search),
+        ("ExtraHosts", &args.add_host),
+        ("Links", &args.link),
+    ] {
+        if !list.is_empty() {
+            host[key] = json!(list);
+        }
+    }
+    host
 }
 
 /// Whether the daemon removes the container when it exits. A detached `--rm` run leaves that to
@@ -223,6 +240,25 @@ mod tests {
             json!({"a": {"IPAMConfig": {"IPv4Address": "10.0.0.2"}}, "b": {}})
         );
         assert!(create_body(&run_args("weft run --network a --network a x"), &lookup).is_err());
+    }
+
+    #[test]
+    fn create_body_dns_hosts_and_links() {
+        let a = run_args(
+            "weft run --add-host a.test:10.9.8.7 --add-host b=[::1] --dns 10.0.0.53 --dns-search example.test \
+             --dns-option ndots:2 --link db:database --link cache hostfs true",
+        );
+        let body = create_body(&a, &lookup).unwrap_or_default();
+        assert_eq!(
+            body["HostConfig"],
+            json!({"NetworkMode": "default", "AutoRemove": false, "Dns": ["10.0.0.53"], "DnsOptions": ["ndots:2"],
+                   "DnsSearch": ["example.test"], "ExtraHosts": ["a.test:10.9.8.7", "b:::1"],
+                   "Links": ["db:database", "cache"]})
+        );
+        for bad in ["--add-host x", "--add-host a:1.2.3.4.5", "--dns x", "--dns-search -bad", "--link a:b:c"] {
+            let line = format!("weft run {bad} hostfs true");
+            assert!(Cli::try_parse_from(line.split(' ')).is_err(), "{bad}");
+        }
     }
 
     #[test]

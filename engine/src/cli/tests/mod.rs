@@ -643,13 +643,18 @@ Aliases:
   weft container run, weft run
 
 Options:
+      --add-host list        Add a custom host-to-IP mapping (host:ip)
   -d, --detach               Run container in background and print
                              container ID
+      --dns list             Set custom DNS servers
+      --dns-option list      Set DNS options
+      --dns-search list      Set custom DNS search domains
   -e, --env list             Set environment variables
       --help                 Print usage
   -h, --hostname string      Container host name
       --ip string            IPv4 address (e.g., 172.30.100.104)
       --ip6 string           IPv6 address (e.g., 2001:db8::33)
+      --link list            Add link to another container
       --mac-address string   Container MAC address (e.g., 92:d0:c6:0a:29:33)
       --name string          Assign a name to the container
       --network network      Connect a container to a network
