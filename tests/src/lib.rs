@@ -264,6 +264,27 @@ impl Host {
             .unwrap_or_default()
     }
 
+    /// weft's veths (`wv…`) in the host's namespace. A sandbox discarded at a container's exit
+    /// takes its veth pairs with it, but the kernel tears the namespace down in the background:
+    /// this waits (up to 10 s) for none to be left, then returns what is left.
+    pub fn veths_left(&self) -> Vec<String> {
+        let veths = || self.link_names().into_iter().filter(|l| l.starts_with("wv")).collect::<Vec<_>>();
+        wait_for(Duration::from_secs(10), || veths().is_empty());
+        veths()
+    }
+
+    /// No weft veth in the host's namespace (see [`Host::veths_left`]) and no sandbox namespace
+    /// under the exec root.
+    #[track_caller]
+    pub fn assert_no_networking_left(&self) {
+        let veths = self.veths_left();
+        assert!(veths.is_empty(), "veths left: {veths:?}");
+        let netns: Vec<_> = std::fs::read_dir(self.exec_root().join("netns"))
+            .map(|d| d.flatten().map(|e| e.file_name()).collect())
+            .unwrap_or_default();
+        assert!(netns.is_empty(), "sandbox namespaces left: {netns:?}");
+    }
+
     /// `weft network inspect <name>` parsed.
     #[track_caller]
     pub fn inspect(&self, name: &str) -> serde_json::Value {

@@ -59,7 +59,7 @@ fn network_names(h: &Host, container: &str) -> Vec<String> {
 }
 
 fn no_weft_links(h: &Host) -> bool {
-    h.link_names().iter().all(|l| !l.starts_with("wv"))
+    h.veths_left().is_empty()
 }
 
 #[test]

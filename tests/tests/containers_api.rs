@@ -50,17 +50,6 @@ fn inspect(h: &Host, id: &str) -> Value {
     v
 }
 
-/// No weft veth in the host namespace and no sandbox namespace under the exec root.
-#[track_caller]
-fn assert_no_networking_left(h: &Host) {
-    let veths: Vec<String> = h.link_names().into_iter().filter(|l| l.starts_with("wv")).collect();
-    assert!(veths.is_empty(), "veths left: {veths:?}");
-    let netns: Vec<_> = std::fs::read_dir(h.exec_root().join("netns"))
-        .map(|d| d.flatten().map(|e| e.file_name()).collect())
-        .unwrap_or_default();
-    assert!(netns.is_empty(), "sandbox namespaces left: {netns:?}");
-}
-
 fn user_network(h: &Host, name: &str, subnet: &str) -> String {
     let body = json!({ "Name": name, "IPAM": { "Config": [{ "Subnet": subnet }] } });
     let (status, v) = h.api("POST", "/networks/create", Some(&body.to_string()));
@@ -109,7 +98,7 @@ fn exit_code_logs_list_inspect_and_auto_remove() {
     let (status, v) = h.api("DELETE", &format!("/containers/{id}"), None);
     assert_eq!(status, 404);
     assert_eq!(v["message"], json!(format!("No such container: {id}")));
-    assert_no_networking_left(&h);
+    h.assert_no_networking_left();
 }
 
 #[test]
@@ -121,7 +110,7 @@ fn network_none_has_only_loopback() {
     let ifaces: Vec<&str> = out.lines().skip(2).filter_map(|l| l.split(':').next()).map(str::trim).collect();
     assert_eq!(ifaces, ["lo"], "{out}");
     assert_eq!(h.api("DELETE", &format!("/containers/{id}"), None).0, 204);
-    assert_no_networking_left(&h);
+    h.assert_no_networking_left();
 }
 
 #[test]
@@ -133,7 +122,7 @@ fn network_host_shares_the_hosts_interfaces() {
     assert!(out.contains("weft0:"), "the host's default bridge is not in {out}");
     assert_eq!(inspect(&h, &id)["HostConfig"]["NetworkMode"], "host");
     assert_eq!(h.api("DELETE", &format!("/containers/{id}"), None).0, 204);
-    assert_no_networking_left(&h);
+    h.assert_no_networking_left();
 }
 
 #[test]
@@ -174,7 +163,7 @@ fn two_containers_talk_on_a_user_network() {
     for c in [&server, &client] {
         assert_eq!(h.api("DELETE", &format!("/containers/{c}"), None).0, 204);
     }
-    assert_no_networking_left(&h);
+    h.assert_no_networking_left();
     assert_eq!(h.api("DELETE", "/networks/talk", None).0, 204);
 }
 
@@ -207,7 +196,7 @@ fn bad_input_is_refused_with_dockers_errors() {
     assert_eq!(all.as_array().map(|a| a.len()), Some(2));
     assert!(all.as_array().unwrap().iter().all(|c| c["State"] == "created" && c["Status"] == "Created"), "{all}");
     // Nothing was started, so nothing was made in the kernel.
-    assert_no_networking_left(&h);
+    h.assert_no_networking_left();
 }
 
 #[test]
@@ -230,9 +219,7 @@ fn rm_of_running_needs_force_and_releases_everything() {
     assert!(listed[0]["Status"].as_str().unwrap_or("").starts_with("Up "), "{listed}");
     assert_eq!(h.api("DELETE", "/containers/web?force=1", None).0, 204);
     assert_eq!(h.api("GET", &format!("/containers/{id}/json"), None).0, 404);
-    let r = h.ip(&["link"]);
-    assert!(!r.stdout.contains("wv"), "{}", r.stdout);
-    assert_no_networking_left(&h);
+    h.assert_no_networking_left();
     assert_eq!(h.api("DELETE", "/networks/rmnet", None).0, 204);
 }
 
@@ -257,7 +244,7 @@ fn stop_and_kill() {
     for c in ["sleeper", "trapper"] {
         assert_eq!(h.api("DELETE", &format!("/containers/{c}"), None).0, 204);
     }
-    assert_no_networking_left(&h);
+    h.assert_no_networking_left();
 }
 
 fn pid_alive(pid: i64) -> bool {
@@ -276,7 +263,7 @@ fn daemon_restart_stops_containers_and_leaks_nothing() {
     assert!(pid_alive(pid));
     h.stop();
     assert!(wait_for(Duration::from_secs(5), || !pid_alive(pid)), "container outlived weftd's shutdown");
-    assert_no_networking_left(&h);
+    h.assert_no_networking_left();
     h.start();
     let v = inspect(&h, &id);
     assert_eq!(v["State"]["Status"], "exited", "{v}");
@@ -292,7 +279,7 @@ fn daemon_restart_stops_containers_and_leaks_nothing() {
     let v = inspect(&h, &id);
     assert_eq!(v["State"]["Status"], "exited", "{v}");
     assert_eq!(v["State"]["ExitCode"], 137);
-    assert_no_networking_left(&h);
+    h.assert_no_networking_left();
     for c in ["a", "b"] {
         assert_eq!(h.api("DELETE", &format!("/containers/{c}"), None).0, 204);
     }

@@ -24,7 +24,7 @@ fn run_with_each_network_mode() {
     assert_eq!(missing.code, 127, "{missing:?}");
     // Nothing stays behind: no containers, no endpoints.
     assert_eq!(h.weft(&["ps", "-aq"]).ok(), "");
-    assert!(h.link_names().iter().all(|l| !l.starts_with("wv")), "{:?}", h.link_names());
+    assert_eq!(h.veths_left(), Vec::<String>::new());
 }
 
 /// A tiny HTTP server (http.server would look its own name up in DNS first, which has nowhere to
@@ -73,7 +73,8 @@ fn two_containers_on_a_user_network_talk_over_http() {
     // rm -f returns once the container's networking is released.
     h.weft(&["rm", "-f", "web"]).ok();
     h.weft(&["network", "rm", "localnet"]).ok();
-    assert!(h.link_names().iter().all(|l| !l.starts_with("wv") && !l.starts_with("wbr-")), "{:?}", h.link_names());
+    assert_eq!(h.veths_left(), Vec::<String>::new());
+    assert!(h.link_names().iter().all(|l| !l.starts_with("wbr-")), "{:?}", h.link_names());
 }
 
 #[test]

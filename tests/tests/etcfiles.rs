@@ -32,17 +32,6 @@ fn expected_bridge_nameservers() -> Vec<String> {
     }
 }
 
-/// No weft veth in the test's host and no sandbox namespace under its exec root.
-#[track_caller]
-fn assert_no_networking_left(h: &Host) {
-    let veths: Vec<String> = h.link_names().into_iter().filter(|l| l.starts_with("wv")).collect();
-    assert!(veths.is_empty(), "veths left: {veths:?}");
-    let netns: Vec<_> = std::fs::read_dir(h.exec_root().join("netns"))
-        .map(|d| d.flatten().map(|e| e.file_name()).collect())
-        .unwrap_or_default();
-    assert!(netns.is_empty(), "sandbox namespaces left: {netns:?}");
-}
-
 const DEFAULT_HOSTS: &str = "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\nfe00::0\tip6-localnet\n\
                              ff00::0\tip6-mcastprefix\nff02::1\tip6-allnodes\nff02::2\tip6-allrouters\n";
 
@@ -140,7 +129,7 @@ fn user_network_none_and_host() {
     h.weft(&["run", "--rm", "--network", "host", "--link", "x", "hostfs", "true"])
         .fails_with(125, "host type networking can't be used with links");
     assert_eq!(h.weft(&["ps", "-aq"]).ok(), "");
-    assert_no_networking_left(&h);
+    h.assert_no_networking_left();
 }
 
 #[test]
@@ -191,7 +180,7 @@ fn links_on_the_default_bridge() {
         .fails_with(125, "Cannot link to a non running container: /db AS /web3/db");
     let state = h.weft(&["inspect", "-f", "{{.State.Status}} {{.NetworkSettings.SandboxID}}", "web3"]);
     assert_eq!(state.ok().trim(), "created");
-    assert_no_networking_left(&h);
+    h.assert_no_networking_left();
     h.weft(&["rm", "web3", "db"]).ok();
     assert_eq!(h.weft(&["ps", "-aq"]).ok(), "");
 }

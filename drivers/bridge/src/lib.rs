@@ -322,10 +322,18 @@ impl NetworkDriver for BridgeDriver {
             Some(e) => e.host_veth.clone(),
             None => marks::host_veth_name(&EndpointId::from_string(&req.endpoint_id)),
         };
-        match st.nl.delete_link(&host) {
-            Ok(()) => {}
-            Err(e) if e.is_not_found() => {}
-            Err(e) => return Err(os_err(e)),
+        // libnet deletes a veth inside the sandbox when the endpoint leaves, so a pair still here
+        // with its peer in another namespace belongs to a sandbox that was discarded whole: the
+        // kernel removes it with that namespace, in the background, and a delete here would only
+        // wait for the kernel to do it.
+        let kernel_removes = st.nl.link_by_name(&host).map_err(os_err)?.map(|l| l.peer_netnsid.is_some());
+        match kernel_removes {
+            None | Some(true) => {}
+            Some(false) => match st.nl.delete_link(&host) {
+                Ok(()) => {}
+                Err(e) if e.is_not_found() => {}
+                Err(e) => return Err(os_err(e)),
+            },
         }
         st.endpoints.remove(&req.endpoint_id);
         Ok(())
@@ -357,11 +365,26 @@ impl NetworkDriver for BridgeDriver {
             .get(&network)
             .map(|n| n.bridge.clone())
             .ok_or_else(|| DriverError::not_found(format!("network {network} not found in the bridge driver")))?;
-        if st.nl.link_by_name(&host).map_err(os_err)?.is_none() {
-            let sandbox = match req.sandbox_key.as_str() {
-                "" => None,
-                key => Some(Netns::open(std::path::Path::new(key)).map_err(os_err)?),
+        let sandbox = match req.sandbox_key.as_str() {
+            "" => None,
+            key => Some(Netns::open(std::path::Path::new(key)).map_err(os_err)?),
+        };
+        // A pair made before a restart, its peer already in this sandbox, is used as it is; one
+        // whose peer is elsewhere (a namespace the kernel is still tearing down) is replaced.
+        let existing = st.nl.link_by_name(&host).map_err(os_err)?.is_some();
+        let reuse = existing
+            && match &sandbox {
+                Some(ns) => Netlink::in_netns(ns).and_then(|mut nl| nl.link_by_name(&peer)).map_err(os_err)?.is_some(),
+                None => st.nl.link_by_name(&peer).map_err(os_err)?.is_some(),
             };
+        if existing && !reuse {
+            match st.nl.delete_link(&host) {
+                Ok(()) => {}
+                Err(e) if e.is_not_found() => {}
+                Err(e) => return Err(os_err(e)),
+            }
+        }
+        if !reuse {
             let bridge_index = st.bridge_index(&bridge)?;
             st.nl.create_veth_into(&host, &peer, mtu, Some(mac), sandbox.as_ref()).map_err(os_err)?;
             let index = match st.nl.link_by_name(&host).map_err(os_err)? {

@@ -413,7 +413,7 @@ impl Manager {
                 code = 137;
             }
             if let Some(att) = rec.attachment.take() {
-                if let Err(e) = network::detach(&mut *self.controller()?, &att) {
+                if let Err(e) = network::detach(&mut *self.controller()?, &att, true) {
                     tracing::error!("restore: release networking of container {}: {e}", rec.name);
                 }
             }
@@ -622,7 +622,8 @@ impl Manager {
         if other.id == rec.id {
             return Err(ContainerError::InvalidParameter("cannot join own network namespace".into()));
         }
-        let netns = match (other.running(), &other.attachment) {
+        // A pid of 0: it has ended and its waiter is releasing its namespace.
+        let netns = match (other.running() && other.state.pid != 0, &other.attachment) {
             (true, Some(att)) => att.netns.clone(),
             _ => {
                 return Err(ContainerError::Conflict(format!(
@@ -655,7 +656,7 @@ impl Manager {
             if let Some(attachment) = &attachment {
                 match m.controller() {
                     Ok(mut c) => {
-                        if let Err(e) = network::detach(&mut c, attachment) {
+                        if let Err(e) = network::detach(&mut c, attachment, true) {
                             tracing::warn!("undo of a failed start: {e}");
                         }
                     }
@@ -764,18 +765,26 @@ impl Manager {
 
     /// The waiter's work once the process has ended (see the module docs).
     fn finish(&self, id: &str, code: i32, live: &Mutex<Option<Attachment>>) {
-        // The process is reaped: its pid may be recycled, so no signal may use it any more.
+        // The process is reaped: its pid may be recycled, so no signal may use it any more. From
+        // here no container can join its namespace (see `shared_netns`): if none shares it now,
+        // no process is left in it and its interfaces can go with it.
+        let mut shared = true;
         if let Ok(mut t) = self.table() {
             if let Some(r) = t.records.get_mut(id) {
                 r.state.pid = 0;
             }
+            let mode = format!("container:{id}");
+            shared = t
+                .records
+                .values()
+                .any(|r| r.config.network_mode == mode && (r.running() || t.starting.contains(&r.id)));
         }
         // Taken under its lock, so a connect or disconnect under way ends first and none follows.
         let mut slot = live.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
         if let Some(attachment) = slot.take() {
             match self.controller() {
                 Ok(mut c) => {
-                    if let Err(e) = network::detach(&mut c, &attachment) {
+                    if let Err(e) = network::detach(&mut c, &attachment, !shared) {
                         tracing::error!("release networking of container {id}: {e}");
                     }
                 }

@@ -102,7 +102,7 @@ pub fn attach(
     let mut att = Attachment { sandbox: sandbox.id.clone(), netns: sandbox.key.clone(), endpoints: Vec::new() };
     for (network, ep) in networks {
         if let Err(e) = connect(c, &mut att, container_name, network, ep) {
-            if let Err(u) = detach(c, &att) {
+            if let Err(u) = detach(c, &att, true) {
                 tracing::warn!("undo of a failed attach: {u}");
             }
             return Err(e);
@@ -161,11 +161,14 @@ pub fn disconnect(c: &mut Controller, att: &mut Attachment, network: &NetworkId)
 }
 
 /// Release a container's networking: leave and delete its endpoints, delete its sandbox. Goes on
-/// past failures (what is already gone is fine) and returns the first one.
-pub fn detach(c: &mut Controller, att: &Attachment) -> libnet::Result<()> {
+/// past failures (what is already gone is fine) and returns the first one. `unused`: no process
+/// is left in the namespace, so its interfaces can go with it (see
+/// [`Controller::discard_sandbox`]); otherwise each is taken out first.
+pub fn detach(c: &mut Controller, att: &Attachment, unused: bool) -> libnet::Result<()> {
     let mut first = None;
     if c.sandbox(&att.sandbox).is_ok() {
-        if let Err(e) = c.delete_sandbox(&att.sandbox) {
+        let deleted = if unused { c.discard_sandbox(&att.sandbox) } else { c.delete_sandbox(&att.sandbox) };
+        if let Err(e) = deleted {
             tracing::warn!("delete sandbox {}: {e}", att.sandbox.short());
             first.get_or_insert(e);
         }
@@ -214,7 +217,7 @@ pub fn release_orphans(c: &mut Controller, is_running: impl Fn(&str) -> bool) ->
                 })
                 .collect(),
         };
-        match detach(c, &att) {
+        match detach(c, &att, true) {
             Ok(()) => released.push(container),
             Err(e) => tracing::error!("release networking of container {container}: {e}"),
         }

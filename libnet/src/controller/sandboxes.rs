@@ -325,6 +325,44 @@ impl Controller {
         Ok(())
     }
 
+    /// Remove a sandbox whose namespace no process uses any more (its container has ended),
+    /// with everything in it. Its endpoints are left (the drivers are told) but their interfaces
+    /// are not taken out one by one: they go with the namespace, which the kernel tears down in
+    /// the background, so this costs an unmount instead of an unregister per interface. Use
+    /// [`Controller::delete_sandbox`] while a process may still be in the namespace.
+    pub fn discard_sandbox(&mut self, id: &SandboxId) -> Result<()> {
+        let sandbox = self.sandbox(id)?.clone();
+        if let Some(key) = &sandbox.key {
+            Netns::delete(key)?;
+        }
+        let mut left = Vec::new();
+        for ep in &sandbox.endpoints {
+            let Some(mut endpoint) = self.endpoints.get(ep).cloned() else { continue };
+            if let Some(network) = self.networks.get(&endpoint.network).cloned() {
+                let told = self.driver(&network.driver).and_then(|d| {
+                    d.leave(LeaveRequest { network_id: network.id.to_string(), endpoint_id: endpoint.id.to_string() })
+                        .map_err(Error::from)
+                });
+                if let Err(e) = told {
+                    tracing::warn!("leave of endpoint {} from discarded sandbox {}: {e}", ep.short(), id.short());
+                }
+            }
+            endpoint.join = None;
+            left.push(endpoint);
+        }
+        self.store.write(|tx| {
+            for e in &left {
+                tx.put_endpoint(e)?;
+            }
+            tx.delete_sandbox(id.as_str())
+        })?;
+        for e in left {
+            self.endpoints.insert(e.id.clone(), e);
+        }
+        self.sandboxes.remove(id);
+        Ok(())
+    }
+
     /// Leave every endpoint of the sandbox and remove its namespace.
     pub fn delete_sandbox(&mut self, id: &SandboxId) -> Result<()> {
         let sandbox = self.sandbox(id)?.clone();

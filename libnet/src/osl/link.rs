@@ -22,6 +22,7 @@ const IFLA_MTU: u16 = 4;
 const IFLA_MASTER: u16 = 10;
 const IFLA_LINKINFO: u16 = 18;
 const IFLA_IFALIAS: u16 = 20;
+const IFLA_LINK_NETNSID: u16 = 37;
 /// Longest interface name the kernel takes (IFNAMSIZ less the NUL).
 const MAX_IFNAME_LEN: usize = 15;
 
@@ -40,6 +41,9 @@ pub struct LinkInfo {
     pub mac: Option<[u8; 6]>,
     /// The link's alias (IFLA_IFALIAS): weft marks the links it owns with it.
     pub alias: Option<String>,
+    /// For a link with a peer (a veth), the id of the namespace its peer is in, when that is not
+    /// this one (IFLA_LINK_NETNSID).
+    pub peer_netnsid: Option<i32>,
 }
 
 impl Netlink {
@@ -274,10 +278,14 @@ pub(super) fn parse_link(kind: u16, payload: &[u8]) -> Option<LinkInfo> {
         master: None,
         mac: None,
         alias: None,
+        peer_netnsid: None,
     };
     for nla in NlasIterator::new(payload.get(LINK_HEADER_LEN..)?) {
         let Ok(nla) = nla else { break };
-        if !matches!(nla.kind(), IFLA_ADDRESS | IFLA_IFNAME | IFLA_MTU | IFLA_MASTER | IFLA_LINKINFO | IFLA_IFALIAS) {
+        if !matches!(
+            nla.kind(),
+            IFLA_ADDRESS | IFLA_IFNAME | IFLA_MTU | IFLA_MASTER | IFLA_LINKINFO | IFLA_IFALIAS | IFLA_LINK_NETNSID
+        ) {
             continue;
         }
         let Ok(attribute) = LinkAttribute::parse_with_param(&nla, header.interface_family) else { continue };
@@ -287,6 +295,7 @@ pub(super) fn parse_link(kind: u16, payload: &[u8]) -> Option<LinkInfo> {
             LinkAttribute::Controller(master) => link.master = (master != 0).then_some(master),
             LinkAttribute::Address(mac) => link.mac = <[u8; 6]>::try_from(mac.as_slice()).ok(),
             LinkAttribute::IfAlias(alias) => link.alias = Some(alias).filter(|a| !a.is_empty()),
+            LinkAttribute::LinkNetNsId(id) => link.peer_netnsid = Some(id),
             LinkAttribute::LinkInfo(infos) => {
                 for info in infos {
                     if let NlLinkInfo::Kind(kind) = info {
