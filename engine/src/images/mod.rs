@@ -173,6 +173,12 @@ impl Images {
         Ok(path)
     }
 
+    /// A fresh path under `.tmp` for a request body to be spooled to (removed by the caller,
+    /// or by [`Images::open`] after a crash).
+    pub fn spool_path(&self) -> PathBuf {
+        self.dir.join(".tmp").join(format!("upload-{}", libnet::ids::random_hex_id()))
+    }
+
     /// Every image, newest first.
     pub fn list(&self) -> Result<Vec<ImageRecord>, ImageError> {
         let mut v: Vec<ImageRecord> = self.inner()?.records.values().cloned().collect();
@@ -306,9 +312,9 @@ impl Images {
     /// Remove the directories of images no record and no container (`in_use`, ids) names.
     pub fn sweep(&self, in_use: &HashSet<String>) {
         let Ok(inner) = self.inner() else { return };
+        // The store stays locked until done: an install must not reuse a directory being removed.
         let known: HashSet<String> =
             inner.records.keys().chain(in_use.iter()).map(|id| hex_of(id).to_string()).collect();
-        drop(inner);
         let Ok(entries) = std::fs::read_dir(&self.dir) else { return };
         for e in entries.flatten() {
             let name = e.file_name().to_string_lossy().into_owned();
@@ -316,6 +322,7 @@ impl Images {
                 self.delete_dir(&name);
             }
         }
+        drop(inner);
     }
 
     fn delete_dir(&self, id: &str) {
