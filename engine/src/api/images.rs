@@ -51,7 +51,8 @@ impl Params {
 /// Write the request body to a fresh file; its path.
 async fn spool(m: &Manager, body: Body) -> Result<std::path::PathBuf, ApiError> {
     let path = m.images().spool_path();
-    let failed = |e: std::io::Error| ApiError::internal(format!("store the uploaded archive at {}: {e}", path.display()));
+    let failed =
+        |e: std::io::Error| ApiError::internal(format!("store the uploaded archive at {}: {e}", path.display()));
     let mut file = tokio::fs::File::create(&path).await.map_err(failed)?;
     let mut stream = body.into_data_stream();
     let result: Result<(), ApiError> = async {
