@@ -40,7 +40,11 @@ impl Source {
     /// Write the archive to `out`.
     fn send(self, out: &mut dyn Write) -> std::io::Result<()> {
         match self {
-            Source::Stdin => std::io::copy(&mut std::io::stdin().lock(), out).map(|_| ()),
+            Source::Stdin => {
+                // A duplicate of fd 0, not `io::stdin()`: the console holds the stdin lock.
+                let fd = nix::unistd::dup(std::io::stdin()).map_err(std::io::Error::from)?;
+                std::io::copy(&mut std::fs::File::from(fd), out).map(|_| ())
+            }
             Source::File(path) => {
                 let mut file = std::fs::File::open(&path).map_err(|e| named(&path, e))?;
                 std::io::copy(&mut file, out).map(|_| ())
