@@ -182,7 +182,7 @@ impl Images {
     /// Every image, newest first.
     pub fn list(&self) -> Result<Vec<ImageRecord>, ImageError> {
         let mut v: Vec<ImageRecord> = self.inner()?.records.values().cloned().collect();
-        v.sort_by(|a, b| b.created.cmp(&a.created));
+        v.sort_by_key(|r| std::cmp::Reverse(r.created));
         Ok(v)
     }
 
@@ -289,9 +289,9 @@ impl Images {
         if let (Some(u), false) = (users.first(), force) {
             let cid = &u.container_id[..12.min(u.container_id.len())];
             return Err(ImageError::Conflict(match &by_tag {
-                Some(tag) => format!(
+                Some(_) => format!(
                     "conflict: unable to remove repository reference \"{}\" (must force) - container {cid} is using its referenced image {short}",
-                    name_as_given(name, tag)
+                    name
                 ),
                 None => format!(
                     "conflict: unable to delete {short} (must be forced) - image is being used by stopped container {cid}"
@@ -449,15 +449,6 @@ pub fn check_not_builtin(tags: &[Reference]) -> Result<(), ImageError> {
         ));
     }
     Ok(())
-}
-
-/// The name as the user wrote it when it named `tag` (Docker prints the given reference).
-fn name_as_given<'a>(name: &'a str, tag: &'a str) -> &'a str {
-    if name.is_empty() {
-        tag
-    } else {
-        name
-    }
 }
 
 /// An image by tag, full id or unique id prefix (`sha256:` optional).
