@@ -4,4 +4,5 @@ pub mod api;
 pub mod cli;
 pub mod containers;
 pub mod daemon;
+pub mod images;
 pub mod runtime;

@@ -180,7 +180,7 @@ fn bad_input_is_refused_with_dockers_errors() {
     let mut body = spec(&["true"], "");
     body["Image"] = json!("nope");
     let (status, v) = h.api("POST", "/containers/create", Some(&body.to_string()));
-    assert_eq!((status, v["message"].clone()), (404, json!("No such image: nope")));
+    assert_eq!((status, v["message"].clone()), (404, json!("No such image: nope:latest")));
     let (status, v) = h.api("POST", "/containers/create", Some(&spec(&["true"], "nonet").to_string()));
     assert_eq!((status, v["message"].clone()), (404, json!("network nonet not found")));
     let (status, _) = h.api("POST", "/containers/create", Some(&spec(&[], "").to_string()));

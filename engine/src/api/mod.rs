@@ -3,6 +3,7 @@
 mod containers;
 mod error;
 mod filters;
+mod images;
 mod networks;
 mod system;
 pub mod types;
@@ -77,6 +78,10 @@ pub fn router(state: AppState) -> Router {
         .route("/containers/{id}/wait", post(containers::wait))
         .route("/containers/{id}/logs", get(containers::logs))
         .route("/containers/{id}", delete(containers::remove))
+        .route("/images/json", get(images::list))
+        .route("/images/create", post(images::create))
+        .route("/images/load", post(images::load))
+        .route("/images/{*name}", get(images::inspect).delete(images::remove))
         .fallback(not_found)
         .with_state(state)
 }

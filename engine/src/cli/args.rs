@@ -103,12 +103,23 @@ pub struct Cli {
 pub enum Command {
     /// Manage containers
     Container(ContainerArgs),
+    /// Manage images
+    Image(super::image::args::ImageArgs),
+    /// List images
+    #[command(override_usage = "weft images [OPTIONS] [REPOSITORY[:TAG]]")]
+    Images(super::image::args::ImagesArgs),
+    /// Import the contents from a tarball or a directory to create a filesystem image
+    #[command(override_usage = "weft import [OPTIONS] file|directory|- [REPOSITORY[:TAG]]")]
+    Import(super::image::args::ImportArgs),
     /// Return low-level information on weft objects
     #[command(override_usage = "weft inspect [OPTIONS] NAME|ID [NAME|ID...]")]
     Inspect(ContainerInspectArgs),
     /// Kill one or more running containers
     #[command(override_usage = "weft kill [OPTIONS] CONTAINER [CONTAINER...]")]
     Kill(KillArgs),
+    /// Load an image from a tar archive or STDIN
+    #[command(override_usage = "weft load [OPTIONS]")]
+    Load(super::image::args::LoadArgs),
     /// Fetch the logs of a container
     #[command(override_usage = "weft logs [OPTIONS] CONTAINER")]
     Logs(LogsArgs),
@@ -123,6 +134,9 @@ pub enum Command {
     /// Restart one or more containers
     #[command(override_usage = "weft restart [OPTIONS] CONTAINER [CONTAINER...]")]
     Restart(StopArgs),
+    /// Remove one or more images
+    #[command(override_usage = "weft rmi [OPTIONS] IMAGE [IMAGE...]")]
+    Rmi(super::image::args::ImageRmArgs),
     /// Create and run a new container from an image
     #[command(override_usage = "weft run [OPTIONS] IMAGE [COMMAND] [ARG...]")]
     Run(RunArgs),

@@ -2,7 +2,7 @@
 
 use std::path::{Path, PathBuf};
 
-use http_body_util::{BodyExt, Full};
+use http_body_util::{BodyExt, Full, StreamBody};
 use hyper::body::Bytes;
 use hyper::client::conn::http1;
 use hyper::{Method, Request, StatusCode};
@@ -98,6 +98,55 @@ impl Client {
         })
     }
 
+    /// `POST path` with a body streamed from what `produce` writes (run on a thread of its own,
+    /// so a large tarball is never held in memory); the body of a 2xx answer, or the daemon's
+    /// error. An error of `produce` is the error of the call.
+    pub fn post_stream(
+        &self,
+        path: &str,
+        content_type: &str,
+        produce: impl FnOnce(&mut dyn std::io::Write) -> std::io::Result<()> + Send + 'static,
+    ) -> Result<Bytes, ClientError> {
+        let (tx, rx) = tokio::sync::mpsc::channel::<Result<Bytes, std::io::Error>>(8);
+        let producer = std::thread::spawn(move || {
+            let errors = tx.clone();
+            let mut writer = std::io::BufWriter::with_capacity(256 * 1024, ChannelWriter { tx });
+            let result = produce(&mut writer).and_then(|()| std::io::Write::flush(&mut writer));
+            drop(writer);
+            if let Err(e) = &result {
+                let _ = errors.blocking_send(Err(std::io::Error::new(e.kind(), e.to_string())));
+            }
+            result
+        });
+        let frames = futures_util::stream::unfold(rx, |mut rx| async move {
+            rx.recv().await.map(|chunk| (chunk.map(hyper::body::Frame::data), rx))
+        });
+        let answer = self.runtime.block_on(async {
+            let response = self.send_body(Method::POST, path, Some(content_type), StreamBody::new(frames)).await?;
+            let status = response.status();
+            let bytes = response
+                .into_body()
+                .collect()
+                .await
+                .map_err(|e| ClientError::Protocol(format!("error reading the answer of weftd: {e}")))?
+                .to_bytes();
+            Ok::<_, ClientError>((status, bytes))
+        });
+        let produced = producer.join();
+        // The daemon's refusal first: it may have stopped reading, which fails the producer.
+        if let Ok((status, bytes)) = &answer {
+            if !status.is_success() {
+                return Err(daemon_error(*status, path, bytes));
+            }
+        }
+        match produced {
+            Ok(Err(e)) => return Err(ClientError::Protocol(e.to_string())),
+            Err(_) => return Err(ClientError::Protocol("the reader of the upload failed".into())),
+            Ok(Ok(())) => {}
+        }
+        answer.map(|(_, bytes)| bytes)
+    }
+
     fn call(&self, method: Method, path: &str, body: Option<Vec<u8>>) -> Result<Bytes, ClientError> {
         let (status, bytes) = self.runtime.block_on(self.exchange(method, path, body))?;
         if status.is_success() {
@@ -130,6 +179,22 @@ impl Client {
         path: &str,
         body: Option<Vec<u8>>,
     ) -> Result<hyper::Response<hyper::body::Incoming>, ClientError> {
+        let content_type = body.is_some().then_some("application/json");
+        self.send_body(method, path, content_type, Full::new(Bytes::from(body.unwrap_or_default()))).await
+    }
+
+    async fn send_body<B>(
+        &self,
+        method: Method,
+        path: &str,
+        content_type: Option<&str>,
+        body: B,
+    ) -> Result<hyper::Response<hyper::body::Incoming>, ClientError>
+    where
+        B: hyper::body::Body + Send + 'static,
+        B::Data: Send,
+        B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+    {
         let stream = tokio::net::UnixStream::connect(&self.socket)
             .await
             .map_err(|source| ClientError::Connect { socket: self.socket.clone(), source })?;
@@ -146,16 +211,31 @@ impl Client {
             .uri(path)
             .header(hyper::header::HOST, "weftd")
             .header(hyper::header::USER_AGENT, concat!("weft/", env!("CARGO_PKG_VERSION")));
-        if body.is_some() {
-            request = request.header(hyper::header::CONTENT_TYPE, "application/json");
+        if let Some(content_type) = content_type {
+            request = request.header(hyper::header::CONTENT_TYPE, content_type);
         }
-        let request = request
-            .body(Full::new(Bytes::from(body.unwrap_or_default())))
-            .map_err(|e| ClientError::Protocol(format!("invalid request {path}: {e}")))?;
+        let request = request.body(body).map_err(|e| ClientError::Protocol(format!("invalid request {path}: {e}")))?;
         sender
             .send_request(request)
             .await
             .map_err(|e| ClientError::Protocol(format!("error during connect to weftd: {e}")))
+    }
+}
+
+/// A writer whose bytes become the chunks of a request body.
+struct ChannelWriter {
+    tx: tokio::sync::mpsc::Sender<Result<Bytes, std::io::Error>>,
+}
+
+impl std::io::Write for ChannelWriter {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.tx
+            .blocking_send(Ok(Bytes::copy_from_slice(buf)))
+            .map_err(|_| std::io::Error::new(std::io::ErrorKind::BrokenPipe, "weftd closed the upload"))?;
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
     }
 }
 

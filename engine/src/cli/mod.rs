@@ -6,11 +6,12 @@
 pub mod args;
 pub mod client;
 pub mod console;
-mod container;
+pub(crate) mod container;
 pub mod errors;
 pub mod filters;
 pub mod format;
 pub mod help;
+mod image;
 mod network;
 pub mod usage;
 mod version;
@@ -24,6 +25,7 @@ use self::args::{Cli, Command, ContainerCommand};
 use self::client::{socket_path, Client, DEFAULT_HOST};
 use self::console::Console;
 pub use self::errors::CliError;
+use self::image::args::ImageCommand;
 
 /// Runs `weft` with the process's arguments and standard streams; returns the exit code.
 pub fn main() -> i32 {
@@ -67,6 +69,11 @@ fn execute(args: &[String], console: &mut Console) -> Result<(), CliError> {
         }
         Some(Command::Network(n)) => network::run(console, &root, n, &host),
         Some(Command::Container(c)) => container::run_group(console, &root, c, &host),
+        Some(Command::Image(i)) => image::run_group(console, &root, i, &host),
+        Some(Command::Images(a)) => image::run(console, &root, ImageCommand::Ls(a), &host, false),
+        Some(Command::Import(a)) => image::run(console, &root, ImageCommand::Import(a), &host, false),
+        Some(Command::Load(a)) => image::run(console, &root, ImageCommand::Load(a), &host, false),
+        Some(Command::Rmi(a)) => image::run(console, &root, ImageCommand::Rm(a), &host, false),
         Some(Command::Inspect(a)) => container::run(console, &root, ContainerCommand::Inspect(a), &host, false),
         Some(Command::Kill(a)) => container::run(console, &root, ContainerCommand::Kill(a), &host, false),
         Some(Command::Logs(a)) => container::run(console, &root, ContainerCommand::Logs(a), &host, false),

@@ -18,7 +18,9 @@
 
 pub mod etcfiles;
 mod etcsetup;
+mod image_use;
 pub mod links;
+pub use image_use::is_hostfs;
 pub mod logs;
 mod names;
 pub mod network;
@@ -36,11 +38,12 @@ use nix::unistd::Pid;
 use serde::{Deserialize, Serialize};
 use tokio::sync::watch;
 
+use crate::images::Images;
 use crate::runtime::{self, ContainerSpec, Rootfs};
 use network::Attachment;
 use store::ContainerStore;
 
-/// The one image of this slice: the host's root, read-only.
+/// The built-in image: the host's root, read-only.
 pub const HOSTFS_IMAGE: &str = "hostfs";
 /// How long [`Manager::shutdown`] gives a container between SIGTERM and SIGKILL.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(2);
@@ -153,6 +156,9 @@ pub struct ContainerRecord {
     pub state: ContainerState,
     /// The networking made at start, released at stop.
     pub attachment: Option<Attachment>,
+    /// The id of the stored image the container runs on; empty for `hostfs`.
+    #[serde(default)]
+    pub image_id: String,
 }
 
 impl ContainerRecord {
@@ -236,6 +242,7 @@ struct Inner {
     controller: Arc<Mutex<Controller>>,
     data_root: PathBuf,
     exec_root: PathBuf,
+    images: Arc<Images>,
     table: Mutex<Table>,
     /// Notified whenever a start ends, for [`Manager::shutdown`] to wait on.
     start_ended: tokio::sync::Notify,
@@ -361,6 +368,7 @@ impl Manager {
         std::fs::create_dir_all(data_root.join("containers"))
             .map_err(|e| ContainerError::Internal(format!("create {}: {e}", data_root.join("containers").display())))?;
         let store = ContainerStore::open(&data_root.join("containers.db"))?;
+        let images = Arc::new(Images::open(data_root)?);
         let records = store.all()?.into_iter().map(|r| (r.id.clone(), r)).collect();
         let table = Table {
             store,
@@ -375,12 +383,19 @@ impl Manager {
                 controller,
                 data_root: data_root.to_path_buf(),
                 exec_root: exec_root.to_path_buf(),
+                images,
                 table: Mutex::new(table),
                 start_ended: tokio::sync::Notify::new(),
             }),
         };
         m.reconcile()?;
+        m.sweep_images();
         Ok(m)
+    }
+
+    /// The daemon's image store.
+    pub fn images(&self) -> &Arc<Images> {
+        &self.inner.images
     }
 
     fn table(&self) -> Result<MutexGuard<'_, Table>, ContainerError> {
@@ -517,12 +532,6 @@ impl Manager {
     /// Create a container record (nothing runs yet).
     pub fn create(&self, req: CreateRequest) -> Result<ContainerRecord, ContainerError> {
         let mut config = req.config;
-        if config.image != HOSTFS_IMAGE {
-            return Err(ContainerError::NoSuchImage(config.image));
-        }
-        if config.cmd.is_empty() {
-            return Err(ContainerError::InvalidParameter("No command specified".into()));
-        }
         if let Some(other) = network::shared_container(&config.network_mode) {
             let other = self.table()?.find(other)?.id.clone();
             if !config.hostname.is_empty() {
@@ -551,6 +560,10 @@ impl Manager {
         }
         let mut t = self.table()?;
         etcsetup::check_config(&t, &config)?;
+        let image_id = self.apply_image(&t, &mut config)?;
+        if config.cmd.is_empty() {
+            return Err(ContainerError::InvalidParameter("No command specified".into()));
+        }
         let name = match req.name.map(|n| n.trim_start_matches('/').to_string()).filter(|n| !n.is_empty()) {
             Some(n) => {
                 if !valid_name(&n) {
@@ -579,6 +592,7 @@ impl Manager {
                 finished_at: None,
             },
             attachment: None,
+            image_id,
         };
         t.put(rec.clone())?;
         t.exits_of(&rec.id);
@@ -748,8 +762,12 @@ impl Manager {
         let mut env: Vec<(String, String)> =
             etc.link_env.iter().map(split).filter(|(k, _)| !own.iter().any(|(o, _)| o == k)).collect();
         env.extend(own);
+        let rootfs = match rec.image_id.as_str() {
+            "" => Rootfs::Hostfs,
+            id => Rootfs::Dir(self.inner.images.rootfs(id)),
+        };
         let spec = ContainerSpec {
-            rootfs: Rootfs::Hostfs,
+            rootfs,
             state_dir: self.state_dir(&rec.id),
             netns,
             hostname: rec.hostname(),
@@ -958,7 +976,13 @@ impl Manager {
                 }
                 Some(Step::Removed(id, name)) => {
                     let dir = self.log_dir(&id);
-                    let _ = tokio::task::spawn_blocking(move || std::fs::remove_dir_all(dir)).await;
+                    let m = self.clone();
+                    let _ = tokio::task::spawn_blocking(move || {
+                        let _ = std::fs::remove_dir_all(dir);
+                        // The files of an image removed with -f while this container used it.
+                        m.sweep_images();
+                    })
+                    .await;
                     tracing::info!(container = %name, "container removed");
                     return Ok(());
                 }

@@ -4,7 +4,7 @@
 mod inspect;
 mod lifecycle;
 pub mod logs;
-mod ps;
+pub(crate) mod ps;
 mod run;
 
 use clap::Command;
