@@ -293,7 +293,8 @@ fn an_image_dir_is_an_overlay_whose_writes_land_in_the_upper_dir() {
         eprintln!("SKIPPED: cannot build a directory image: {reason}");
         return;
     }
-    let spec = scratch.spec(Rootfs::Dir(image.clone()), &["sh", "-c", "echo hi > /written; echo $$"]);
+    let layer = scratch.state_dir();
+    let spec = scratch.spec(Rootfs::Dir { image: image.clone(), layer }, &["sh", "-c", "echo hi > /written; echo $$"]);
     let container = spawn(spec).expect("spawn");
     let code = container.wait().expect("wait");
     let upper = scratch.state_dir().join("upper");
@@ -343,7 +344,9 @@ fn a_missing_target_is_refused_on_the_host_root_and_created_on_an_image() {
         eprintln!("SKIPPED: cannot build a directory image: {reason}");
         return;
     }
-    let mut spec = scratch.spec(Rootfs::Dir(image.clone()), &["sh", "-c", "read l < /etc/hosts; echo $l"]);
+    let layer = scratch.state_dir();
+    let mut spec =
+        scratch.spec(Rootfs::Dir { image: image.clone(), layer }, &["sh", "-c", "read l < /etc/hosts; echo $l"]);
     spec.file_binds = vec![engine::runtime::FileBind { source, target: "/etc/hosts".into() }];
     let out = scratch.finish(spawn(spec).expect("spawn"));
     assert_eq!((out.code, out.stdout.as_str()), (0, "content\n"), "stderr: {}", out.stderr);

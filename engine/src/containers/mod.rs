@@ -764,7 +764,8 @@ impl Manager {
         env.extend(own);
         let rootfs = match rec.image_id.as_str() {
             "" => Rootfs::Hostfs,
-            id => Rootfs::Dir(self.inner.images.rootfs(id)),
+            // The writable layer next to the logs: kept across stop and start, gone with `rm`.
+            id => Rootfs::Dir { image: self.inner.images.rootfs(id), layer: self.log_dir(&rec.id).join("layer") },
         };
         let spec = ContainerSpec {
             rootfs,

@@ -39,9 +39,11 @@ pub const DEFAULT_PATH: &str = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bi
 pub enum Rootfs {
     /// The host's own root, read-only (every submount too).
     Hostfs,
-    /// An image directory, the read-only lower layer of an overlay whose upper layer lives in the
-    /// state directory: the container's writes never reach the image.
-    Dir(PathBuf),
+    /// An image directory, the read-only lower layer of an overlay whose upper and work
+    /// directories live under `layer`: the container's writes never reach the image, and they
+    /// outlive a stop when `layer` is kept (as Docker keeps a container's writable layer until
+    /// the container is removed).
+    Dir { image: PathBuf, layer: PathBuf },
 }
 
 /// Everything [`spawn`] needs to start a container.

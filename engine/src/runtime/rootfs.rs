@@ -79,19 +79,20 @@ impl Plan {
         let mut base = PathBuf::from("/");
         let lower = match rootfs {
             super::Rootfs::Hostfs => Lower::Host,
-            super::Rootfs::Dir(image) => {
+            super::Rootfs::Dir { image, layer } => {
                 let image = image
                     .canonicalize()
                     .and_then(
                         |dir| if dir.is_dir() { Ok(dir) } else { Err(io::Error::from_raw_os_error(libc::ENOTDIR)) },
                     )
                     .map_err(|source| RuntimeError::Image { path: image.clone(), source })?;
-                let upper = state_dir.join("upper");
-                let work = state_dir.join("work");
-                std::fs::create_dir_all(&upper).map_err(state_err)?;
-                std::fs::create_dir_all(&work).map_err(state_err)?;
-                let upper = upper.canonicalize().map_err(state_err)?;
-                let work = work.canonicalize().map_err(state_err)?;
+                let layer_err = |source| RuntimeError::StateDir { path: layer.clone(), source };
+                let upper = layer.join("upper");
+                let work = layer.join("work");
+                std::fs::create_dir_all(&upper).map_err(layer_err)?;
+                std::fs::create_dir_all(&work).map_err(layer_err)?;
+                let upper = upper.canonicalize().map_err(layer_err)?;
+                let work = work.canonicalize().map_err(layer_err)?;
                 for path in [&image, &upper, &work] {
                     // overlayfs splits its options on ',' and its layers on ':'.
                     if path.as_os_str().as_bytes().iter().any(|b| matches!(b, b',' | b':')) {
