@@ -37,7 +37,7 @@ impl From<ContainerError> for ApiError {
 }
 
 /// Run blocking manager work off the async threads.
-async fn blocking<T: Send + 'static>(
+pub(super) async fn blocking<T: Send + 'static>(
     m: &Manager,
     f: impl FnOnce(&Manager) -> Result<T, ContainerError> + Send + 'static,
 ) -> Result<T, ApiError> {
@@ -48,7 +48,7 @@ async fn blocking<T: Send + 'static>(
 }
 
 /// Docker's boolean query values: `1`, `true`, `True`...
-fn truthy(v: &Option<String>) -> bool {
+pub(super) fn truthy(v: &Option<String>) -> bool {
     v.as_deref().is_some_and(|v| matches!(v.to_ascii_lowercase().as_str(), "1" | "true" | "yes"))
 }
 
@@ -59,8 +59,13 @@ fn rfc3339(t: Option<SystemTime>) -> String {
     }
 }
 
+/// A boolean field of a request body; absent or null is false.
+pub(super) fn flag(v: &Value) -> bool {
+    v.as_bool().unwrap_or(false)
+}
+
 /// `Cmd` as Docker takes it: an array, or one string.
-fn strings(v: &Value) -> Vec<String> {
+pub(super) fn strings(v: &Value) -> Vec<String> {
     match v {
         Value::String(s) => vec![s.clone()],
         Value::Array(a) => a.iter().filter_map(|s| s.as_str().map(String::from)).collect(),
@@ -102,6 +107,12 @@ pub async fn create(
         network_mode: s(&host["NetworkMode"]),
         auto_remove: host["AutoRemove"].as_bool().unwrap_or(false),
         endpoints,
+        tty: flag(&body["Tty"]),
+        open_stdin: flag(&body["OpenStdin"]),
+        stdin_once: flag(&body["StdinOnce"]),
+        attach_stdin: flag(&body["AttachStdin"]),
+        attach_stdout: flag(&body["AttachStdout"]),
+        attach_stderr: flag(&body["AttachStderr"]),
     };
     if config.image.is_empty() {
         return Err(ApiError::bad_request("config cannot be empty in order to create a container"));
@@ -341,8 +352,12 @@ fn inspect_json(r: &ContainerRecord, c: &libnet::Controller, log_dir: &std::path
             "Env": r.config.env,
             "WorkingDir": r.config.working_dir,
             "Entrypoint": null,
-            "Tty": false,
-            "OpenStdin": false,
+            "Tty": r.config.tty,
+            "OpenStdin": r.config.open_stdin,
+            "StdinOnce": r.config.stdin_once,
+            "AttachStdin": r.config.attach_stdin,
+            "AttachStdout": r.config.attach_stdout,
+            "AttachStderr": r.config.attach_stderr,
         },
         "HostConfig": { "NetworkMode": network_mode(r), "AutoRemove": r.config.auto_remove },
         "NetworkSettings": {
@@ -386,7 +401,13 @@ pub async fn logs(
     let mut reader = logs::LogReader::open(&dir, stdout, stderr)
         .await
         .map_err(|e| ApiError::internal(format!("read the logs of container {}: {e}", rec.name)))?;
-    let content_type = [(header::CONTENT_TYPE, "application/vnd.docker.multiplexed-stream")];
+    // As Docker: a terminal's output is one raw stream, logged and sent as it came.
+    let content_type = if rec.config.tty {
+        reader.raw();
+        [(header::CONTENT_TYPE, "application/vnd.docker.raw-stream")]
+    } else {
+        [(header::CONTENT_TYPE, "application/vnd.docker.multiplexed-stream")]
+    };
     if !truthy(&q.follow) {
         let data = reader
             .read_new()

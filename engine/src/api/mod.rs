@@ -1,8 +1,11 @@
 //! weftd's HTTP API: the Docker Engine API's routes for what weft implements, on a unix socket.
 
+mod attach;
 mod containers;
 mod error;
+mod exec;
 mod filters;
+mod hijack;
 mod networks;
 mod system;
 pub mod types;
@@ -74,6 +77,12 @@ pub fn router(state: AppState) -> Router {
         .route("/containers/{id}/wait", post(containers::wait))
         .route("/containers/{id}/logs", get(containers::logs))
         .route("/containers/{id}", delete(containers::remove))
+        .route("/containers/{id}/attach", post(attach::attach))
+        .route("/containers/{id}/resize", post(attach::resize))
+        .route("/containers/{id}/exec", post(exec::create))
+        .route("/exec/{id}/start", post(exec::start))
+        .route("/exec/{id}/json", get(exec::inspect))
+        .route("/exec/{id}/resize", post(exec::resize))
         .fallback(not_found)
         .with_state(state)
 }

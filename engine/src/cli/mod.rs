@@ -11,7 +11,9 @@ pub mod errors;
 pub mod filters;
 pub mod format;
 pub mod help;
+mod hijack;
 mod network;
+mod terminal;
 pub mod usage;
 mod version;
 
@@ -67,6 +69,7 @@ fn execute(args: &[String], console: &mut Console) -> Result<(), CliError> {
         }
         Some(Command::Network(n)) => network::run(console, &root, n, &host),
         Some(Command::Container(c)) => container::run_group(console, &root, c, &host),
+        Some(Command::Exec(a)) => container::run(console, &root, ContainerCommand::Exec(a), &host, false),
         Some(Command::Inspect(a)) => container::run(console, &root, ContainerCommand::Inspect(a), &host, false),
         Some(Command::Kill(a)) => container::run(console, &root, ContainerCommand::Kill(a), &host, false),
         Some(Command::Logs(a)) => container::run(console, &root, ContainerCommand::Logs(a), &host, false),

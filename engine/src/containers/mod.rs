@@ -16,9 +16,11 @@
 //! starts, waits for those under way, stops every running container (SIGTERM, SIGKILL after 2 s)
 //! and waits for the waiters to release their networking. Nothing leaks either way.
 
+pub mod exec;
 pub mod logs;
 mod names;
 pub mod network;
+pub mod stdio;
 pub mod store;
 
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -79,6 +81,19 @@ pub struct ContainerConfig {
     pub auto_remove: bool,
     /// Per network name: the fixed IPv4 address and aliases asked for.
     pub endpoints: BTreeMap<String, EndpointConfig>,
+    /// Docker's `Tty`, `OpenStdin`, `StdinOnce`, `AttachStdin`/`Stdout`/`Stderr`.
+    #[serde(default)]
+    pub tty: bool,
+    #[serde(default)]
+    pub open_stdin: bool,
+    #[serde(default)]
+    pub stdin_once: bool,
+    #[serde(default)]
+    pub attach_stdin: bool,
+    #[serde(default)]
+    pub attach_stdout: bool,
+    #[serde(default)]
+    pub attach_stderr: bool,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -213,6 +228,9 @@ struct Inner {
     table: Mutex<Table>,
     /// Notified whenever a start ends, for [`Manager::shutdown`] to wait on.
     start_ended: tokio::sync::Notify,
+    /// The streams of running containers with a stdin or a terminal.
+    io: stdio::IoTable,
+    execs: exec::Registry,
 }
 
 /// The daemon's containers. Cheap to clone; every clone is the same manager.
@@ -295,6 +313,8 @@ impl Manager {
                 exec_root: exec_root.to_path_buf(),
                 table: Mutex::new(table),
                 start_ended: tokio::sync::Notify::new(),
+                io: stdio::IoTable::default(),
+                execs: exec::Registry::default(),
             }),
         };
         m.reconcile()?;
@@ -543,6 +563,8 @@ impl Manager {
                     255
                 }
             };
+            // Its terminal's output all in the log before the exit is announced.
+            m.inner.io.end(&waiter_id);
             m.finish(&waiter_id, code, &attachment);
         });
         if let Err(e) = spawned {
@@ -578,6 +600,7 @@ impl Manager {
                 None => (kv.clone(), String::new()),
             })
             .collect();
+        let mut streams = stdio::prepare(&self.inner.io, rec)?;
         let spec = ContainerSpec {
             rootfs: Rootfs::Hostfs,
             state_dir: self.state_dir(&rec.id),
@@ -586,10 +609,14 @@ impl Manager {
             argv: rec.config.cmd.clone(),
             env,
             workdir: Some(rec.config.working_dir.clone()).filter(|w| !w.is_empty()),
+            stdin: streams.stdin.take(),
             stdout: open(logs::STDOUT)?,
             stderr: open(logs::STDERR)?,
+            tty: streams.tty,
         };
-        Ok(runtime::spawn(spec)?)
+        let mut container = runtime::spawn(spec)?;
+        streams.started(&mut container, rec.config.open_stdin, &logs);
+        Ok(container)
     }
 
     /// The waiter's work once the process has ended (see the module docs).
@@ -631,6 +658,7 @@ impl Manager {
         if auto_remove {
             let removed = Self::remove_record(&mut t, id);
             drop(t);
+            self.inner.execs.drop_container(id);
             match removed {
                 Ok(()) => {
                     let _ = std::fs::remove_dir_all(self.log_dir(id));
@@ -772,6 +800,7 @@ impl Manager {
                     let _ = rx.changed().await;
                 }
                 Some(Step::Removed(id, name)) => {
+                    self.inner.execs.drop_container(&id);
                     let dir = self.log_dir(&id);
                     let _ = tokio::task::spawn_blocking(move || std::fs::remove_dir_all(dir)).await;
                     tracing::info!(container = %name, "container removed");

@@ -29,7 +29,7 @@ fn status_error(e: &ClientError) -> CliError {
 
 /// Docker's `ValidateEnv`: `K=V` as given; a bare `K` takes the value of the client's own
 /// environment, and is sent bare (the daemon drops it) when it has none.
-fn env_entry(value: &str, lookup: &dyn Fn(&str) -> Option<String>) -> String {
+pub(super) fn env_entry(value: &str, lookup: &dyn Fn(&str) -> Option<String>) -> String {
     if value.contains('=') {
         return value.to_string();
     }

@@ -648,12 +648,16 @@ Options:
   -e, --env list             Set environment variables
       --help                 Print usage
   -h, --hostname string      Container host name
+  -i, --interactive          Keep STDIN open even if not attached
       --ip string            IPv4 address (e.g., 172.30.100.104)
       --name string          Assign a name to the container
       --network network      Connect a container to a network
       --network-alias list   Add network-scoped alias for the container
       --rm                   Automatically remove the container and its
                              associated anonymous volumes when it exits
+      --sig-proxy            Proxy received signals to the process
+                             (default true)
+  -t, --tty                  Allocate a pseudo-TTY
   -w, --workdir string       Working directory inside the container
 ";
     assert_eq!(weft(&daemon, &["run", "--help"]), ok(want));
