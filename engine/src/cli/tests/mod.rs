@@ -486,6 +486,8 @@ fn run_in_the_foreground_streams_the_output_and_exits_with_the_code() {
     assert_eq!(
         body,
         json!({"Image": "hostfs", "Cmd": ["sh", "-c", "echo hello"], "Env": ["A=1"], "Hostname": "", "WorkingDir": "",
+               "Tty": false, "OpenStdin": false, "StdinOnce": false,
+               "AttachStdin": false, "AttachStdout": true, "AttachStderr": true,
                "HostConfig": {"NetworkMode": "localnet", "AutoRemove": false},
                "NetworkingConfig": {"EndpointsConfig": {"localnet": {}}}})
     );
