@@ -117,3 +117,62 @@ fn run_i_reads_piped_stdin() {
     assert_eq!(h.weft(&["ps", "-aq"]).ok(), "");
     h.weft(&["run", "-i", "-t", "hostfs", "true"]).fails_with(1, "the input device is not a TTY");
 }
+
+/// A shell that says `ready` once its traps are set, then idles until a trap ends it.
+const TRAPPED: &str = "trap 'echo got TERM; exit 7' TERM; trap 'echo got USR1; exit 9' USR1; echo ready; \
+                       while :; do sleep 0.1; done";
+
+fn logs_say_ready(h: &Host, name: &str) -> bool {
+    h.weft(&["logs", name]).stdout.contains("ready")
+}
+
+/// A foreground `weft run` in the background of the test, with its output in pipes.
+fn foreground_run(h: &Host, extra: &[&str], name: &str) -> std::process::Child {
+    Command::new(bin("weft"))
+        .arg("-H")
+        .arg(format!("unix://{}", h.socket().display()))
+        .arg("run")
+        .args(extra)
+        .args(["--name", name, "hostfs", "sh", "-c", TRAPPED])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run weft")
+}
+
+#[test]
+fn a_foreground_run_passes_signals_on() {
+    let h = Host::new();
+    let child = foreground_run(&h, &[], "proxied");
+    assert!(wait_for(Duration::from_secs(30), || logs_say_ready(&h, "proxied")), "the container never got ready");
+    let pid = nix::unistd::Pid::from_raw(i32::try_from(child.id()).expect("pid"));
+    nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGTERM).expect("signal weft");
+    let mut child = child;
+    assert!(wait_for(Duration::from_secs(30), || matches!(child.try_wait(), Ok(Some(_)))), "weft run did not end");
+    let out = child.wait_with_output().expect("output");
+    assert_eq!(out.status.code(), Some(7), "{out:?}");
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "ready\ngot TERM\n");
+    h.weft(&["rm", "proxied"]).ok();
+
+    // --sig-proxy=false: the signal is weft's own; the container runs on.
+    let mut child = foreground_run(&h, &["--sig-proxy=false"], "unproxied");
+    assert!(wait_for(Duration::from_secs(30), || logs_say_ready(&h, "unproxied")), "the container never got ready");
+    let pid = nix::unistd::Pid::from_raw(i32::try_from(child.id()).expect("pid"));
+    nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGTERM).expect("signal weft");
+    assert!(wait_for(Duration::from_secs(30), || matches!(child.try_wait(), Ok(Some(_)))), "weft run did not end");
+    assert_eq!(h.weft(&["inspect", "-f", "{{.State.Running}}", "unproxied"]).ok(), "true\n");
+    h.weft(&["rm", "-f", "unproxied"]).ok();
+}
+
+#[test]
+fn stop_sends_the_signal_it_is_given() {
+    let h = Host::new();
+    h.weft(&["run", "-d", "--name", "c", "hostfs", "sh", "-c", TRAPPED]).ok();
+    assert!(wait_for(Duration::from_secs(30), || logs_say_ready(&h, "c")), "the container never got ready");
+    h.weft(&["stop", "-s", "NOPE", "c"]).fails_with(1, "Error response from daemon: Invalid signal: NOPE");
+    assert_eq!(h.weft(&["stop", "-s", "USR1", "c"]).ok(), "c\n");
+    assert_eq!(h.weft(&["wait", "c"]).ok(), "9\n");
+    assert_eq!(h.weft(&["logs", "c"]).ok(), "ready\ngot USR1\n");
+    h.weft(&["rm", "c"]).ok();
+}

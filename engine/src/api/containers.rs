@@ -131,6 +131,7 @@ pub async fn start(State(state): State<AppState>, Path(id): Path<String>) -> Res
 #[derive(Debug, Deserialize)]
 pub struct StopQuery {
     t: Option<i64>,
+    signal: Option<String>,
 }
 
 pub async fn stop(
@@ -143,7 +144,9 @@ pub async fn stop(
         Some(t) => Some(Duration::from_secs(t as u64)),
         None => Some(Duration::from_secs(10)),
     };
-    let stopped = state.containers().stop(&id, timeout).await?;
+    // API 1.42+: the signal to stop with, SIGTERM when not given.
+    let signal = parse_signal(q.signal.as_deref().filter(|s| !s.is_empty()).unwrap_or("SIGTERM"))?;
+    let stopped = state.containers().stop_with(&id, timeout, signal).await?;
     Ok(if stopped { StatusCode::NO_CONTENT } else { StatusCode::NOT_MODIFIED })
 }
 

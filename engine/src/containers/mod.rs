@@ -724,12 +724,22 @@ impl Manager {
     /// Stop a container: SIGTERM, SIGKILL after `timeout` (`None`: wait forever). `Ok(false)` if it
     /// was not running. Returns once it has exited and its networking is released.
     pub async fn stop(&self, key: &str, timeout: Option<Duration>) -> Result<bool, ContainerError> {
+        self.stop_with(key, timeout, Signal::SIGTERM).await
+    }
+
+    /// [`Manager::stop`] with `signal` first instead of SIGTERM (Docker's `stop --signal`).
+    pub async fn stop_with(
+        &self,
+        key: &str,
+        timeout: Option<Duration>,
+        signal: Signal,
+    ) -> Result<bool, ContainerError> {
         let (rec, mut rx) = self.subscribe(key)?;
         if !rec.running() {
             return Ok(false);
         }
         let gone = |_| ContainerError::Internal(format!("container {} vanished while stopping", rec.name));
-        if self.signal(&rec.id, Signal::SIGTERM).is_err() {
+        if self.signal(&rec.id, signal).is_err() {
             // It is ending already (its waiter reaped it): return once its networking is released.
             let _ = rx.changed().await;
             return Ok(true);
