@@ -148,6 +148,6 @@ fn exec_instances_and_processes_go_with_their_container() {
     // The container goes: its exec'd processes and exec instances go with it.
     h.weft(&["rm", "-f", "c"]).ok();
     assert!(wait_for(Duration::from_secs(20), || host_processes(&["sleep", &marker]) == 0));
-    let (status, _) = h.api("GET", &format!("/exec/{exec_id}/json"), None);
-    assert_eq!(status, 404);
+    let (status, body) = h.api("GET", &format!("/exec/{exec_id}/json"), None);
+    assert_eq!((status, body["message"].as_str()), (404, Some(format!("No such exec instance: {exec_id}").as_str())));
 }

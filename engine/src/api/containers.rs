@@ -22,9 +22,10 @@ use crate::containers::{
 impl From<ContainerError> for ApiError {
     fn from(e: ContainerError) -> Self {
         let status = match &e {
-            ContainerError::NotFound(_) | ContainerError::NoSuchImage(_) | ContainerError::NetworkNotFound(_) => {
-                StatusCode::NOT_FOUND
-            }
+            ContainerError::NotFound(_)
+            | ContainerError::NoSuchImage(_)
+            | ContainerError::NoSuchExec(_)
+            | ContainerError::NetworkNotFound(_) => StatusCode::NOT_FOUND,
             ContainerError::NameInUse { .. } | ContainerError::Conflict(_) => StatusCode::CONFLICT,
             ContainerError::InvalidParameter(_) => StatusCode::BAD_REQUEST,
             ContainerError::Network(n) => super::error::status_of(n.kind()),

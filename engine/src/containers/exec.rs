@@ -111,10 +111,7 @@ impl Manager {
 
     /// The exec instance `id`.
     pub fn exec_get(&self, id: &str) -> Result<Arc<ExecInstance>, ContainerError> {
-        lock(&self.inner.execs.execs)?
-            .get(id)
-            .cloned()
-            .ok_or_else(|| ContainerError::NotFound(format!("No such exec instance: {id}")))
+        lock(&self.inner.execs.execs)?.get(id).cloned().ok_or_else(|| ContainerError::NoSuchExec(id.to_string()))
     }
 
     /// Start exec instance `id`; `detach` sends its output nowhere. Blocking.

@@ -51,6 +51,8 @@ pub enum ContainerError {
     NotFound(String),
     #[error("No such image: {0}")]
     NoSuchImage(String),
+    #[error("No such exec instance: {0}")]
+    NoSuchExec(String),
     #[error("network {0} not found")]
     NetworkNotFound(String),
     #[error("Conflict. The container name \"/{name}\" is already in use by container \"{id}\". You have to remove (or rename) that container to be able to reuse that name.")]
