@@ -40,9 +40,11 @@ impl Scratch {
             argv: argv.iter().map(|a| a.to_string()).collect(),
             env: vec![],
             workdir: None,
+            stdin: None,
             stdout: File::create(self.dir.path().join("stdout")).expect("stdout file"),
             stderr: File::create(self.dir.path().join("stderr")).expect("stderr file"),
             file_binds: vec![],
+            tty: false,
         }
     }
 

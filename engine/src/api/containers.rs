@@ -22,9 +22,10 @@ use crate::containers::{
 impl From<ContainerError> for ApiError {
     fn from(e: ContainerError) -> Self {
         let status = match &e {
-            ContainerError::NotFound(_) | ContainerError::NoSuchImage(_) | ContainerError::NetworkNotFound(_) => {
-                StatusCode::NOT_FOUND
-            }
+            ContainerError::NotFound(_)
+            | ContainerError::NoSuchImage(_)
+            | ContainerError::NoSuchExec(_)
+            | ContainerError::NetworkNotFound(_) => StatusCode::NOT_FOUND,
             ContainerError::NameInUse { .. } | ContainerError::Conflict(_) => StatusCode::CONFLICT,
             ContainerError::InvalidParameter(_) => StatusCode::BAD_REQUEST,
             ContainerError::Network(n) => super::error::status_of(n.kind()),
@@ -48,7 +49,7 @@ pub(super) async fn blocking<T: Send + 'static>(
 }
 
 /// Docker's boolean query values: `1`, `true`, `True`...
-fn truthy(v: &Option<String>) -> bool {
+pub(super) fn truthy(v: &Option<String>) -> bool {
     v.as_deref().is_some_and(|v| matches!(v.to_ascii_lowercase().as_str(), "1" | "true" | "yes"))
 }
 
@@ -59,8 +60,13 @@ fn rfc3339(t: Option<SystemTime>) -> String {
     }
 }
 
+/// A boolean field of a request body; absent or null is false.
+pub(super) fn flag(v: &Value) -> bool {
+    v.as_bool().unwrap_or(false)
+}
+
 /// `Cmd` as Docker takes it: an array, or one string.
-fn strings(v: &Value) -> Vec<String> {
+pub(super) fn strings(v: &Value) -> Vec<String> {
     match v {
         Value::String(s) => vec![s.clone()],
         Value::Array(a) => a.iter().filter_map(|s| s.as_str().map(String::from)).collect(),
@@ -120,6 +126,12 @@ pub async fn create(
         dns_options: strings(&host["DnsOptions"]),
         extra_hosts: strings(&host["ExtraHosts"]),
         links: strings(&host["Links"]),
+        tty: flag(&body["Tty"]),
+        open_stdin: flag(&body["OpenStdin"]),
+        stdin_once: flag(&body["StdinOnce"]),
+        attach_stdin: flag(&body["AttachStdin"]),
+        attach_stdout: flag(&body["AttachStdout"]),
+        attach_stderr: flag(&body["AttachStderr"]),
     };
     if config.image.is_empty() {
         return Err(ApiError::bad_request("config cannot be empty in order to create a container"));
@@ -138,6 +150,7 @@ pub async fn start(State(state): State<AppState>, Path(id): Path<String>) -> Res
 #[derive(Debug, Deserialize)]
 pub struct StopQuery {
     t: Option<i64>,
+    signal: Option<String>,
 }
 
 pub async fn stop(
@@ -150,7 +163,9 @@ pub async fn stop(
         Some(t) => Some(Duration::from_secs(t as u64)),
         None => Some(Duration::from_secs(10)),
     };
-    let stopped = state.containers().stop(&id, timeout).await?;
+    // API 1.42+: the signal to stop with, SIGTERM when not given.
+    let signal = parse_signal(q.signal.as_deref().filter(|s| !s.is_empty()).unwrap_or("SIGTERM"))?;
+    let stopped = state.containers().stop_with(&id, timeout, signal).await?;
     Ok(if stopped { StatusCode::NO_CONTENT } else { StatusCode::NOT_MODIFIED })
 }
 
@@ -412,8 +427,12 @@ fn inspect_json(r: &ContainerRecord, c: &libnet::Controller, log_dir: &std::path
             "Env": r.config.env,
             "WorkingDir": r.config.working_dir,
             "Entrypoint": null,
-            "Tty": false,
-            "OpenStdin": false,
+            "Tty": r.config.tty,
+            "OpenStdin": r.config.open_stdin,
+            "StdinOnce": r.config.stdin_once,
+            "AttachStdin": r.config.attach_stdin,
+            "AttachStdout": r.config.attach_stdout,
+            "AttachStderr": r.config.attach_stderr,
         },
         "HostConfig": {
             "NetworkMode": network_mode(r),
@@ -468,7 +487,13 @@ pub async fn logs(
     let mut reader = logs::LogReader::open(&dir, stdout, stderr)
         .await
         .map_err(|e| ApiError::internal(format!("read the logs of container {}: {e}", rec.name)))?;
-    let content_type = [(header::CONTENT_TYPE, "application/vnd.docker.multiplexed-stream")];
+    // As Docker: a terminal's output is one raw stream, logged and sent as it came.
+    let content_type = if rec.config.tty {
+        reader.raw();
+        [(header::CONTENT_TYPE, "application/vnd.docker.raw-stream")]
+    } else {
+        [(header::CONTENT_TYPE, "application/vnd.docker.multiplexed-stream")]
+    };
     if !truthy(&q.follow) {
         let data = reader
             .read_new()

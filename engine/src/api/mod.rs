@@ -1,8 +1,11 @@
 //! weftd's HTTP API: the Docker Engine API's routes for what weft implements, on a unix socket.
 
+mod attach;
 mod containers;
 mod error;
+mod exec;
 mod filters;
+mod hijack;
 mod images;
 mod networks;
 mod system;
@@ -82,6 +85,12 @@ pub fn router(state: AppState) -> Router {
         .route("/images/create", post(images::create))
         .route("/images/load", post(images::load))
         .route("/images/{*name}", get(images::inspect).delete(images::remove))
+        .route("/containers/{id}/attach", post(attach::attach))
+        .route("/containers/{id}/resize", post(attach::resize))
+        .route("/containers/{id}/exec", post(exec::create))
+        .route("/exec/{id}/start", post(exec::start))
+        .route("/exec/{id}/json", get(exec::inspect))
+        .route("/exec/{id}/resize", post(exec::resize))
         .fallback(not_found)
         .with_state(state)
 }

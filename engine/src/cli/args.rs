@@ -103,6 +103,9 @@ pub struct Cli {
 pub enum Command {
     /// Manage containers
     Container(ContainerArgs),
+    /// Execute a command in a running container
+    #[command(override_usage = "weft exec [OPTIONS] CONTAINER COMMAND [ARG...]")]
+    Exec(ExecArgs),
     /// Manage images
     Image(super::image::args::ImageArgs),
     /// List images
@@ -200,6 +203,9 @@ pub struct ContainerArgs {
 #[allow(clippy::large_enum_variant)]
 #[derive(Subcommand, Debug)]
 pub enum ContainerCommand {
+    /// Execute a command in a running container
+    #[command(override_usage = "weft container exec [OPTIONS] CONTAINER COMMAND [ARG...]")]
+    Exec(ExecArgs),
     /// Display detailed information on one or more containers
     #[command(override_usage = "weft container inspect [OPTIONS] CONTAINER [CONTAINER...]")]
     Inspect(ContainerInspectArgs),
@@ -282,6 +288,11 @@ pub struct RunArgs {
     )]
     pub hostname: Option<String>,
 
+    #[arg(short = 'i', long = "interactive", action = clap::ArgAction::Set, num_args = 0..=1, require_equals = true,
+          default_value = "false", default_missing_value = "true", value_parser = go_bool,
+          help = "Keep STDIN open even if not attached")]
+    pub interactive: bool,
+
     #[arg(
         long = "ip",
         value_name = "string",
@@ -329,6 +340,16 @@ pub struct RunArgs {
           help = "Automatically remove the container and its associated anonymous volumes when it exits")]
     pub rm: bool,
 
+    // Unset unless given, as Docker's default is true; hence the default in the text.
+    #[arg(long = "sig-proxy", num_args = 0..=1, require_equals = true, default_missing_value = "true",
+          value_parser = go_bool, help = "Proxy received signals to the process (default true)")]
+    pub sig_proxy: Option<bool>,
+
+    #[arg(short = 't', long = "tty", action = clap::ArgAction::Set, num_args = 0..=1, require_equals = true,
+          default_value = "false", default_missing_value = "true", value_parser = go_bool,
+          help = "Allocate a pseudo-TTY")]
+    pub tty: bool,
+
     #[arg(
         short = 'w',
         long = "workdir",
@@ -339,6 +360,49 @@ pub struct RunArgs {
     pub workdir: Option<String>,
 
     #[arg(value_name = "IMAGE", trailing_var_arg = true, num_args = 0..)]
+    pub args: Vec<String>,
+}
+
+/// `weft exec`. Flags stop at CONTAINER: what follows it is the command, verbatim.
+#[derive(Args, Debug)]
+pub struct ExecArgs {
+    #[arg(short = 'd', long = "detach", action = clap::ArgAction::Set, num_args = 0..=1, require_equals = true,
+          default_value = "false", default_missing_value = "true", value_parser = go_bool,
+          help = "Detached mode: run command in the background")]
+    pub detach: bool,
+
+    #[arg(
+        short = 'e',
+        long = "env",
+        value_name = "list",
+        allow_hyphen_values = true,
+        help = "Set environment variables"
+    )]
+    pub env: Vec<String>,
+
+    #[arg(short = 'i', long = "interactive", action = clap::ArgAction::Set, num_args = 0..=1, require_equals = true,
+          default_value = "false", default_missing_value = "true", value_parser = go_bool,
+          help = "Keep STDIN open even if not attached")]
+    pub interactive: bool,
+
+    #[arg(short = 't', long = "tty", action = clap::ArgAction::Set, num_args = 0..=1, require_equals = true,
+          default_value = "false", default_missing_value = "true", value_parser = go_bool,
+          help = "Allocate a pseudo-TTY")]
+    pub tty: bool,
+
+    #[arg(
+        short = 'w',
+        long = "workdir",
+        value_name = "string",
+        allow_hyphen_values = true,
+        help = "Working directory inside the container"
+    )]
+    pub workdir: Option<String>,
+
+    #[command(flatten)]
+    pub help: HelpFlag,
+
+    #[arg(value_name = "CONTAINER", trailing_var_arg = true, num_args = 0..)]
     pub args: Vec<String>,
 }
 

@@ -240,7 +240,7 @@ impl std::io::Write for ChannelWriter {
 }
 
 /// The error of a non-2xx answer, worded as Docker's client words it.
-fn daemon_error(status: StatusCode, path: &str, body: &[u8]) -> ClientError {
+pub(crate) fn daemon_error(status: StatusCode, path: &str, body: &[u8]) -> ClientError {
     let message = match serde_json::from_slice::<ErrorBody>(body) {
         Ok(e) => e.message,
         Err(_) => String::from_utf8_lossy(body).trim().to_string(),

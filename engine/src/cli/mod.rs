@@ -11,8 +11,10 @@ pub mod errors;
 pub mod filters;
 pub mod format;
 pub mod help;
+mod hijack;
 mod image;
 mod network;
+mod terminal;
 pub mod usage;
 mod version;
 
@@ -74,6 +76,7 @@ fn execute(args: &[String], console: &mut Console) -> Result<(), CliError> {
         Some(Command::Import(a)) => image::run(console, &root, ImageCommand::Import(a), &host, false),
         Some(Command::Load(a)) => image::run(console, &root, ImageCommand::Load(a), &host, false),
         Some(Command::Rmi(a)) => image::run(console, &root, ImageCommand::Rm(a), &host, false),
+        Some(Command::Exec(a)) => container::run(console, &root, ContainerCommand::Exec(a), &host, false),
         Some(Command::Inspect(a)) => container::run(console, &root, ContainerCommand::Inspect(a), &host, false),
         Some(Command::Kill(a)) => container::run(console, &root, ContainerCommand::Kill(a), &host, false),
         Some(Command::Logs(a)) => container::run(console, &root, ContainerCommand::Logs(a), &host, false),

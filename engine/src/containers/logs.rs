@@ -29,6 +29,8 @@ pub fn frame(out: &mut Vec<u8>, stream: u8, payload: &[u8]) {
 /// The open log files of one reader, each read from where the last read stopped.
 pub struct LogReader {
     streams: Vec<(u8, tokio::fs::File)>,
+    /// Send what was written as it is, not as frames (a container with a terminal).
+    raw: bool,
 }
 
 impl LogReader {
@@ -52,7 +54,21 @@ impl LogReader {
             };
             streams.push((stream, file));
         }
-        Ok(LogReader { streams })
+        Ok(LogReader { streams, raw: false })
+    }
+
+    /// Read without frames from now on.
+    pub fn raw(&mut self) {
+        self.raw = true;
+    }
+
+    /// Skip what was written so far: the next read starts with what comes after (an attach).
+    pub async fn skip_to_end(&mut self) -> std::io::Result<()> {
+        use tokio::io::AsyncSeekExt;
+        for (_, file) in &mut self.streams {
+            file.seek(std::io::SeekFrom::End(0)).await?;
+        }
+        Ok(())
     }
 
     /// Whatever was written since the last read, as frames (empty if nothing).
@@ -61,7 +77,11 @@ impl LogReader {
         for (stream, file) in &mut self.streams {
             let mut buf = Vec::new();
             file.read_to_end(&mut buf).await?;
-            frame(&mut out, *stream, &buf);
+            if self.raw {
+                out.extend_from_slice(&buf);
+            } else {
+                frame(&mut out, *stream, &buf);
+            }
         }
         Ok(out)
     }

@@ -21,9 +21,11 @@ mod etcsetup;
 mod image_use;
 pub mod links;
 pub use image_use::is_hostfs;
+pub mod exec;
 pub mod logs;
 mod names;
 pub mod network;
+pub mod stdio;
 pub mod store;
 
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -55,6 +57,8 @@ pub enum ContainerError {
     NotFound(String),
     #[error("No such image: {0}")]
     NoSuchImage(String),
+    #[error("No such exec instance: {0}")]
+    NoSuchExec(String),
     #[error("network {0} not found")]
     NetworkNotFound(String),
     #[error("Conflict. The container name \"/{name}\" is already in use by container \"{id}\". You have to remove (or rename) that container to be able to reuse that name.")]
@@ -99,6 +103,19 @@ pub struct ContainerConfig {
     /// `HostConfig.Links` (`name[:alias]`), legacy links (see [`links`]).
     #[serde(default)]
     pub links: Vec<String>,
+    /// Docker's `Tty`, `OpenStdin`, `StdinOnce`, `AttachStdin`/`Stdout`/`Stderr`.
+    #[serde(default)]
+    pub tty: bool,
+    #[serde(default)]
+    pub open_stdin: bool,
+    #[serde(default)]
+    pub stdin_once: bool,
+    #[serde(default)]
+    pub attach_stdin: bool,
+    #[serde(default)]
+    pub attach_stdout: bool,
+    #[serde(default)]
+    pub attach_stderr: bool,
 }
 
 /// What a container asks of one network (Docker's `EndpointSettings`, the parts weft uses).
@@ -246,6 +263,9 @@ struct Inner {
     table: Mutex<Table>,
     /// Notified whenever a start ends, for [`Manager::shutdown`] to wait on.
     start_ended: tokio::sync::Notify,
+    /// The streams of running containers with a stdin or a terminal.
+    io: stdio::IoTable,
+    execs: exec::Registry,
 }
 
 /// The daemon's containers. Cheap to clone; every clone is the same manager.
@@ -386,6 +406,8 @@ impl Manager {
                 images,
                 table: Mutex::new(table),
                 start_ended: tokio::sync::Notify::new(),
+                io: stdio::IoTable::default(),
+                execs: exec::Registry::default(),
             }),
         };
         m.reconcile()?;
@@ -726,6 +748,8 @@ impl Manager {
                     255
                 }
             };
+            // Its terminal's output all in the log before the exit is announced.
+            m.inner.io.end(&waiter_id);
             m.finish(&waiter_id, code, &live);
         });
         if let Err(e) = spawned {
@@ -767,6 +791,7 @@ impl Manager {
             // The writable layer next to the logs: kept across stop and start, gone with `rm`.
             id => Rootfs::Dir { image: self.inner.images.rootfs(id), layer: self.log_dir(&rec.id).join("layer") },
         };
+        let mut streams = stdio::prepare(&self.inner.io, rec)?;
         let spec = ContainerSpec {
             rootfs,
             state_dir: self.state_dir(&rec.id),
@@ -775,11 +800,15 @@ impl Manager {
             argv: rec.config.cmd.clone(),
             env,
             workdir: Some(rec.config.working_dir.clone()).filter(|w| !w.is_empty()),
+            stdin: streams.stdin.take(),
             stdout: open(logs::STDOUT)?,
             stderr: open(logs::STDERR)?,
             file_binds: etc.binds,
+            tty: streams.tty,
         };
-        Ok(runtime::spawn(spec)?)
+        let mut container = runtime::spawn(spec)?;
+        streams.started(&mut container, rec.config.open_stdin, &logs);
+        Ok(container)
     }
 
     /// The waiter's work once the process has ended (see the module docs).
@@ -835,6 +864,7 @@ impl Manager {
         if auto_remove {
             let removed = Self::remove_record(&mut t, id);
             drop(t);
+            self.inner.execs.drop_container(id);
             match removed {
                 Ok(()) => {
                     let _ = std::fs::remove_dir_all(self.log_dir(id));
@@ -900,12 +930,22 @@ impl Manager {
     /// Stop a container: SIGTERM, SIGKILL after `timeout` (`None`: wait forever). `Ok(false)` if it
     /// was not running. Returns once it has exited and its networking is released.
     pub async fn stop(&self, key: &str, timeout: Option<Duration>) -> Result<bool, ContainerError> {
+        self.stop_with(key, timeout, Signal::SIGTERM).await
+    }
+
+    /// [`Manager::stop`] with `signal` first instead of SIGTERM (Docker's `stop --signal`).
+    pub async fn stop_with(
+        &self,
+        key: &str,
+        timeout: Option<Duration>,
+        signal: Signal,
+    ) -> Result<bool, ContainerError> {
         let (rec, mut rx) = self.subscribe(key)?;
         if !rec.running() {
             return Ok(false);
         }
         let gone = |_| ContainerError::Internal(format!("container {} vanished while stopping", rec.name));
-        if self.signal(&rec.id, Signal::SIGTERM).is_err() {
+        if self.signal(&rec.id, signal).is_err() {
             // It is ending already (its waiter reaped it): return once its networking is released.
             let _ = rx.changed().await;
             return Ok(true);
@@ -976,6 +1016,7 @@ impl Manager {
                     let _ = rx.changed().await;
                 }
                 Some(Step::Removed(id, name)) => {
+                    self.inner.execs.drop_container(&id);
                     let dir = self.log_dir(&id);
                     let m = self.clone();
                     let _ = tokio::task::spawn_blocking(move || {

@@ -16,6 +16,10 @@ use super::spawn::{last_errno, Failure, Prepared};
 const FORWARDED: [c_int; 5] = [libc::SIGTERM, libc::SIGINT, libc::SIGHUP, libc::SIGUSR1, libc::SIGUSR2];
 /// Where the report pipe sits in the init once its descriptors are tidied.
 const REPORT_FD: RawFd = 3;
+/// Where the console socket sits (a container with a terminal): the master goes back on it.
+const CONSOLE_FD: RawFd = 4;
+/// The ptmx of the container's own devpts instance, reached after the pivot.
+const PTMX: &std::ffi::CStr = c"/dev/pts/ptmx";
 /// Descriptors are moved above this while fds 0 to 3 are rearranged.
 const SCRATCH_FD: RawFd = 64;
 /// Exit code of the init when the setup fails (the caller sees the reported failure instead).
@@ -34,16 +38,22 @@ pub(super) struct ExecMessages {
 
 impl ExecMessages {
     pub(super) fn new(command: &str) -> ExecMessages {
+        Self::wrapped(command, "", "\n")
+    }
+
+    /// Each message between `prefix` and `suffix` (`weft exec` words them as Docker's runtime).
+    pub(super) fn wrapped(command: &str, prefix: &str, suffix: &str) -> ExecMessages {
         let not_found = if command.contains('/') {
-            format!("exec: {command:?}: stat {command}: no such file or directory\n")
+            format!("exec: {command:?}: stat {command}: no such file or directory")
         } else {
-            format!("exec: {command:?}: executable file not found in $PATH\n")
+            format!("exec: {command:?}: executable file not found in $PATH")
         };
+        let wrap = |m: String| format!("{prefix}{m}{suffix}").into_bytes();
         ExecMessages {
-            not_found: not_found.into_bytes(),
-            denied: format!("exec: {command:?}: permission denied\n").into_bytes(),
-            bad_format: format!("exec: {command:?}: exec format error\n").into_bytes(),
-            failed: format!("exec: {command:?}: cannot execute\n").into_bytes(),
+            not_found: wrap(not_found),
+            denied: wrap(format!("exec: {command:?}: permission denied")),
+            bad_format: wrap(format!("exec: {command:?}: exec format error")),
+            failed: wrap(format!("exec: {command:?}: cannot execute")),
         }
     }
 }
@@ -57,6 +67,12 @@ pub(super) fn run(p: &Prepared, argv: &[*const c_char], envp: &[*const c_char], 
     if let Err(failure) = set_up(p) {
         failure.send(REPORT_FD);
         exit(SETUP_FAILED);
+    }
+    if p.console.is_some() {
+        if let Err(failure) = set_up_terminal() {
+            failure.send(REPORT_FD);
+            exit(SETUP_FAILED);
+        }
     }
     let forwarded = forwarded_set();
     // Blocked until COMMAND is known, so no signal is lost in between.
@@ -77,52 +93,114 @@ pub(super) fn run(p: &Prepared, argv: &[*const c_char], envp: &[*const c_char], 
     }
     COMMAND.store(command, Ordering::SeqCst);
     // SAFETY: `forwarded` is a valid sigset. REPORT_FD is ours; the command keeps its own copy
-    // until it execs.
+    // until it execs. The standard streams are the command's: held here too, a terminal would
+    // not hang up and a stdin pipe would not be seen closed when the command ends.
     unsafe {
         libc::sigprocmask(libc::SIG_UNBLOCK, &forwarded, std::ptr::null_mut());
         libc::close(REPORT_FD);
+        for fd in 0..=2 {
+            libc::close(fd);
+        }
     }
     reap_until(command)
 }
 
-/// stdin from /dev/null, stdout and stderr from the spec, the report pipe at REPORT_FD, and
-/// nothing else: any other descriptor the caller had open (another container's report pipe,
-/// say) would otherwise be held for this container's whole life.
+/// stdin from the spec or /dev/null, stdout and stderr from the spec, the report pipe at
+/// REPORT_FD, the console socket at CONSOLE_FD, and nothing else: any other descriptor the
+/// caller had open (another container's report pipe, say) would otherwise be held for this
+/// container's whole life.
 fn set_up_stdio(p: &Prepared, report: RawFd) -> Result<(), Failure> {
     // SAFETY: plain descriptor calls on descriptors this process holds; a failure is reported.
     unsafe {
         let report = libc::fcntl(report, libc::F_DUPFD_CLOEXEC, SCRATCH_FD);
         let stdout = libc::fcntl(p.stdout, libc::F_DUPFD_CLOEXEC, SCRATCH_FD);
         let stderr = libc::fcntl(p.stderr, libc::F_DUPFD_CLOEXEC, SCRATCH_FD);
-        if report < 0 || stdout < 0 || stderr < 0 {
+        let stdin = match p.stdin {
+            Some(fd) => libc::fcntl(fd, libc::F_DUPFD_CLOEXEC, SCRATCH_FD),
+            None => libc::open(c"/dev/null".as_ptr(), libc::O_RDWR | libc::O_CLOEXEC),
+        };
+        let console = p.console.map_or(0, |fd| libc::fcntl(fd, libc::F_DUPFD_CLOEXEC, SCRATCH_FD));
+        if report < 0 || stdout < 0 || stderr < 0 || stdin < 0 || console < 0 {
             return Err(Failure::errno("duplicate the standard streams"));
         }
-        let null = libc::open(c"/dev/null".as_ptr(), libc::O_RDWR);
-        if null < 0 {
-            return Err(Failure::errno("open /dev/null"));
-        }
-        if libc::dup2(null, 0) < 0
+        if libc::dup2(stdin, 0) < 0
             || libc::dup2(stdout, 1) < 0
             || libc::dup2(stderr, 2) < 0
             || libc::dup3(report, REPORT_FD, libc::O_CLOEXEC) < 0
+            || (p.console.is_some() && libc::dup3(console, CONSOLE_FD, libc::O_CLOEXEC) < 0)
         {
             return Err(Failure::errno("set up the standard streams"));
         }
+        close_from(CONSOLE_FD + i32::from(p.console.is_some()));
+    }
+    Ok(())
+}
+
+/// Close every descriptor from `first` up.
+pub(super) fn close_from(first: RawFd) {
+    // SAFETY: closing descriptors has no memory effects.
+    unsafe {
         // Kernels before 5.9 lack close_range: then close them one by one, up to the limit
         // (RLIMIT_NOFILE cannot pass fs.nr_open, 2^20 by default; the cap bounds a bogus value).
-        if libc::syscall(libc::SYS_close_range, REPORT_FD as u32 + 1, u32::MAX, 0u32) != 0 {
+        if libc::syscall(libc::SYS_close_range, first as u32, u32::MAX, 0u32) != 0 {
             let mut limit = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
             let max = if libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) == 0 {
                 limit.rlim_cur.min(1 << 20) as RawFd
             } else {
                 1024
             };
-            for fd in REPORT_FD + 1..max {
+            for fd in first..max {
                 libc::close(fd);
             }
         }
     }
+}
+
+/// In the container (after the pivot): a terminal of its own devpts instance, whose slave
+/// becomes the standard streams and whose master goes back to the caller on the console socket.
+fn set_up_terminal() -> Result<(), Failure> {
+    let (master, slave) =
+        super::pty::open_raw(PTMX).map_err(|errno| Failure { step: "open a terminal in /dev/pts", errno })?;
+    let sent = send_fd(CONSOLE_FD, master);
+    // SAFETY: descriptors this process holds.
+    unsafe {
+        libc::close(master);
+        libc::close(CONSOLE_FD);
+        if !sent {
+            return Err(Failure::errno("send the terminal to weftd"));
+        }
+        if libc::dup2(slave, 0) < 0 || libc::dup2(slave, 1) < 0 || libc::dup2(slave, 2) < 0 {
+            return Err(Failure::errno("make the terminal the standard streams"));
+        }
+        libc::close(slave);
+    }
     Ok(())
+}
+
+/// Send `fd` on the unix socket `socket` (SCM_RIGHTS, one byte of payload). Async-signal-safe.
+pub(super) fn send_fd(socket: RawFd, fd: RawFd) -> bool {
+    // u64s, so the control buffer is aligned as a cmsghdr must be.
+    let mut control = [0u64; 8];
+    let mut byte = [0u8; 1];
+    // SAFETY: the msghdr points at live buffers of the lengths given; CMSG_* walk `control`,
+    // which is large enough for one descriptor (CMSG_SPACE(4) is 24 bytes on 64-bit Linux).
+    unsafe {
+        let mut iov = libc::iovec { iov_base: byte.as_mut_ptr().cast(), iov_len: 1 };
+        let mut msg: libc::msghdr = std::mem::zeroed();
+        msg.msg_iov = &mut iov;
+        msg.msg_iovlen = 1;
+        msg.msg_control = control.as_mut_ptr().cast();
+        msg.msg_controllen = libc::CMSG_SPACE(std::mem::size_of::<RawFd>() as u32) as usize;
+        let cmsg = libc::CMSG_FIRSTHDR(&msg);
+        if cmsg.is_null() {
+            return false;
+        }
+        (*cmsg).cmsg_level = libc::SOL_SOCKET;
+        (*cmsg).cmsg_type = libc::SCM_RIGHTS;
+        (*cmsg).cmsg_len = libc::CMSG_LEN(std::mem::size_of::<RawFd>() as u32) as usize;
+        std::ptr::write_unaligned(libc::CMSG_DATA(cmsg).cast::<RawFd>(), fd);
+        libc::sendmsg(socket, &msg, libc::MSG_NOSIGNAL) == 1
+    }
 }
 
 fn set_up(p: &Prepared) -> Result<(), Failure> {
@@ -202,11 +280,9 @@ fn reap_until(command: libc::pid_t) -> ! {
     }
 }
 
-/// In the command's process: default signal handling, its own session, the working directory,
-/// then exec; Docker's message and 127 or 126 if no candidate can be exec'd.
-fn exec_command(p: &Prepared, argv: &[*const c_char], envp: &[*const c_char]) -> ! {
-    // SAFETY: resetting dispositions and the mask, setsid and chdir take no pointers but valid
-    // ones; an invalid signal number merely fails.
+/// Default dispositions for every signal, and none blocked. Async-signal-safe.
+pub(super) fn reset_signals() {
+    // SAFETY: resetting dispositions and the mask; an invalid signal number merely fails.
     unsafe {
         for signal in 1..=libc::SIGRTMAX() {
             libc::signal(signal, libc::SIG_DFL);
@@ -214,17 +290,49 @@ fn exec_command(p: &Prepared, argv: &[*const c_char], envp: &[*const c_char]) ->
         let mut all: libc::sigset_t = std::mem::zeroed();
         libc::sigfillset(&mut all);
         libc::sigprocmask(libc::SIG_UNBLOCK, &all, std::ptr::null_mut());
+    }
+}
+
+/// Its own session; with a terminal on stdin, that terminal as its controlling one.
+pub(super) fn new_session(tty: bool) -> Result<(), Failure> {
+    // SAFETY: setsid takes nothing; TIOCSCTTY takes an int argument.
+    unsafe {
         libc::setsid();
-        if libc::chdir(p.workdir.as_ptr()) != 0 {
-            Failure::errno("change to the working directory").send(REPORT_FD);
-            exit(SETUP_FAILED);
+        if tty && libc::ioctl(0, libc::TIOCSCTTY, 0) != 0 {
+            return Err(Failure::errno("make the terminal the controlling terminal"));
         }
     }
+    Ok(())
+}
+
+/// In the command's process: default signal handling, its own session, the working directory,
+/// then exec; Docker's message and 127 or 126 if no candidate can be exec'd.
+fn exec_command(p: &Prepared, argv: &[*const c_char], envp: &[*const c_char]) -> ! {
+    reset_signals();
+    if let Err(failure) = new_session(p.console.is_some()) {
+        failure.send(REPORT_FD);
+        exit(SETUP_FAILED);
+    }
+    // SAFETY: `workdir` is a valid NUL-terminated path.
+    if unsafe { libc::chdir(p.workdir.as_ptr()) } != 0 {
+        Failure::errno("change to the working directory").send(REPORT_FD);
+        exit(SETUP_FAILED);
+    }
+    exec_first(&p.candidates, argv, envp, &p.messages)
+}
+
+/// Exec the first candidate that can be; Docker's message on stderr and 127 or 126 if none can.
+pub(super) fn exec_first(
+    candidates: &[std::ffi::CString],
+    argv: &[*const c_char],
+    envp: &[*const c_char],
+    messages: &ExecMessages,
+) -> ! {
     let mut denied = false;
     let mut other = 0;
-    for candidate in &p.candidates {
+    for candidate in candidates {
         // SAFETY: `candidate` is NUL-terminated; `argv` and `envp` are null-terminated arrays
-        // of pointers into `p`, which lives until exec replaces this process.
+        // of pointers to strings that live until exec replaces this process.
         unsafe { libc::execve(candidate.as_ptr(), argv.as_ptr(), envp.as_ptr()) };
         match last_errno() {
             libc::ENOENT | libc::ENOTDIR => {}
@@ -234,17 +342,17 @@ fn exec_command(p: &Prepared, argv: &[*const c_char], envp: &[*const c_char]) ->
         }
     }
     let (message, code) = match other {
-        libc::ENOEXEC => (&p.messages.bad_format, 126),
-        0 if denied => (&p.messages.denied, 126),
-        0 => (&p.messages.not_found, 127),
-        _ => (&p.messages.failed, 126),
+        libc::ENOEXEC => (&messages.bad_format, 126),
+        0 if denied => (&messages.denied, 126),
+        0 => (&messages.not_found, 127),
+        _ => (&messages.failed, 126),
     };
     // SAFETY: `message` is a valid buffer of the length passed.
     unsafe { libc::write(2, message.as_ptr().cast(), message.len()) };
     exit(code)
 }
 
-fn exit(code: i32) -> ! {
+pub(super) fn exit(code: i32) -> ! {
     // SAFETY: _exit ends the process without running the caller's atexit handlers or destructors.
     unsafe { libc::_exit(code) }
 }

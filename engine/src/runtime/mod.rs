@@ -18,9 +18,13 @@
 //! caller's executable (the init is a fork of it that never execs).
 
 mod binds;
+mod exec;
 mod init;
+pub mod pty;
 mod rootfs;
 mod spawn;
+
+pub use exec::{exec, Exec, ExecSpec};
 
 use std::fs::File;
 use std::io;
@@ -61,12 +65,18 @@ pub struct ContainerSpec {
     pub env: Vec<(String, String)>,
     /// The command's working directory inside the container; `/` when `None`.
     pub workdir: Option<String>,
-    /// Where the command's standard output goes. Its standard input is `/dev/null`.
+    /// The command's standard input; `/dev/null` when `None`.
+    pub stdin: Option<File>,
+    /// Where the command's standard output goes.
     pub stdout: File,
     pub stderr: File,
     /// Files bound read-write over paths in the container (its generated `/etc/hosts`, ...),
     /// after the root's own mounts.
     pub file_binds: Vec<FileBind>,
+    /// Give the command a terminal of the container's own devpts instance as its standard
+    /// streams and controlling terminal (then `stdin`, `stdout` and `stderr` serve only the
+    /// init); its master is [`Container::take_console`].
+    pub tty: bool,
 }
 
 /// A host file bound over a path inside the container. The target is resolved inside the
@@ -96,6 +106,8 @@ pub enum RuntimeError {
     Setup { step: String, source: io::Error },
     #[error("wait for container process {pid}: {source}")]
     Wait { pid: u32, source: Errno },
+    #[error("enter the namespaces of container process {pid}: {source}")]
+    Enter { pid: u32, source: io::Error },
     #[error("signal container process {pid}: {source}")]
     Kill { pid: u32, source: Errno },
     #[error("clean up container state {}: {source}", path.display())]
@@ -106,6 +118,7 @@ pub enum RuntimeError {
 #[derive(Debug)]
 pub struct Container {
     init: Pid,
+    console: Option<File>,
 }
 
 /// Start `spec.argv` as a container. Returns once the command has been exec'd (or has failed to
@@ -113,14 +126,19 @@ pub struct Container {
 ///
 /// On an error the state directory may hold what spawn made there; [`cleanup`] removes it.
 pub fn spawn(spec: ContainerSpec) -> Result<Container, RuntimeError> {
-    let init = spawn::start(spec)?;
-    Ok(Container { init })
+    let started = spawn::start(spec)?;
+    Ok(Container { init: started.init, console: started.console })
 }
 
 impl Container {
     /// The host pid of the container's init (pid 1 inside).
     pub fn pid(&self) -> u32 {
         self.init.as_raw() as u32
+    }
+
+    /// The master of the container's terminal (a spec with `tty`), once.
+    pub fn take_console(&mut self) -> Option<File> {
+        self.console.take()
     }
 
     /// Wait for the container to end; its exit code, 128 + the signal number if it was killed.
@@ -154,7 +172,7 @@ impl Container {
     }
 }
 
-fn exit_code(status: WaitStatus) -> Option<i32> {
+pub(crate) fn exit_code(status: WaitStatus) -> Option<i32> {
     match status {
         WaitStatus::Exited(_, code) => Some(code),
         WaitStatus::Signaled(_, signal, _) => Some(128 + signal as i32),

@@ -11,7 +11,7 @@
 use std::ffi::{c_char, CString};
 use std::fs::File;
 use std::io::{self, Read};
-use std::os::fd::{AsRawFd, RawFd};
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 
 use nix::errno::Errno;
 use nix::fcntl::OFlag;
@@ -26,7 +26,7 @@ use super::{ContainerSpec, RuntimeError, DEFAULT_PATH};
 /// The longest hostname the kernel takes.
 const HOST_NAME_MAX: usize = 64;
 /// One failure record on the report pipe: errno (4 bytes), step length (1), step text.
-const RECORD: usize = 64;
+pub(super) const RECORD: usize = 64;
 const STEP_MAX: usize = RECORD - 5;
 
 /// A setup step that failed in the forked init or command, with its errno.
@@ -54,7 +54,7 @@ impl Failure {
         unsafe { libc::write(report, record.as_ptr().cast(), RECORD) };
     }
 
-    fn decode(record: &[u8; RECORD]) -> RuntimeError {
+    pub(super) fn decode(record: &[u8; RECORD]) -> RuntimeError {
         let errno = i32::from_le_bytes([record[0], record[1], record[2], record[3]]);
         let len = usize::from(record[4]).min(STEP_MAX);
         RuntimeError::Setup {
@@ -84,11 +84,21 @@ pub(super) struct Prepared {
     pub candidates: Vec<CString>,
     pub workdir: CString,
     pub messages: ExecMessages,
+    /// The command's stdin; `/dev/null` when `None`.
+    pub stdin: Option<RawFd>,
     pub stdout: RawFd,
     pub stderr: RawFd,
+    /// The init's end of the console socket, for a container with a terminal.
+    pub console: Option<RawFd>,
 }
 
-pub(super) fn start(spec: ContainerSpec) -> Result<Pid, RuntimeError> {
+/// A started init, and the master of its terminal if it has one.
+pub(super) struct Started {
+    pub init: Pid,
+    pub console: Option<File>,
+}
+
+pub(super) fn start(spec: ContainerSpec) -> Result<Started, RuntimeError> {
     let Some(command) = spec.argv.first() else {
         return Err(RuntimeError::InvalidSpec("no command given".into()));
     };
@@ -107,7 +117,8 @@ pub(super) fn start(spec: ContainerSpec) -> Result<Pid, RuntimeError> {
         .map(|path| File::open(path).map_err(|source| RuntimeError::Netns { path: path.clone(), source }))
         .transpose()?;
 
-    let env = container_env(&spec.env, &spec.hostname);
+    let env = container_env(&spec.env, &spec.hostname, spec.tty);
+    let console = if spec.tty { Some(socket_pair()?) } else { None };
     let path_var = env.iter().find(|(k, _)| k == "PATH").map_or(DEFAULT_PATH, |(_, v)| v.as_str());
     let prepared = Prepared {
         plan: Plan::prepare(&spec.rootfs, &spec.state_dir, &spec.file_binds)?,
@@ -117,8 +128,10 @@ pub(super) fn start(spec: ContainerSpec) -> Result<Pid, RuntimeError> {
         candidates: exec_candidates(command, path_var).into_iter().map(cstring).collect::<Result<_, _>>()?,
         workdir: cstring(spec.workdir.as_deref().unwrap_or("/"))?,
         messages: ExecMessages::new(command),
+        stdin: spec.stdin.as_ref().map(|f| f.as_raw_fd()),
         stdout: spec.stdout.as_raw_fd(),
         stderr: spec.stderr.as_raw_fd(),
+        console: console.as_ref().map(|(_, theirs)| theirs.as_raw_fd()),
     };
 
     let (report_read, report_write) =
@@ -151,12 +164,32 @@ pub(super) fn start(spec: ContainerSpec) -> Result<Pid, RuntimeError> {
     // Only the init and the command hold the write end now: end of file means the command has
     // exec'd (close-on-exec) or the setup has failed and said so first.
     drop(report_write);
+    drop(spec.stdin);
     drop(spec.stdout);
     drop(spec.stderr);
+    // The init sends the terminal's master before it starts the command, or closes the socket
+    // on a failure (which the report then says).
+    let master = match console {
+        Some((ours, theirs)) => {
+            drop(theirs);
+            receive_fd(&ours)
+        }
+        None => None,
+    };
     let mut report_read = File::from(report_read);
     let mut record = [0u8; RECORD];
     match report_read.read_exact(&mut record) {
-        Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => Ok(init),
+        Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => {
+            if spec.tty && master.is_none() {
+                let _ = nix::sys::signal::kill(init, nix::sys::signal::Signal::SIGKILL);
+                let _ = waitpid(init, None);
+                return Err(RuntimeError::Setup {
+                    step: "receive the container's terminal".into(),
+                    source: io::Error::from(io::ErrorKind::UnexpectedEof),
+                });
+            }
+            Ok(Started { init, console: master })
+        }
         Ok(()) => {
             // The init exits right after a failure; reap it so nothing is left.
             let _ = waitpid(init, None);
@@ -170,10 +203,12 @@ pub(super) fn start(spec: ContainerSpec) -> Result<Pid, RuntimeError> {
     }
 }
 
-/// The spec's environment plus Docker's defaults for PATH, HOSTNAME and HOME when unset.
-fn container_env(env: &[(String, String)], hostname: &str) -> Vec<(String, String)> {
+/// The spec's environment plus Docker's defaults for PATH, HOSTNAME and HOME when unset, and
+/// TERM with a terminal.
+pub(super) fn container_env(env: &[(String, String)], hostname: &str, tty: bool) -> Vec<(String, String)> {
     let mut env = env.to_vec();
-    for (key, value) in [("PATH", DEFAULT_PATH), ("HOSTNAME", hostname), ("HOME", "/root")] {
+    let term = if tty { Some(("TERM", "xterm")) } else { None };
+    for (key, value) in [("PATH", DEFAULT_PATH), ("HOSTNAME", hostname), ("HOME", "/root")].into_iter().chain(term) {
         if !env.iter().any(|(k, _)| k == key) {
             env.push((key.to_string(), value.to_string()));
         }
@@ -181,8 +216,50 @@ fn container_env(env: &[(String, String)], hostname: &str) -> Vec<(String, Strin
     env
 }
 
+/// A connected pair of close-on-exec unix stream sockets: (ours, the child's).
+fn socket_pair() -> Result<(OwnedFd, OwnedFd), RuntimeError> {
+    let mut fds = [0; 2];
+    // SAFETY: `fds` is a valid out-array of two ints.
+    if unsafe { libc::socketpair(libc::AF_UNIX, libc::SOCK_STREAM | libc::SOCK_CLOEXEC, 0, fds.as_mut_ptr()) } != 0 {
+        return Err(RuntimeError::Start { what: "create the console socket", source: Errno::last() });
+    }
+    // SAFETY: both were just created and are owned by nothing else.
+    Ok(unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) })
+}
+
+/// One descriptor sent with SCM_RIGHTS on `socket`; `None` at end of file.
+pub(super) fn receive_fd(socket: &OwnedFd) -> Option<File> {
+    let mut control = [0u64; 8];
+    let mut byte = [0u8; 1];
+    // SAFETY: the msghdr points at live buffers of the lengths given; the descriptor read from
+    // the control message is a new one the kernel gave us, owned by nothing else.
+    unsafe {
+        let mut iov = libc::iovec { iov_base: byte.as_mut_ptr().cast(), iov_len: 1 };
+        let mut msg: libc::msghdr = std::mem::zeroed();
+        msg.msg_iov = &mut iov;
+        msg.msg_iovlen = 1;
+        msg.msg_control = control.as_mut_ptr().cast();
+        msg.msg_controllen = std::mem::size_of_val(&control);
+        let n = loop {
+            let n = libc::recvmsg(socket.as_raw_fd(), &mut msg, libc::MSG_CMSG_CLOEXEC);
+            if n >= 0 || Errno::last() != Errno::EINTR {
+                break n;
+            }
+        };
+        if n <= 0 {
+            return None;
+        }
+        let cmsg = libc::CMSG_FIRSTHDR(&msg);
+        if cmsg.is_null() || (*cmsg).cmsg_level != libc::SOL_SOCKET || (*cmsg).cmsg_type != libc::SCM_RIGHTS {
+            return None;
+        }
+        let fd = std::ptr::read_unaligned(libc::CMSG_DATA(cmsg).cast::<RawFd>());
+        Some(File::from_raw_fd(fd))
+    }
+}
+
 /// A command with a slash is taken as a path; otherwise each non-empty PATH entry is tried.
-fn exec_candidates(command: &str, path_var: &str) -> Vec<String> {
+pub(super) fn exec_candidates(command: &str, path_var: &str) -> Vec<String> {
     if command.contains('/') {
         return vec![command.to_string()];
     }
@@ -193,7 +270,7 @@ fn exec_candidates(command: &str, path_var: &str) -> Vec<String> {
         .collect()
 }
 
-fn null_terminated(strings: &[CString]) -> Vec<*const c_char> {
+pub(super) fn null_terminated(strings: &[CString]) -> Vec<*const c_char> {
     strings.iter().map(|s| s.as_ptr()).chain(std::iter::once(std::ptr::null())).collect()
 }
 
@@ -210,11 +287,13 @@ mod tests {
 
     #[test]
     fn docker_defaults_fill_only_unset_variables() {
-        let env = container_env(&[("PATH".into(), "/opt".into())], "box");
+        let env = container_env(&[("PATH".into(), "/opt".into())], "box", false);
         assert_eq!(env.iter().filter(|(k, _)| k == "PATH").count(), 1);
         assert!(env.contains(&("PATH".into(), "/opt".into())));
         assert!(env.contains(&("HOSTNAME".into(), "box".into())));
         assert!(env.contains(&("HOME".into(), "/root".into())));
+        assert!(!env.iter().any(|(k, _)| k == "TERM"));
+        assert!(container_env(&[], "box", true).contains(&("TERM".into(), "xterm".into())));
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! The container commands: `weft run`, `ps`, `rm`, `stop`, `kill`, `start`, `restart`, `wait`, `logs`,
 //! `inspect`, and the same under `weft container ...`, over the Docker Engine API's container routes.
 
+mod exec;
 mod inspect;
 mod lifecycle;
 pub mod logs;
@@ -34,6 +35,7 @@ pub fn run_group(console: &mut Console, root: &Command, args: ContainerArgs, hos
 /// The name of a command under `weft container`, and its name at the top level (if any).
 fn names(command: &ContainerCommand) -> (&'static str, &'static str) {
     match command {
+        ContainerCommand::Exec(_) => ("exec", "exec"),
         ContainerCommand::Inspect(_) => ("inspect", "inspect"),
         ContainerCommand::Kill(_) => ("kill", "kill"),
         ContainerCommand::Logs(_) => ("logs", "logs"),
@@ -50,6 +52,7 @@ fn names(command: &ContainerCommand) -> (&'static str, &'static str) {
 /// Docker's `Aliases:` line of each command: the group's names, then the top-level one.
 fn aliases(group_name: &str) -> &'static str {
     match group_name {
+        "exec" => "weft container exec, weft exec",
         "ls" => "weft container ls, weft container list, weft container ps, weft ps",
         "rm" => "weft container rm, weft container remove, weft rm",
         "restart" => "weft container restart, weft restart",
@@ -94,6 +97,7 @@ pub fn run(
         vec!["weft".into(), top_name.into()]
     };
     let wants_help = match &command {
+        ContainerCommand::Exec(a) => a.help.help,
         ContainerCommand::Inspect(a) => a.help.help,
         ContainerCommand::Kill(a) => a.help.help,
         ContainerCommand::Logs(a) => a.help.help,
@@ -111,6 +115,10 @@ pub fn run(
     }
     let at: Vec<&str> = path.iter().map(String::as_str).collect();
     match command {
+        ContainerCommand::Exec(a) => {
+            check_arity(root, &at, &a.args, Arity::AtLeast(2))?;
+            exec::run(console, &connect(host)?, &a)
+        }
         ContainerCommand::Run(a) => {
             check_arity(root, &at, &a.args, Arity::AtLeast(1))?;
             run::run(console, &connect(host)?, &a)

@@ -1,5 +1,7 @@
 //! `weft run`: create, start, and for a foreground run follow the logs, wait for the exit code and
-//! exit with it.
+//! exit with it. With `-i` or `-t` the container is attached to (over a hijacked connection)
+//! before it starts, so nothing it says or reads is missed; without `-t`, the signals weft gets
+//! are passed on to the container (`--sig-proxy`, on by default).
 
 use serde_json::{json, Map, Value};
 
@@ -9,6 +11,7 @@ use crate::cli::args::RunArgs;
 use crate::cli::client::{encode_component, Client};
 use crate::cli::console::Console;
 use crate::cli::errors::{CliError, ClientError};
+use crate::cli::{hijack, terminal};
 
 /// Docker's `toStatusError`: a command that cannot be found exits with 127, one that cannot be
 /// run with 126, any other refusal with 125; the message says `weft: ...` and points at the help.
@@ -29,7 +32,7 @@ fn status_error(e: &ClientError) -> CliError {
 
 /// Docker's `ValidateEnv`: `K=V` as given; a bare `K` takes the value of the client's own
 /// environment, and is sent bare (the daemon drops it) when it has none.
-fn env_entry(value: &str, lookup: &dyn Fn(&str) -> Option<String>) -> String {
+pub(super) fn env_entry(value: &str, lookup: &dyn Fn(&str) -> Option<String>) -> String {
     if value.contains('=') {
         return value.to_string();
     }
@@ -65,6 +68,12 @@ pub fn create_body(args: &RunArgs, lookup: &dyn Fn(&str) -> Option<String>) -> R
         "Env": env,
         "Hostname": args.hostname.clone().unwrap_or_default(),
         "WorkingDir": args.workdir.clone().unwrap_or_default(),
+        "Tty": args.tty,
+        "OpenStdin": args.interactive,
+        "StdinOnce": args.interactive,
+        "AttachStdin": args.interactive && !args.detach,
+        "AttachStdout": !args.detach,
+        "AttachStderr": !args.detach,
         "HostConfig": host_config(args, network_mode),
         "NetworkingConfig": {"EndpointsConfig": endpoints},
     }))
@@ -128,6 +137,9 @@ pub fn create_path(name: Option<&str>) -> String {
 }
 
 pub fn run(console: &mut Console, client: &Client, args: &RunArgs) -> Result<(), CliError> {
+    if !args.detach && args.interactive && args.tty && !terminal::stdin_is_terminal() {
+        return Err(CliError::failed("the input device is not a TTY"));
+    }
     let body = create_body(args, &|k| std::env::var(k).ok())?;
     let answer = client.post(&create_path(args.name.as_deref()), Some(&body)).map_err(|e| status_error(&e))?;
     let created: Value = serde_json::from_slice(&answer)
@@ -142,6 +154,26 @@ pub fn run(console: &mut Console, client: &Client, args: &RunArgs) -> Result<(),
         }
     }
     let container = format!("/containers/{}", encode_component(&id));
+    let attached = !args.detach && (args.interactive || args.tty);
+    // Before any other thread exists, so that every thread inherits the blocked signals.
+    if !args.detach && !args.tty && args.sig_proxy.unwrap_or(true) {
+        terminal::proxy_signals(client.socket().to_path_buf(), container.clone());
+    }
+    let attachment = if attached {
+        let stdin = u8::from(args.interactive);
+        let path = format!("{container}/attach?stream=1&stdin={stdin}&stdout=1&stderr=1");
+        match hijack::hijack(client.socket(), &path, &json!({})) {
+            Ok(stream) => Some(stream),
+            Err(e) => {
+                if args.rm {
+                    let _ = client.delete(&format!("{container}?force=1"));
+                }
+                return Err(status_error(&e));
+            }
+        }
+    } else {
+        None
+    };
 
     if let Err(e) = client.post(&format!("{container}/start"), None) {
         if args.rm {
@@ -154,9 +186,20 @@ pub fn run(console: &mut Console, client: &Client, args: &RunArgs) -> Result<(),
         return Ok(());
     }
 
-    // The daemon keeps all of the output in the container's log: following it after the start
-    // loses nothing.
-    if let Err(e) = copy_stream(console, client, &logs_path(&id, true)) {
+    let copied = match attachment {
+        Some(stream) => {
+            // Restored when this returns, whichever way.
+            let _raw = if args.tty && args.interactive { terminal::RawMode::enter() } else { None };
+            if args.tty {
+                terminal::follow_size(client.socket().to_path_buf(), format!("{container}/resize"));
+            }
+            hijack::stream(console, stream, args.tty, args.interactive)
+        }
+        // The daemon keeps all of the output in the container's log: following it after the
+        // start loses nothing.
+        None => copy_stream(console, client, &logs_path(&id, true)),
+    };
+    if let Err(e) = copied {
         if e.is_connect() {
             return Err(status_error(&e));
         }
@@ -214,7 +257,8 @@ mod tests {
             body,
             json!({
                 "Image": "hostfs", "Cmd": ["sleep", "1000"], "Env": ["A=1", "HOME=/root", "NOPE"],
-                "Hostname": "db1", "WorkingDir": "/srv",
+                "Hostname": "db1", "WorkingDir": "/srv", "Tty": false, "OpenStdin": false, "StdinOnce": false,
+                "AttachStdin": false, "AttachStdout": true, "AttachStderr": true,
                 "HostConfig": {"NetworkMode": "my-net", "AutoRemove": false},
                 "NetworkingConfig": {"EndpointsConfig": {"my-net": {
                     "IPAMConfig": {"IPv4Address": "192.168.100.10"}, "Aliases": ["database", "db"]}}}
@@ -229,6 +273,8 @@ mod tests {
             body,
             json!({
                 "Image": "hostfs", "Cmd": [], "Env": [], "Hostname": "", "WorkingDir": "",
+                "Tty": false, "OpenStdin": false, "StdinOnce": false,
+                "AttachStdin": false, "AttachStdout": true, "AttachStderr": true,
                 "HostConfig": {"NetworkMode": "default", "AutoRemove": false},
                 "NetworkingConfig": {"EndpointsConfig": {}}
             })
@@ -259,6 +305,19 @@ mod tests {
             let line = format!("weft run {bad} hostfs true");
             assert!(Cli::try_parse_from(line.split(' ')).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn interactive_runs_open_stdin_once() {
+        let body = create_body(&run_args("weft run -it --rm hostfs sh"), &lookup).unwrap_or_default();
+        let flags: Vec<&Value> = ["Tty", "OpenStdin", "StdinOnce", "AttachStdin"].iter().map(|k| &body[*k]).collect();
+        assert_eq!(flags, [&json!(true); 4]);
+        let body = create_body(&run_args("weft run -d -i hostfs cat"), &lookup).unwrap_or_default();
+        assert_eq!(
+            (&body["OpenStdin"], &body["AttachStdin"], &body["Tty"]),
+            (&json!(true), &json!(false), &json!(false))
+        );
+        assert_eq!(run_args("weft run --sig-proxy=false hostfs true").sig_proxy, Some(false));
     }
 
     #[test]

@@ -486,6 +486,8 @@ fn run_in_the_foreground_streams_the_output_and_exits_with_the_code() {
     assert_eq!(
         body,
         json!({"Image": "hostfs", "Cmd": ["sh", "-c", "echo hello"], "Env": ["A=1"], "Hostname": "", "WorkingDir": "",
+               "Tty": false, "OpenStdin": false, "StdinOnce": false,
+               "AttachStdin": false, "AttachStdout": true, "AttachStderr": true,
                "HostConfig": {"NetworkMode": "localnet", "AutoRemove": false},
                "NetworkingConfig": {"EndpointsConfig": {"localnet": {}}}})
     );
@@ -652,6 +654,7 @@ Options:
   -e, --env list             Set environment variables
       --help                 Print usage
   -h, --hostname string      Container host name
+  -i, --interactive          Keep STDIN open even if not attached
       --ip string            IPv4 address (e.g., 172.30.100.104)
       --ip6 string           IPv6 address (e.g., 2001:db8::33)
       --link list            Add link to another container
@@ -661,6 +664,9 @@ Options:
       --network-alias list   Add network-scoped alias for the container
       --rm                   Automatically remove the container and its
                              associated anonymous volumes when it exits
+      --sig-proxy            Proxy received signals to the process
+                             (default true)
+  -t, --tty                  Allocate a pseudo-TTY
   -w, --workdir string       Working directory inside the container
 ";
     assert_eq!(weft(&daemon, &["run", "--help"]), ok(want));
