@@ -339,6 +339,13 @@ fn restart_keeps_the_networks() {
     h.weft(&["restart", "r"]).ok();
     assert_eq!(field(&h, "r", "{{.State.Status}}"), "running");
     h.weft(&["restart", "nosuch"]).fails_with(1, "No such container: nosuch");
+    // With the signal asked for; a bad one is refused before anything stops.
+    let pid = field(&h, "r", "{{.State.Pid}}");
+    h.weft(&["restart", "-s", "NOPE", "r"]).fails_with(1, "Invalid signal: NOPE");
+    assert_eq!(field(&h, "r", "{{.State.Pid}}"), pid);
+    h.weft(&["restart", "-s", "KILL", "r"]).ok();
+    assert_eq!(field(&h, "r", "{{.State.Status}}"), "running");
+    assert_ne!(field(&h, "r", "{{.State.Pid}}"), pid);
     h.weft(&["rm", "-f", "r"]).ok();
     h.weft(&["network", "rm", "r1"]).ok();
     assert!(no_weft_links(&h), "{:?}", h.link_names());

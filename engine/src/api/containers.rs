@@ -153,18 +153,24 @@ pub struct StopQuery {
     signal: Option<String>,
 }
 
-pub async fn stop(
-    State(state): State<AppState>,
-    Path(id): Path<String>,
-    Query(q): Query<StopQuery>,
-) -> Result<StatusCode, ApiError> {
+/// The timeout and signal of `stop` and `restart`: `t` seconds (10 by default, negative: wait
+/// forever) and, from API 1.42, `signal` (SIGTERM by default).
+fn stop_params(q: &StopQuery) -> Result<(Option<Duration>, nix::sys::signal::Signal), ApiError> {
     let timeout = match q.t {
         Some(t) if t < 0 => None,
         Some(t) => Some(Duration::from_secs(t as u64)),
         None => Some(Duration::from_secs(10)),
     };
-    // API 1.42+: the signal to stop with, SIGTERM when not given.
     let signal = parse_signal(q.signal.as_deref().filter(|s| !s.is_empty()).unwrap_or("SIGTERM"))?;
+    Ok((timeout, signal))
+}
+
+pub async fn stop(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    Query(q): Query<StopQuery>,
+) -> Result<StatusCode, ApiError> {
+    let (timeout, signal) = stop_params(&q)?;
     let stopped = state.containers().stop_with(&id, timeout, signal).await?;
     Ok(if stopped { StatusCode::NO_CONTENT } else { StatusCode::NOT_MODIFIED })
 }
@@ -175,12 +181,8 @@ pub async fn restart(
     Path(id): Path<String>,
     Query(q): Query<StopQuery>,
 ) -> Result<StatusCode, ApiError> {
-    let timeout = match q.t {
-        Some(t) if t < 0 => None,
-        Some(t) => Some(Duration::from_secs(t as u64)),
-        None => Some(Duration::from_secs(10)),
-    };
-    state.containers().stop(&id, timeout).await?;
+    let (timeout, signal) = stop_params(&q)?;
+    state.containers().stop_with(&id, timeout, signal).await?;
     blocking(state.containers(), move |m| m.start(&id)).await?;
     Ok(StatusCode::NO_CONTENT)
 }
