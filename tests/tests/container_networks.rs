@@ -121,6 +121,15 @@ fn connect_and_disconnect_a_running_container() {
         .fails_with(1, "user specified IP address is supported on user defined networks only");
     h.weft(&["network", "connect", "--ip", "10.83.1.5", "other", "web"]).fails_with(1, "is not in any subnet");
     h.weft(&["network", "connect", "host", "web"]).fails_with(1, "connected to host network");
+    h.weft(&["run", "-d", "--name", "private", "--network", "none", "hostfs", "sleep", "1000"]).ok();
+    h.weft(&["network", "connect", "back", "private"]).fails_with(
+        1,
+        "container cannot be connected to multiple networks with one of the networks in private (none) mode",
+    );
+    h.weft(&["run", "-d", "--name", "hostnet", "--network", "host", "hostfs", "sleep", "1000"]).ok();
+    h.weft(&["network", "connect", "back", "hostnet"]).fails_with(1, "connected to host network");
+    h.weft(&["network", "disconnect", "host", "hostnet"]).fails_with(1, "disconnected from host network");
+    h.weft(&["rm", "-f", "private", "hostnet"]).ok();
     h.weft(&["network", "connect", "back"]).fails_with(1, "requires 2 arguments");
     assert_eq!(in_netns(&h, "web", &["ip", "-o", "link"]).ok().lines().count(), 3, "lo, eth0, eth1");
 
