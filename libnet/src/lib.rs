@@ -12,6 +12,7 @@ pub mod ids;
 pub mod marks;
 pub mod network;
 pub mod osl;
+pub mod portmap;
 pub mod protocol;
 pub mod sandbox;
 pub mod store;
