@@ -6,7 +6,7 @@
 //! use libnet::portmap::{parse_publish, Proto};
 //! let specs = parse_publish("127.0.0.1:8000-8001:80-81/udp").unwrap();
 //! assert_eq!(specs.len(), 2);
-//! assert_eq!((specs[1].container_port, specs[1].host_port, specs[1].proto), (81, "8001".to_string(), Proto::Udp));
+//! assert_eq!((specs[1].container_port, specs[1].host_port.as_str(), specs[1].proto), (81, "8001", Proto::Udp));
 //! ```
 
 use std::fmt;
