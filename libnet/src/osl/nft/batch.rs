@@ -65,7 +65,8 @@ impl Batch {
 
     /// Add `table`; one that exists already is left as it is (`nft add table`).
     pub fn add_table(&mut self, table: &Table) -> &mut Batch {
-        let message = NfTablesMessage::NewTable(TableMessage { attributes: vec![TableAttribute::Name(table.name.clone())] });
+        let message =
+            NfTablesMessage::NewTable(TableMessage { attributes: vec![TableAttribute::Name(table.name.clone())] });
         self.push(format!("add table {table}"), table, message, NLM_F_CREATE)
     }
 
@@ -117,7 +118,10 @@ impl Batch {
 
     /// Add the set or map `set` to `table`.
     pub fn add_set(&mut self, table: &Table, set: &Set) -> &mut Batch {
-        let message = NfTablesMessage::NewSet(SetMessage { attributes: set.attributes(&table.name) });
+        // The kernel requires a set an id unique in the batch (`NFTA_SET_ID`, for rules of the same
+        // batch to refer to it before it has a handle); the operation's position is one.
+        let id = self.ops.len() as u32 + 1;
+        let message = NfTablesMessage::NewSet(SetMessage { attributes: set.attributes(&table.name, id) });
         self.push(format!("add set {table} {}", set.name()), table, message, NLM_F_CREATE)
     }
 

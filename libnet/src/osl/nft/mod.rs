@@ -33,6 +33,8 @@ pub mod expr;
 mod rule;
 mod set;
 mod socket;
+#[cfg(test)]
+mod tests;
 
 pub use batch::Batch;
 pub use dns::{dns_redirect_batch, install_dns_redirect, remove_dns_redirect, DNS_ADDRESS, DNS_TABLE};

@@ -55,6 +55,23 @@ impl DataType {
     }
 }
 
+/// `nft`'s set userdata (libnftnl's `NFTNL_UDATA_SET_KEYBYTEORDER`, `..._DATABYTEORDER`, each a
+/// type byte, a length byte and a host-order u32; `BYTEORDER_HOST_ENDIAN` = 1). The kernel keeps
+/// it for `nft list`, which without it prints host-order keys such as interface names wrong.
+const UDATA_SET_KEYBYTEORDER: u8 = 0;
+const UDATA_SET_DATABYTEORDER: u8 = 1;
+const BYTEORDER_HOST_ENDIAN: u32 = 1;
+
+/// Whether a single-field key or value of these types is in host byte order (strings and marks).
+fn host_order(fields: &[DataType]) -> bool {
+    matches!(fields, [DataType::Ifname] | [DataType::Mark])
+}
+
+fn byteorder_udata(kind: u8) -> [u8; 6] {
+    let [a, b, c, d] = BYTEORDER_HOST_ENDIAN.to_ne_bytes();
+    [kind, 4, a, b, c, d]
+}
+
 /// One typed value of a key or of a map's data.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Datum {
@@ -151,17 +168,17 @@ impl Set {
         &self.name
     }
 
-    pub(super) fn attributes(&self, table: &str) -> Vec<SetAttribute> {
+    pub(super) fn attributes(&self, table: &str, id: u32) -> Vec<SetAttribute> {
         let (key_type, key_len) = composite(&self.key);
+        // No NFT_SET_CONCAT for a concatenated key: the kernel wants it only with intervals (and
+        // then with each field's length), as `nft` sends it.
         let mut flags = SetFlags::empty();
-        if self.key.len() > 1 {
-            flags |= SetFlags::Concat;
-        }
         let mut attributes = vec![
             SetAttribute::Table(table.to_string()),
             SetAttribute::Name(self.name.clone()),
             SetAttribute::KeyType(key_type),
             SetAttribute::KeyLen(key_len),
+            SetAttribute::Id(id),
         ];
         match &self.data {
             None => {}
@@ -178,6 +195,16 @@ impl Set {
             }
         }
         attributes.push(SetAttribute::Flags(flags));
+        let mut udata = Vec::new();
+        if host_order(&self.key) {
+            udata.extend(byteorder_udata(UDATA_SET_KEYBYTEORDER));
+        }
+        if matches!(&self.data, Some(MapData::Values(fields)) if host_order(fields)) {
+            udata.extend(byteorder_udata(UDATA_SET_DATABYTEORDER));
+        }
+        if !udata.is_empty() {
+            attributes.push(SetAttribute::UserData(udata));
+        }
         attributes
     }
 }
