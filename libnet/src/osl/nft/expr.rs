@@ -147,8 +147,8 @@ const NFTA_REDIR_FLAGS: u16 = 3;
 // linux/netfilter/nf_tables.h: enum nft_counter_attributes.
 const NFTA_COUNTER_BYTES: u16 = 1;
 const NFTA_COUNTER_PACKETS: u16 = 2;
-// linux/netfilter/nf_nat.h: the range flags, as `nft` sends them (the kernel would infer them).
-const NF_NAT_RANGE_MAP_IPS: u32 = 1;
+// linux/netfilter/nf_nat.h: a range flag, sent as `nft` does (the kernel sets NF_NAT_RANGE_MAP_IPS
+// itself when an address register is given).
 const NF_NAT_RANGE_PROTO_SPECIFIED: u32 = 2;
 // linux/netfilter/nf_tables.h: enum nft_lookup_flags.
 const NFT_LOOKUP_F_INV: u32 = 1;
@@ -244,17 +244,12 @@ impl Expr {
                     NatKind::Dnat => NFT_NAT_DNAT,
                 };
                 let mut attributes = vec![u32_attr(NFTA_NAT_TYPE, kind), u32_attr(NFTA_NAT_FAMILY, family.number())];
-                let mut flags = 0;
                 if let Some(addr) = addr {
                     attributes.push(u32_attr(NFTA_NAT_REG_ADDR_MIN, addr.number()));
-                    flags |= NF_NAT_RANGE_MAP_IPS;
                 }
                 if let Some(port) = port {
                     attributes.push(u32_attr(NFTA_NAT_REG_PROTO_MIN, port.number()));
-                    flags |= NF_NAT_RANGE_PROTO_SPECIFIED;
-                }
-                if flags != 0 {
-                    attributes.push(u32_attr(NFTA_NAT_FLAGS, flags));
+                    attributes.push(u32_attr(NFTA_NAT_FLAGS, NF_NAT_RANGE_PROTO_SPECIFIED));
                 }
                 other("nat", attributes)
             }

@@ -27,6 +27,8 @@
 //! # Ok(()) }
 //! ```
 
+#[cfg(test)]
+mod abi_tests;
 mod batch;
 mod dns;
 pub mod expr;
