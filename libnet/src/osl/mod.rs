@@ -5,7 +5,8 @@
 //! none, as `nix` wraps setns, unshare and mount safely.
 //!
 //! Links, addresses and routes go through [`Netlink`], a synchronous route-netlink socket: one
-//! request and its acknowledgement per operation, which is what container start needs.
+//! request and its acknowledgement per operation, which is what container start needs. nftables
+//! goes through [`nft`], in atomic batches on a netfilter socket.
 //!
 //! ```no_run
 //! use libnet::osl::{Netlink, Netns};
@@ -22,6 +23,7 @@ mod error;
 mod link;
 mod netlink;
 mod netns;
+pub mod nft;
 mod route;
 mod sysctl;
 #[cfg(test)]

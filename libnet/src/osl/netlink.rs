@@ -238,7 +238,7 @@ impl Netlink {
 }
 
 /// The failure an `NLMSG_ERROR` carries, or `None` for an ACK (error code 0).
-fn error_of(flags: u16, payload: &[u8]) -> Option<Nack> {
+pub(super) fn error_of(flags: u16, payload: &[u8]) -> Option<Nack> {
     let Ok(error) = ErrorBuffer::new_checked(&payload) else {
         return Some(Nack { errno: None, detail: "malformed netlink error message".into() });
     };
