@@ -245,4 +245,9 @@ fn bad_archives_are_refused_and_leave_nothing() {
     assert_eq!(h.weft(&["images", "-q"]).ok(), "");
     h.weft(&["image", "import", "/nonexistent/rootfs.tar"]).fails_with(1, "open /nonexistent/rootfs.tar");
     h.weft(&["image", "import", junk.to_str().unwrap_or_default(), "Bad"]).fails_with(1, "must be lowercase");
+    // Refused before the body is read: the daemon still reads it all, so the client gets the
+    // refusal rather than a broken pipe, however large the upload.
+    let big = w.join("big.tar");
+    std::fs::write(&big, vec![0u8; 16 << 20]).expect("write");
+    h.weft(&["image", "import", big.to_str().unwrap_or_default(), "Bad"]).fails_with(1, "must be lowercase");
 }

@@ -89,12 +89,39 @@ async fn with_upload<T: Send + 'static>(
 }
 
 /// `POST /images/create`: weft imports (`fromSrc=-`, the tarball as the body) and never pulls.
+/// Read and drop the rest of a request body before a refusal, so a client still sending it reads
+/// the refusal instead of a broken pipe. Bounded: past 1 GiB the connection is just closed.
+async fn drained(body: Body, refusal: ApiError) -> ApiError {
+    let mut stream = body.into_data_stream();
+    let mut seen = 0usize;
+    while let Some(Ok(chunk)) = stream.next().await {
+        seen += chunk.len();
+        if seen > 1 << 30 {
+            break;
+        }
+    }
+    refusal
+}
+
 pub async fn create(
     State(state): State<AppState>,
     Query(q): Query<Vec<(String, String)>>,
     body: Body,
 ) -> Result<impl IntoResponse, ApiError> {
-    let q = Params(q);
+    match import_target(Params(q)) {
+        Ok((tag, changes, comment)) => {
+            let m = state.containers().clone();
+            let rec =
+                with_upload(&m, body, move |m, file| m.images().import(file, tag.as_ref(), &changes, &comment)).await?;
+            tracing::info!(image = %rec.id, tags = ?rec.repo_tags, "image imported");
+            Ok(([(header::CONTENT_TYPE, "application/json")], format!("{}\n", json!({ "status": rec.id }))))
+        }
+        Err(refusal) => Err(drained(body, refusal).await),
+    }
+}
+
+/// What an import asks for: the tag, the `--change`s and the message; or why it is refused.
+fn import_target(q: Params) -> Result<(Option<Reference>, Vec<String>, String), ApiError> {
     if let Some(image) = q.get("fromImage") {
         return Err(ApiError::new(
             StatusCode::NOT_IMPLEMENTED,
@@ -124,10 +151,7 @@ pub async fn create(
     };
     let changes = q.all("changes");
     let comment = q.get("message").unwrap_or("").to_string();
-    let m = state.containers().clone();
-    let rec = with_upload(&m, body, move |m, file| m.images().import(file, tag.as_ref(), &changes, &comment)).await?;
-    tracing::info!(image = %rec.id, tags = ?rec.repo_tags, "image imported");
-    Ok(([(header::CONTENT_TYPE, "application/json")], format!("{}\n", json!({ "status": rec.id }))))
+    Ok((tag, changes, comment))
 }
 
 /// `POST /images/load`: a `docker save` tarball as the body; Docker's JSON message stream back.
