@@ -54,7 +54,13 @@ pub enum Outcome {
 
 /// Answer one packet as `sandbox` sees the names. `rotation` picks the first of several addresses
 /// (round robin: the caller passes a counter that moves on with each query).
-pub fn respond(packet: &[u8], snapshot: &Snapshot, sandbox: &SandboxId, transport: Transport, rotation: usize) -> Outcome {
+pub fn respond(
+    packet: &[u8],
+    snapshot: &Snapshot,
+    sandbox: &SandboxId,
+    transport: Transport,
+    rotation: usize,
+) -> Outcome {
     if packet.len() < HEADER_LEN || packet[2] & 0x80 != 0 {
         return Outcome::Drop;
     }
@@ -75,7 +81,8 @@ pub fn respond(packet: &[u8], snapshot: &Snapshot, sandbox: &SandboxId, transpor
     if request.extensions().as_ref().is_some_and(|e| e.version() > 0) {
         return reply(&request, ResponseCode::BADVERS, Vec::new(), max_size);
     }
-    let local = if query.query_class() == DNSClass::IN { local_answer(query, snapshot, sandbox, rotation) } else { None };
+    let local =
+        if query.query_class() == DNSClass::IN { local_answer(query, snapshot, sandbox, rotation) } else { None };
     match local {
         Some(answers) => reply(&request, ResponseCode::NoError, answers, max_size),
         None => Outcome::Forward(Box::new(ForwardQuery {

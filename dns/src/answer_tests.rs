@@ -112,15 +112,20 @@ fn other_names_and_other_networks_are_forwarded() {
 fn ptr_for_container_addresses() {
     let r = table();
     let m = a(&r, "2.0.0.10.in-addr.arpa.", RecordType::PTR);
-    let names: Vec<String> =
-        m.answers().iter().filter_map(|r| r.data().as_ptr().map(|p| p.0.to_string())).collect();
+    let names: Vec<String> = m.answers().iter().filter_map(|r| r.data().as_ptr().map(|p| p.0.to_string())).collect();
     assert_eq!(names, vec!["db.app.".to_string()]);
     let v6 = Name::from(ip("fd00::2")).to_string();
     let m = a(&r, &v6, RecordType::PTR);
     assert_eq!(m.answers().len(), 1, "{m:?}");
     // another network's address, and one no container has: upstream's business.
     for name in ["2.0.9.10.in-addr.arpa.", "9.9.0.10.in-addr.arpa.", "0.10.in-addr.arpa."] {
-        assert!(matches!(ask(&r, &query_msg(name, RecordType::PTR).to_vec().unwrap(), Transport::Udp, 0), Outcome::Forward(_)), "{name}");
+        assert!(
+            matches!(
+                ask(&r, &query_msg(name, RecordType::PTR).to_vec().unwrap(), Transport::Udp, 0),
+                Outcome::Forward(_)
+            ),
+            "{name}"
+        );
     }
 }
 

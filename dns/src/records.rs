@@ -181,6 +181,31 @@ impl Records {
         self.publish(&mut eps, &[net], &[old.sandbox]);
     }
 
+    /// Replace every endpoint of `sandbox` with `records` (all of that sandbox), in one update.
+    pub fn set_sandbox(&self, sandbox: &SandboxId, records: Vec<EndpointRecord>) {
+        let mut eps = self.endpoints.lock().unwrap_or_else(|p| p.into_inner());
+        let mut touched = Vec::new();
+        for (net, members) in eps.by_network.iter_mut() {
+            let before = members.len();
+            members.retain(|_, r| &r.sandbox != sandbox);
+            if members.len() != before {
+                touched.push(net.clone());
+            }
+        }
+        for mut r in records {
+            r.sandbox = sandbox.clone();
+            touched.push(r.network.clone());
+            eps.network_of.insert(r.endpoint.clone(), r.network.clone());
+            eps.by_network.entry(r.network.clone()).or_default().insert(r.endpoint.clone(), r);
+        }
+        let live: std::collections::HashSet<EndpointId> =
+            eps.by_network.values().flat_map(|m| m.keys().cloned()).collect();
+        eps.network_of.retain(|id, _| live.contains(id));
+        touched.sort();
+        touched.dedup();
+        self.publish(&mut eps, &touched, std::slice::from_ref(sandbox));
+    }
+
     /// Remove every endpoint of a sandbox; the endpoint ids removed.
     pub fn remove_sandbox(&self, sandbox: &SandboxId) -> Vec<EndpointId> {
         let mut eps = self.endpoints.lock().unwrap_or_else(|p| p.into_inner());
@@ -249,7 +274,14 @@ mod tests {
         s.parse().unwrap()
     }
 
-    pub(crate) fn record(ep: &str, sb: &str, net: &str, name: &str, aliases: &[&str], addrs: &[&str]) -> EndpointRecord {
+    pub(crate) fn record(
+        ep: &str,
+        sb: &str,
+        net: &str,
+        name: &str,
+        aliases: &[&str],
+        addrs: &[&str],
+    ) -> EndpointRecord {
         EndpointRecord {
             endpoint: EndpointId::from_string(ep),
             sandbox: SandboxId::from_string(sb),
@@ -318,6 +350,22 @@ mod tests {
         assert_eq!(r.remove_sandbox(&SandboxId::from_string("s1")), vec![EndpointId::from_string("e1")]);
         let s = r.snapshot();
         assert!(s.networks.is_empty() && s.sandboxes.is_empty(), "nothing left: {s:?}");
+    }
+
+    #[test]
+    fn a_sandbox_is_replaced_whole() {
+        let r = Records::new();
+        r.upsert(record("e1", "s1", "front", "a", &[], &["10.1.0.2"]));
+        r.upsert(record("e2", "s1", "back", "a", &[], &["10.2.0.2"]));
+        r.upsert(record("e3", "s2", "back", "b", &[], &["10.2.0.3"]));
+        r.set_sandbox(&SandboxId::from_string("s1"), vec![record("e1", "s1", "front", "a", &["x"], &["10.1.0.2"])]);
+        let s = r.snapshot();
+        assert_eq!(addrs(&s, "s2", "a"), None, "gone from back");
+        assert_eq!(addrs(&s, "s1", "x"), Some(vec![ip("10.1.0.2")]));
+        assert_eq!(addrs(&s, "s1", "b"), None, "s1 left back");
+        r.set_sandbox(&SandboxId::from_string("s1"), vec![]);
+        assert!(!r.snapshot().has_sandbox(&SandboxId::from_string("s1")));
+        assert!(r.snapshot().has_sandbox(&SandboxId::from_string("s2")));
     }
 
     #[test]

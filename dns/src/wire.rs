@@ -87,11 +87,12 @@ mod tests {
         assert!(!answers(&q, &q), "not a response");
         assert_eq!(question_end(&query(1, b"\xc0\x0c")), None, "a pointer");
         assert_eq!(question_end(&q[..q.len() - 1]), None, "cut short");
-        let long: Vec<u8> = std::iter::repeat_n(b"\x3faaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa".as_slice(), 5)
-            .flatten()
-            .copied()
-            .chain([0])
-            .collect();
+        let long: Vec<u8> =
+            std::iter::repeat_n(b"\x3faaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa".as_slice(), 5)
+                .flatten()
+                .copied()
+                .chain([0])
+                .collect();
         assert_eq!(question_end(&query(1, &long)), None, "a name over 255 bytes");
     }
 }
