@@ -171,9 +171,9 @@ pub enum Resolver {
     Embedded(IpAddr),
 }
 
-/// The resolver for a container's network mode. User-defined networks will get
-/// `Resolver::Embedded(127.0.0.11)` once the embedded DNS server exists; until then they get what
-/// the default bridge gets.
+/// The resolver for a container's network mode, when its sandbox has no embedded resolver (see
+/// `Manager::resolver_for` in containers/dns.rs, which gives `Resolver::Embedded(127.0.0.11)` to
+/// sandboxes on user-defined networks).
 pub fn resolver_for_mode(network_mode: &str) -> Resolver {
     match super::network::network_of_mode(network_mode) {
         "host" => Resolver::Host,

@@ -121,7 +121,7 @@ impl Manager {
         let servers: Vec<IpAddr> = rec.config.dns.iter().filter_map(|d| etcfiles::parse_dns_server(d).ok()).collect();
         let overrides =
             DnsOverrides { servers: &servers, search: &rec.config.dns_search, options: &rec.config.dns_options };
-        let resolver = etcfiles::resolver_for_mode(&rec.config.network_mode);
+        let resolver = self.resolver_for(rec, att);
         let resolv = etcfiles::resolv_conf(&read_host_file(HOST_RESOLV_CONF), overrides, resolver, g.ipv6);
         for (name, content) in [
             (etcfiles::HOSTS, hosts),

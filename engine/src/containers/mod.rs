@@ -16,10 +16,12 @@
 //! starts, waits for those under way, stops every running container (SIGTERM, SIGKILL after 2 s)
 //! and waits for the waiters to release their networking. Nothing leaks either way.
 
+mod dns;
 pub mod etcfiles;
 mod etcsetup;
 mod image_use;
 pub mod links;
+pub use dns::DnsWiring;
 pub use image_use::is_hostfs;
 pub mod exec;
 pub mod logs;
@@ -266,6 +268,8 @@ struct Inner {
     /// The streams of running containers with a stdin or a terminal.
     io: stdio::IoTable,
     execs: exec::Registry,
+    /// The embedded DNS, once the daemon sets it (see [`dns`]).
+    dns: std::sync::OnceLock<DnsWiring>,
 }
 
 /// The daemon's containers. Cheap to clone; every clone is the same manager.
@@ -408,6 +412,7 @@ impl Manager {
                 start_ended: tokio::sync::Notify::new(),
                 io: stdio::IoTable::default(),
                 execs: exec::Registry::default(),
+                dns: std::sync::OnceLock::new(),
             }),
         };
         m.reconcile()?;
@@ -690,6 +695,7 @@ impl Manager {
         };
         let undo = |m: &Manager| {
             if let Some(attachment) = &attachment {
+                m.dns_release(attachment);
                 match m.controller() {
                     Ok(mut c) => {
                         if let Err(e) = network::detach(&mut c, attachment, true) {
@@ -703,8 +709,11 @@ impl Manager {
                 tracing::warn!("undo of a failed start: {e}");
             }
         };
-        let spawned =
-            self.write_etc_files(&rec, attachment.as_ref()).and_then(|etc| self.spawn_process(&rec, netns, etc));
+        let spawned = attachment
+            .as_ref()
+            .map_or(Ok(()), |att| self.dns_sync(&rec, att))
+            .and_then(|()| self.write_etc_files(&rec, attachment.as_ref()))
+            .and_then(|etc| self.spawn_process(&rec, netns, etc));
         let container = match spawned {
             Ok(c) => c,
             Err(e) => {
@@ -830,6 +839,7 @@ impl Manager {
         // Taken under its lock, so a connect or disconnect under way ends first and none follows.
         let mut slot = live.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
         if let Some(attachment) = slot.take() {
+            self.dns_release(&attachment);
             match self.controller() {
                 Ok(mut c) => {
                     if let Err(e) = network::detach(&mut c, &attachment, !shared) {
@@ -1055,6 +1065,10 @@ impl Manager {
                     return Err(already_connected(&rec, &net));
                 }
                 network::connect(&mut *self.controller()?, att, &rec.name, &net.name, &ep)?;
+                // The connect is done; a resolver that cannot follow is logged, not undone.
+                if let Err(e) = self.dns_sync(&rec, att) {
+                    tracing::error!("DNS of container {} after connect: {e}", rec.name);
+                }
                 let att = att.clone();
                 self.update_networks(&rec.id, move |r| {
                     r.config.endpoints.insert(net.name.clone(), ep);
@@ -1099,6 +1113,9 @@ impl Manager {
                     return Err(not_connected());
                 }
                 network::disconnect(&mut *self.controller()?, att, &net.id)?;
+                if let Err(e) = self.dns_sync(&rec, att) {
+                    tracing::error!("DNS of container {} after disconnect: {e}", rec.name);
+                }
                 let att = att.clone();
                 self.update_networks(&rec.id, move |r| {
                     r.config.endpoints.remove(&net.name);

@@ -41,6 +41,12 @@ pub struct Flags {
     /// Log level: debug, info, warn, error, fatal
     #[arg(short = 'l', long, value_name = "LEVEL")]
     pub log_level: Option<String>,
+    /// DNS server to forward containers' queries to (instead of the host's resolv.conf ones)
+    #[arg(long = "dns", value_name = "IP")]
+    pub dns: Vec<String>,
+    /// Forwarded DNS queries in flight at most, over all containers
+    #[arg(long, value_name = "N")]
+    pub dns_max_concurrent: Option<usize>,
     /// Daemon configuration file (JSON, dockerd's daemon.json keys)
     #[arg(long, value_name = "PATH")]
     pub config_file: Option<PathBuf>,
@@ -56,6 +62,8 @@ struct FileConfig {
     default_address_pools: Option<Vec<FilePool>>,
     mtu: Option<u32>,
     log_level: Option<String>,
+    dns: Option<Vec<String>>,
+    dns_max_concurrent: Option<usize>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -78,6 +86,10 @@ pub struct Config {
     pub default_address_pools: Option<Vec<PoolSpec>>,
     pub mtu: u32,
     pub log_level: String,
+    /// `--dns`: the embedded resolver's default upstreams; empty: the host's resolv.conf ones.
+    pub dns: Vec<std::net::IpAddr>,
+    /// `--dns-max-concurrent`.
+    pub dns_max_concurrent: usize,
 }
 
 fn socket_path(host: &str) -> Result<PathBuf> {
@@ -122,6 +134,10 @@ impl Config {
         let pools = pick(flag_pools, file_pools, "default-address-pools", &mut both);
         let mtu = pick(flags.mtu, file.mtu, "mtu", &mut both);
         let log_level = pick(flags.log_level, file.log_level, "log-level", &mut both);
+        let flag_dns = (!flags.dns.is_empty()).then_some(flags.dns);
+        let dns = pick(flag_dns, file.dns, "dns", &mut both).unwrap_or_default();
+        let dns_max_concurrent =
+            pick(flags.dns_max_concurrent, file.dns_max_concurrent, "dns-max-concurrent", &mut both);
         if !both.is_empty() {
             bail!(
                 "the following directives are specified both as a flag and in the configuration file {}: {}",
@@ -164,6 +180,14 @@ impl Config {
         if !["debug", "info", "warn", "error", "fatal"].contains(&log_level.as_str()) {
             bail!("invalid --log-level \"{log_level}\": use debug, info, warn, error or fatal");
         }
+        let dns = dns
+            .iter()
+            .map(|d| d.trim().parse().map_err(|_| anyhow!("invalid --dns \"{d}\": not an IP address")))
+            .collect::<Result<Vec<std::net::IpAddr>>>()?;
+        let dns_max_concurrent = dns_max_concurrent.unwrap_or(dns::DnsConfig::default().max_concurrent);
+        if dns_max_concurrent == 0 {
+            bail!("invalid --dns-max-concurrent 0: allow at least one forwarded query");
+        }
         Ok(Config {
             data_root: data_root.unwrap_or_else(|| DEFAULT_DATA_ROOT.into()),
             exec_root: exec_root.unwrap_or_else(|| DEFAULT_EXEC_ROOT.into()),
@@ -172,6 +196,8 @@ impl Config {
             default_address_pools,
             mtu,
             log_level,
+            dns,
+            dns_max_concurrent,
         })
     }
 }
@@ -232,6 +258,16 @@ mod tests {
         std::fs::write(&f, "{}").unwrap();
         let e = Config::load(flags(&["--config-file", p, "-H", "tcp://0.0.0.0:2375"])).unwrap_err().to_string();
         assert!(e.contains("unix sockets only"), "{e}");
+        std::fs::write(&f, r#"{"dns": ["127.0.0.1"], "dns-max-concurrent": 7}"#).unwrap();
+        let c = Config::load(flags(&["--config-file", p])).unwrap();
+        assert_eq!((c.dns, c.dns_max_concurrent), (vec!["127.0.0.1".parse::<std::net::IpAddr>().unwrap()], 7));
+        let e = Config::load(flags(&["--config-file", p, "--dns", "nope"])).unwrap_err().to_string();
+        assert!(e.contains("both as a flag") && e.contains("dns"), "{e}");
+        std::fs::write(&f, "{}").unwrap();
+        let e = Config::load(flags(&["--config-file", p, "--dns", "nope"])).unwrap_err().to_string();
+        assert!(e.contains("invalid --dns \"nope\""), "{e}");
+        let e = Config::load(flags(&["--config-file", p, "--dns-max-concurrent", "0"])).unwrap_err().to_string();
+        assert!(e.contains("--dns-max-concurrent 0"), "{e}");
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }

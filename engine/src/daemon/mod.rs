@@ -105,6 +105,9 @@ pub async fn run(config: Config) -> Result<()> {
     let containers = tokio::task::spawn_blocking(move || crate::containers::Manager::new(c2, &data_root, &exec_root))
         .await?
         .context("cannot restore the containers")?;
+    let dns_config = dns::DnsConfig { max_concurrent: config.dns_max_concurrent, ..Default::default() };
+    let dns = Arc::new(dns::DnsService::new(dns_config, tokio::runtime::Handle::current()));
+    containers.set_dns(crate::containers::DnsWiring { service: dns.clone(), default_servers: config.dns.clone() });
     let state = api::AppState::new(controller, containers.clone());
     let router = api::router(state);
     // Docker clients prefix paths with /v1.NN; strip it before routing.
@@ -134,5 +137,7 @@ pub async fn run(config: Config) -> Result<()> {
     };
     axum::serve(listener, ServiceExt::<Request>::into_make_service(service)).with_graceful_shutdown(shutdown).await?;
     let _ = std::fs::remove_file(&config.socket);
+    // Every container has stopped and released its resolver; this is for any left by a failure.
+    let _ = tokio::task::spawn_blocking(move || dns.stop_all()).await;
     Ok(())
 }

@@ -2,7 +2,7 @@
 //! as one `NFNL_MSG_BATCH_BEGIN` ... `NFNL_MSG_BATCH_END` datagram.
 
 use netlink_packet_core::{
-    NetlinkHeader, NetlinkMessage, NetlinkPayload, NLM_F_ACK, NLM_F_APPEND, NLM_F_CREATE, NLM_F_REQUEST,
+    NetlinkHeader, NetlinkMessage, NetlinkPayload, NLM_F_ACK, NLM_F_APPEND, NLM_F_CREATE, NLM_F_EXCL, NLM_F_REQUEST,
 };
 use netlink_packet_netfilter::nftables::{
     ChainAttribute, ChainMessage, Hook as NlHook, HookNumber, NfTablesMessage, RuleAttribute, RuleMessage,
@@ -68,6 +68,13 @@ impl Batch {
         let message =
             NfTablesMessage::NewTable(TableMessage { attributes: vec![TableAttribute::Name(table.name.clone())] });
         self.push(format!("add table {table}"), table, message, NLM_F_CREATE)
+    }
+
+    /// Add `table`, refused (EEXIST) if it exists (`nft create table`).
+    pub fn create_table(&mut self, table: &Table) -> &mut Batch {
+        let message =
+            NfTablesMessage::NewTable(TableMessage { attributes: vec![TableAttribute::Name(table.name.clone())] });
+        self.push(format!("create table {table}"), table, message, NLM_F_CREATE | NLM_F_EXCL)
     }
 
     /// Delete `table` with everything in it; the kernel refuses (ENOENT) if it does not exist, so
