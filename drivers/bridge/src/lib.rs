@@ -387,6 +387,12 @@ impl NetworkDriver for BridgeDriver {
         if !reuse {
             let bridge_index = st.bridge_index(&bridge)?;
             st.nl.create_veth_into(&host, &peer, mtu, Some(mac), sandbox.as_ref()).map_err(os_err)?;
+            // A bridge port needs no address of its own: no IPv6 link-local address, router
+            // solicitation or multicast report flooded to the other ports (none on a kernel
+            // without IPv6).
+            if let Err(e) = set_sysctl(&format!("net/ipv6/conf/{host}/disable_ipv6"), "1") {
+                tracing::debug!("{e}");
+            }
             let index = match st.nl.link_by_name(&host).map_err(os_err)? {
                 Some(l) => l.index,
                 None => return Err(DriverError::internal(format!("veth {host} vanished after creation"))),

@@ -749,20 +749,40 @@ impl Manager {
         // it releases all.
         let m = self.clone();
         let waiter_id = id.clone();
-        let spawned = std::thread::Builder::new().name(format!("wait-{}", &id[..12])).spawn(move || {
-            let code = match container.wait() {
+        // A task, not a thread, per container: see `runtime::Container::wait_async`.
+        let wait = async move {
+            let code = match container.wait_async().await {
                 Ok(code) => code,
                 Err(e) => {
                     tracing::error!("{e}");
                     255
                 }
             };
-            // Its terminal's output all in the log before the exit is announced.
-            m.inner.io.end(&waiter_id);
-            m.finish(&waiter_id, code, &live);
-        });
+            let finished = tokio::task::spawn_blocking(move || {
+                // Its terminal's output all in the log before the exit is announced.
+                m.inner.io.end(&waiter_id);
+                m.finish(&waiter_id, code, &live);
+            });
+            if let Err(e) = finished.await {
+                tracing::error!("the end of a container failed: {e}");
+            }
+        };
+        let spawned = match tokio::runtime::Handle::try_current() {
+            Ok(runtime) => {
+                runtime.spawn(wait);
+                Ok(())
+            }
+            // Outside a runtime (the manager driven from plain threads): a thread of its own.
+            Err(_) => std::thread::Builder::new()
+                .name(format!("wait-{}", &id[..12]))
+                .spawn(move || match tokio::runtime::Builder::new_current_thread().enable_io().build() {
+                    Ok(rt) => rt.block_on(wait),
+                    Err(e) => tracing::error!("cannot wait for a container: {e}"),
+                })
+                .map(|_| ()),
+        };
         if let Err(e) = spawned {
-            return Err(ContainerError::Internal(format!("cannot start the waiter thread: {e}")));
+            return Err(ContainerError::Internal(format!("cannot start the waiter: {e}")));
         }
         committed?;
         tracing::info!(container = %id, "container started");

@@ -28,6 +28,7 @@ pub use exec::{exec, Exec, ExecSpec};
 
 use std::fs::File;
 use std::io;
+use std::os::fd::FromRawFd;
 use std::path::{Path, PathBuf};
 
 use nix::errno::Errno;
@@ -154,6 +155,29 @@ impl Container {
                 Err(source) => return Err(RuntimeError::Wait { pid: self.pid(), source }),
             }
         }
+    }
+
+    /// [`Container::wait`] without a thread blocked on it: the init's pidfd (Linux 5.3) becomes
+    /// readable when it ends, and only then is it reaped. A daemon with many containers keeps no
+    /// thread per container (each thread's stack is two more mappings that every later fork of the
+    /// daemon has to copy).
+    pub async fn wait_async(self) -> Result<i32, RuntimeError> {
+        let failed = |e: io::Error| RuntimeError::Wait {
+            pid: self.pid(),
+            source: Errno::from_raw(e.raw_os_error().unwrap_or(0)),
+        };
+        // SAFETY: pidfd_open takes a pid and flags and returns a new descriptor or -1.
+        let fd = unsafe { libc::syscall(libc::SYS_pidfd_open, self.init.as_raw(), 0) };
+        if fd < 0 {
+            return Err(failed(io::Error::last_os_error()));
+        }
+        // SAFETY: `fd` is a new descriptor the kernel just gave us, owned by nothing else.
+        let fd = unsafe { std::os::fd::OwnedFd::from_raw_fd(fd as i32) };
+        // SAFETY: the AsyncFd owns `fd` and nothing else closes or replaces it while registered.
+        let ready = unsafe { tokio::io::unix::AsyncFd::register(fd) }.map_err(|e| failed(e.into()))?;
+        let _guard = ready.readable().await.map_err(failed)?;
+        // It has ended: waitpid returns at once.
+        self.wait()
     }
 
     /// The exit code if the container has ended (and is now reaped), `None` while it runs.

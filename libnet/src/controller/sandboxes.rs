@@ -9,7 +9,7 @@ use super::Controller;
 use crate::endpoint::JoinInfo;
 use crate::error::{Error, Result};
 use crate::ids::{EndpointId, SandboxId};
-use crate::osl::{Netlink, Netns};
+use crate::osl::{set_sysctl, Netlink, Netns};
 use crate::protocol::*;
 use crate::sandbox::{Sandbox, SandboxCreate};
 
@@ -204,6 +204,16 @@ impl Controller {
         };
         let name = next_interface_name(&mut nl, prefix)?;
         nl.set_name(index, &name)?;
+        if endpoint.ipv6.is_none() {
+            // No IPv6 on this network: no link-local address, and no router solicitation or
+            // multicast report flooded to every port of the network at each join, which makes
+            // the n-th join cost O(n) (Docker turns it off too). A kernel without IPv6 has no
+            // such key: nothing to turn off.
+            let key = format!("net/ipv6/conf/{name}/disable_ipv6");
+            if let Err(e) = ns.run(|| set_sysctl(&key, "1"))? {
+                tracing::debug!("{e}");
+            }
+        }
         for addr in endpoint.ipv4.iter().chain(endpoint.ipv6.iter()) {
             nl.add_address(index, *addr)?;
         }
