@@ -285,3 +285,66 @@ fn forwarding_large_answers_internal_networks_and_container_dns() {
     assert_eq!(lines(&out), vec!["192.0.2.7".to_string()]);
     cleanup(&h, &["inner"], &["fwd", "int"]);
 }
+
+/// Sends bad packets to 127.0.0.11:53 and prints, per packet, the answer's rcode or `none`:
+/// an answer instead of a query, garbage after a good header, a header cut short, a query cut in its name, a name of 300 labels, an unknown class,
+/// an unknown opcode, then 2000 garbage packets as fast as it can; then a good query for `db`.
+const BAD_INPUT: &str = r#"
+import socket, struct, os
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.settimeout(2)
+def q(name, qtype=1, qclass=1, flags=0x0100, qid=0x1234):
+    labels = b"".join(bytes([len(l)]) + l for l in name.split(b".")) + b"\0"
+    return struct.pack(">HHHHHH", qid, flags, 1, 0, 0, 0) + labels + struct.pack(">HH", qtype, qclass)
+def ask(pkt):
+    s.sendto(pkt, ("127.0.0.11", 53))
+    try:
+        data = s.recv(4096)
+        return str(data[3] & 0x0f) if len(data) >= 4 else "short"
+    except socket.timeout:
+        return "none"
+print("response", ask(b"\xff" * 40))
+print("garbage", ask(b"\x12\x34\x01\x00\x00\x01\x00\x00\x00\x00\x00\x00" + b"\xff" * 28))
+print("header", ask(b"\x12\x34\x01"))
+print("cut", ask(q(b"db")[:16]))
+print("huge", ask(q(b".".join([b"a"] * 300))))
+print("class", ask(q(b"db", qclass=77)))
+print("opcode", ask(q(b"db", flags=(5 << 11))))
+for i in range(2000):
+    s.sendto(os.urandom(30), ("127.0.0.11", 53))
+s.settimeout(0.2)
+try:
+    while True:
+        s.recv(4096)
+except socket.timeout:
+    pass
+s.settimeout(2)
+print("good", ask(q(b"db")))
+"#;
+
+#[test]
+fn bad_packets_and_floods_get_errors_and_block_nobody() {
+    let h = host();
+    h.weft(&["network", "create", "--subnet", "10.87.0.0/24", "bad"]).ok();
+    h.weft(&["run", "-d", "--name", "db", "--network", "bad", "hostfs", "sleep", "1000"]).ok();
+    let out = h.weft(&["run", "--rm", "--network", "bad", "hostfs", "python3", "-c", BAD_INPUT]);
+    let answers: Vec<(String, String)> =
+        out.ok().lines().filter_map(|l| l.split_once(' ').map(|(a, b)| (a.to_string(), b.to_string()))).collect();
+    let rcode = |what: &str| answers.iter().find(|(k, _)| k == what).map(|(_, v)| v.as_str()).unwrap_or("missing");
+    // FORMERR (1) where a header can carry it; a packet too short for one, or one that says it
+    // is an answer, is dropped (answering answers could loop).
+    assert_eq!(rcode("response"), "none", "{answers:?}");
+    assert_eq!(rcode("garbage"), "1", "{answers:?}");
+    assert_eq!(rcode("header"), "none", "{answers:?}");
+    assert_eq!(rcode("cut"), "1", "{answers:?}");
+    assert_eq!(rcode("huge"), "1", "{answers:?}");
+    // An unknown class goes upstream (here: nothing answers it there, a SERVFAIL or REFUSED).
+    assert!(matches!(rcode("class"), "2" | "5"), "{answers:?}");
+    // NOTIMP for an opcode other than QUERY.
+    assert_eq!(rcode("opcode"), "4", "{answers:?}");
+    // After the flood the resolver still answers, here and in another sandbox at once.
+    assert_eq!(rcode("good"), "0", "{answers:?}");
+    assert_eq!(lines(&dig(&h, "bad", "+short db")), vec![addr(&h, "db", "bad", "IPAddress")]);
+    assert!(h.log().lines().all(|l| !l.contains("panicked")), "{}", h.log());
+    cleanup(&h, &["db"], &["bad"]);
+}
