@@ -385,3 +385,26 @@ fn kill9_before_the_pid_is_recorded_leaves_no_process() {
     assert_eq!(field(&h, "c", "{{.State.Status}}"), "exited");
     h.weft(&["rm", "c"]).ok();
 }
+
+#[test]
+fn create_then_connect_then_start() {
+    let h = Host::new();
+    h.weft(&["network", "create", "--subnet", "10.93.0.0/24", "c1"]).ok();
+    h.weft(&["network", "create", "--subnet", "10.94.0.0/24", "c2"]).ok();
+    let id =
+        h.weft(&["create", "--name", "later", "--network", "c1", "hostfs", "sleep", "1000"]).ok().trim().to_string();
+    assert_eq!(id.len(), 64, "{id}");
+    assert_eq!(field(&h, "later", "{{.State.Status}}"), "created");
+    h.weft(&["network", "connect", "--ip", "10.94.0.9", "c2", "later"]).ok();
+    h.weft(&["start", "later"]).ok();
+    assert_eq!(field(&h, "later", "{{.NetworkSettings.Networks.c2.IPAddress}}"), "10.94.0.9");
+    assert_eq!(network_names(&h, "later"), ["c1", "c2"]);
+    // `create --rm`: gone once it has run and exited.
+    h.weft(&["container", "create", "--rm", "--name", "once", "--network", "none", "hostfs", "true"]).ok();
+    h.weft(&["start", "once"]).ok();
+    assert!(wait_for(Duration::from_secs(10), || h.weft(&["inspect", "once"]).code != 0));
+    h.weft(&["create", "--network", "nosuch", "hostfs", "true"]).fails_with(125, "network nosuch not found");
+    h.weft(&["rm", "-f", "later"]).ok();
+    h.weft(&["network", "rm", "c1", "c2"]).ok();
+    assert!(no_weft_links(&h), "{:?}", h.link_names());
+}

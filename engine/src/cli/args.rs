@@ -143,6 +143,9 @@ pub enum Command {
     /// Create and run a new container from an image
     #[command(override_usage = "weft run [OPTIONS] IMAGE [COMMAND] [ARG...]")]
     Run(RunArgs),
+    /// Create a new container
+    #[command(override_usage = "weft create [OPTIONS] IMAGE [COMMAND] [ARG...]")]
+    Create(RunArgs),
     /// Start one or more stopped containers
     #[command(override_usage = "weft start [OPTIONS] CONTAINER [CONTAINER...]")]
     Start(StartArgs),
@@ -231,6 +234,9 @@ pub enum ContainerCommand {
     /// Create and run a new container from an image
     #[command(override_usage = "weft container run [OPTIONS] IMAGE [COMMAND] [ARG...]")]
     Run(RunArgs),
+    /// Create a new container
+    #[command(override_usage = "weft container create [OPTIONS] IMAGE [COMMAND] [ARG...]")]
+    Create(RunArgs),
     /// Start one or more stopped containers
     #[command(override_usage = "weft container start [OPTIONS] CONTAINER [CONTAINER...]")]
     Start(StartArgs),

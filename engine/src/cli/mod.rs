@@ -83,6 +83,7 @@ fn execute(args: &[String], console: &mut Console) -> Result<(), CliError> {
         Some(Command::Ps(a)) => container::run(console, &root, ContainerCommand::Ls(a), &host, false),
         Some(Command::Rm(a)) => container::run(console, &root, ContainerCommand::Rm(a), &host, false),
         Some(Command::Run(a)) => container::run(console, &root, ContainerCommand::Run(a), &host, false),
+        Some(Command::Create(a)) => container::run(console, &root, ContainerCommand::Create(a), &host, false),
         Some(Command::Start(a)) => container::run(console, &root, ContainerCommand::Start(a), &host, false),
         Some(Command::Restart(a)) => container::run(console, &root, ContainerCommand::Restart(a), &host, false),
         Some(Command::Stop(a)) => container::run(console, &root, ContainerCommand::Stop(a), &host, false),

@@ -43,6 +43,7 @@ fn names(command: &ContainerCommand) -> (&'static str, &'static str) {
         ContainerCommand::Rm(_) => ("rm", "rm"),
         ContainerCommand::Restart(_) => ("restart", "restart"),
         ContainerCommand::Run(_) => ("run", "run"),
+        ContainerCommand::Create(_) => ("create", "create"),
         ContainerCommand::Start(_) => ("start", "start"),
         ContainerCommand::Stop(_) => ("stop", "stop"),
         ContainerCommand::Wait(_) => ("wait", "wait"),
@@ -57,6 +58,7 @@ fn aliases(group_name: &str) -> &'static str {
         "rm" => "weft container rm, weft container remove, weft rm",
         "restart" => "weft container restart, weft restart",
         "run" => "weft container run, weft run",
+        "create" => "weft container create, weft create",
         "kill" => "weft container kill, weft kill",
         "logs" => "weft container logs, weft logs",
         "start" => "weft container start, weft start",
@@ -105,6 +107,7 @@ pub fn run(
         ContainerCommand::Rm(a) => a.help.help,
         ContainerCommand::Restart(a) => a.help.help,
         ContainerCommand::Run(a) => a.help,
+        ContainerCommand::Create(a) => a.help,
         ContainerCommand::Start(a) => a.help.help,
         ContainerCommand::Stop(a) => a.help.help,
         ContainerCommand::Wait(a) => a.help.help,
@@ -118,6 +121,10 @@ pub fn run(
         ContainerCommand::Exec(a) => {
             check_arity(root, &at, &a.args, Arity::AtLeast(2))?;
             exec::run(console, &connect(host)?, &a)
+        }
+        ContainerCommand::Create(a) => {
+            check_arity(root, &at, &a.args, Arity::AtLeast(1))?;
+            run::create(console, &connect(host)?, &a)
         }
         ContainerCommand::Run(a) => {
             check_arity(root, &at, &a.args, Arity::AtLeast(1))?;

@@ -136,12 +136,9 @@ pub fn create_path(name: Option<&str>) -> String {
     }
 }
 
-pub fn run(console: &mut Console, client: &Client, args: &RunArgs) -> Result<(), CliError> {
-    if !args.detach && args.interactive && args.tty && !terminal::stdin_is_terminal() {
-        return Err(CliError::failed("the input device is not a TTY"));
-    }
-    let body = create_body(args, &|k| std::env::var(k).ok())?;
-    let answer = client.post(&create_path(args.name.as_deref()), Some(&body)).map_err(|e| status_error(&e))?;
+/// `POST /containers/create` with `body`; the new container's id, its warnings said on stderr.
+fn create_container(console: &mut Console, client: &Client, args: &RunArgs, body: &Value) -> Result<String, CliError> {
+    let answer = client.post(&create_path(args.name.as_deref()), Some(body)).map_err(|e| status_error(&e))?;
     let created: Value = serde_json::from_slice(&answer)
         .map_err(|e| CliError::with_code(125, format!("weft: unexpected answer from weftd to create: {e}")))?;
     let id = created.get("Id").and_then(Value::as_str).unwrap_or_default().to_string();
@@ -153,6 +150,25 @@ pub fn run(console: &mut Console, client: &Client, args: &RunArgs) -> Result<(),
             console.err(&format!("WARNING: {w}\n"));
         }
     }
+    Ok(id)
+}
+
+/// `weft create`: the container `weft run` would make, not started; its id printed. `--rm` makes
+/// the daemon remove it when it exits after a `weft start`.
+pub fn create(console: &mut Console, client: &Client, args: &RunArgs) -> Result<(), CliError> {
+    let mut body = create_body(args, &|k| std::env::var(k).ok())?;
+    body["HostConfig"]["AutoRemove"] = Value::Bool(args.rm);
+    let id = create_container(console, client, args, &body)?;
+    console.out(&format!("{id}\n"));
+    Ok(())
+}
+
+pub fn run(console: &mut Console, client: &Client, args: &RunArgs) -> Result<(), CliError> {
+    if !args.detach && args.interactive && args.tty && !terminal::stdin_is_terminal() {
+        return Err(CliError::failed("the input device is not a TTY"));
+    }
+    let body = create_body(args, &|k| std::env::var(k).ok())?;
+    let id = create_container(console, client, args, &body)?;
     let container = format!("/containers/{}", encode_component(&id));
     let attached = !args.detach && (args.interactive || args.tty);
     // Before any other thread exists, so that every thread inherits the blocked signals.
