@@ -13,7 +13,7 @@
 //! let sandbox = libnet::SandboxId::from_string("ab12");
 //! let ports = service.start_sandbox(&sandbox, Path::new("/run/weft/netns/ab12"), dns::Upstreams::host(vec![]))?;
 //! println!("resolver on 127.0.0.11 udp {} tcp {}", ports.udp, ports.tcp);
-//! service.stop_sandbox(&sandbox);
+//! let _closed = service.stop_sandbox(&sandbox);
 //! # Ok(()) }
 //! ```
 

@@ -92,11 +92,16 @@ impl Listener {
 
     /// Stop serving and wait (bounded) until every socket of this resolver is closed. Blocking:
     /// call it from a blocking thread, never from an async task.
-    pub fn stop(self) {
+    /// Whether its sockets are closed: `false` if its tasks did not end in time (they may still
+    /// hold the namespace).
+    pub fn stop(self) -> bool {
         self.task.abort();
         match self.gone.recv_timeout(STOP_WAIT) {
-            Err(mpsc::RecvTimeoutError::Disconnected) => {}
-            _ => tracing::warn!("the DNS resolver's tasks did not end within {STOP_WAIT:?}"),
+            Err(mpsc::RecvTimeoutError::Disconnected) => true,
+            _ => {
+                tracing::warn!("the DNS resolver's tasks did not end within {STOP_WAIT:?}");
+                false
+            }
         }
     }
 }

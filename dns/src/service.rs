@@ -104,12 +104,17 @@ impl DnsService {
 
     /// Remove the sandbox's names and stop its resolver, waiting until its sockets are closed.
     /// Blocking. Nothing to do for a sandbox the service does not know.
-    pub fn stop_sandbox(&self, sandbox: &SandboxId) {
+    /// Whether its sockets are closed (or it had none).
+    pub fn stop_sandbox(&self, sandbox: &SandboxId) -> bool {
         self.records.remove_sandbox(sandbox);
         let listener = self.listeners.lock().unwrap_or_else(|p| p.into_inner()).remove(sandbox);
-        if let Some(l) = listener {
-            l.stop();
-            tracing::info!(sandbox = %sandbox.short(), "DNS resolver stopped");
+        match listener {
+            Some(l) => {
+                let closed = l.stop();
+                tracing::info!(sandbox = %sandbox.short(), "DNS resolver stopped");
+                closed
+            }
+            None => true,
         }
     }
 

@@ -82,7 +82,10 @@ impl Manager {
         let Some(wiring) = self.inner.dns.get() else { return Ok(()) };
         let records = user_endpoints(&*self.controller()?, rec, att);
         if records.is_empty() {
-            wiring.service.stop_sandbox(&att.sandbox);
+            // Off its last user network: no names of its own any more, but the resolver stays
+            // until the sandbox goes, as in Docker: its resolv.conf still names 127.0.0.11, and
+            // other names are still forwarded.
+            wiring.service.records().set_sandbox(&att.sandbox, records);
             return Ok(());
         }
         let Some(netns) = att.netns.as_deref() else { return Ok(()) };
@@ -98,10 +101,11 @@ impl Manager {
     }
 
     /// Take the sandbox's names out and stop its resolver: before its networking is released.
-    /// Blocking.
-    pub(super) fn dns_release(&self, att: &Attachment) {
-        if let Some(wiring) = self.inner.dns.get() {
-            wiring.service.stop_sandbox(&att.sandbox);
+    /// Whether its sockets are closed (if not, they may still hold the namespace). Blocking.
+    pub(super) fn dns_release(&self, att: &Attachment) -> bool {
+        match self.inner.dns.get() {
+            Some(wiring) => wiring.service.stop_sandbox(&att.sandbox),
+            None => true,
         }
     }
 

@@ -316,6 +316,18 @@ fn check_connect(rec: &ContainerRecord, net: &libnet::Network, c: &Controller) -
     Ok(())
 }
 
+/// A start writes the record it read before it began: a change of its networks meanwhile would
+/// be lost, so none is taken.
+fn refuse_while_starting(t: &Table, rec: &ContainerRecord) -> Result<(), ContainerError> {
+    if t.starting.contains(&rec.id) {
+        return Err(ContainerError::Conflict(format!(
+            "container {} is starting: connect or disconnect it once it runs",
+            rec.name
+        )));
+    }
+    Ok(())
+}
+
 fn already_connected(rec: &ContainerRecord, net: &libnet::Network) -> ContainerError {
     ContainerError::Conflict(format!("endpoint with name {} already exists in network {}", rec.name, net.name))
 }
@@ -368,15 +380,27 @@ fn unrecorded_leftovers() -> Vec<u32> {
     else {
         return Vec::new();
     };
+    // A binary replaced since (an upgrade) shows as "<path> (deleted)".
+    let strip = |p: PathBuf| PathBuf::from(p.to_string_lossy().trim_end_matches(" (deleted)"));
+    let exe = strip(exe);
+    let is_weftd = |pid: &str| link(pid, "exe").map(strip).as_ref() == Some(&exe);
+    // The parent of a process, from /proc/<pid>/stat (field 4, after the command name).
+    let parent = |pid: &str| -> Option<String> {
+        let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+        stat.rsplit_once(')')?.1.split_whitespace().nth(1).map(str::to_string)
+    };
     let Ok(dir) = std::fs::read_dir("/proc") else { return Vec::new() };
     dir.flatten()
         .filter_map(|e| e.file_name().to_str().and_then(|n| n.parse::<u32>().ok()))
         .filter(|&pid| pid != me)
         .filter(|&pid| {
             let p = pid.to_string();
-            link(&p, "exe").as_ref() == Some(&exe)
+            is_weftd(&p)
                 && read(&p, "cmdline").as_ref() == Some(&cmdline)
                 && link(&p, "ns/pid").is_some_and(|ns| ns != pidns)
+                // A leftover's daemon is gone (it was reparented); one whose parent is a live
+                // weftd belongs to another daemon started with the same words.
+                && parent(&p).is_none_or(|pp| !is_weftd(&pp))
         })
         .collect()
 }
@@ -695,10 +719,10 @@ impl Manager {
         };
         let undo = |m: &Manager| {
             if let Some(attachment) = &attachment {
-                m.dns_release(attachment);
+                let closed = m.dns_release(attachment);
                 match m.controller() {
                     Ok(mut c) => {
-                        if let Err(e) = network::detach(&mut c, attachment, true) {
+                        if let Err(e) = network::detach(&mut c, attachment, closed) {
                             tracing::warn!("undo of a failed start: {e}");
                         }
                     }
@@ -749,16 +773,23 @@ impl Manager {
         // it releases all.
         let m = self.clone();
         let waiter_id = id.clone();
-        // A task, not a thread, per container: see `runtime::Container::wait_async`.
+        // A task, not a thread, per container: see `runtime::Container::exited`.
         let wait = async move {
-            let code = match container.wait_async().await {
-                Ok(code) => code,
-                Err(e) => {
-                    tracing::error!("{e}");
-                    255
-                }
-            };
+            let ended = container.exited().await;
             let finished = tokio::task::spawn_blocking(move || {
+                match ended {
+                    // Ended but not reaped: from here no signal may use its pid, then it is reaped.
+                    Ok(()) => m.forget_pid(&waiter_id),
+                    // No pidfd (out of descriptors, say): wait for it on this thread instead.
+                    Err(e) => tracing::warn!("{e}: waiting for container {waiter_id} on a thread"),
+                }
+                let code = match container.wait() {
+                    Ok(code) => code,
+                    Err(e) => {
+                        tracing::error!("{e}");
+                        255
+                    }
+                };
                 // Its terminal's output all in the log before the exit is announced.
                 m.inner.io.end(&waiter_id);
                 m.finish(&waiter_id, code, &live);
@@ -840,6 +871,15 @@ impl Manager {
         Ok(container)
     }
 
+    /// No signal may use a container's pid any more: it has ended (and is about to be reaped).
+    fn forget_pid(&self, id: &str) {
+        if let Ok(mut t) = self.table() {
+            if let Some(r) = t.records.get_mut(id) {
+                r.state.pid = 0;
+            }
+        }
+    }
+
     /// The waiter's work once the process has ended (see the module docs).
     fn finish(&self, id: &str, code: i32, live: &Mutex<Option<Attachment>>) {
         // The process is reaped: its pid may be recycled, so no signal may use it any more. From
@@ -859,10 +899,12 @@ impl Manager {
         // Taken under its lock, so a connect or disconnect under way ends first and none follows.
         let mut slot = live.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
         if let Some(attachment) = slot.take() {
-            self.dns_release(&attachment);
+            // A resolver whose sockets did not close may still hold the namespace: then its
+            // interfaces are taken out one by one rather than left to the namespace's end.
+            let closed = self.dns_release(&attachment);
             match self.controller() {
                 Ok(mut c) => {
-                    if let Err(e) = network::detach(&mut c, &attachment, !shared) {
+                    if let Err(e) = network::detach(&mut c, &attachment, !shared && closed) {
                         tracing::error!("release networking of container {id}: {e}");
                     }
                 }
@@ -1068,6 +1110,7 @@ impl Manager {
         let (rec, live) = {
             let t = self.table()?;
             let rec = t.find(key)?.clone();
+            refuse_while_starting(&t, &rec)?;
             let live = t.live.get(&rec.id).cloned();
             (rec, live)
         };
@@ -1110,6 +1153,7 @@ impl Manager {
         let (rec, live) = {
             let t = self.table()?;
             let rec = t.find(key)?.clone();
+            refuse_while_starting(&t, &rec)?;
             let live = t.live.get(&rec.id).cloned();
             (rec, live)
         };

@@ -80,8 +80,25 @@ pub fn build_controller(config: &Config) -> Result<Controller> {
 }
 
 /// Run the daemon until it is told to stop.
+/// Raise the soft limit of open descriptors (to the hard one, at most 65536): each running
+/// container holds a few in weftd (its pidfd, its resolver's sockets). Containers inherit it.
+fn raise_descriptor_limit() {
+    use nix::sys::resource::{getrlimit, setrlimit, Resource};
+    match getrlimit(Resource::RLIMIT_NOFILE) {
+        Ok((soft, hard)) if soft < hard.min(1 << 16) => {
+            let want = hard.min(1 << 16);
+            if let Err(e) = setrlimit(Resource::RLIMIT_NOFILE, want, hard) {
+                tracing::warn!("cannot raise the open-file limit from {soft} to {want}: {e}");
+            }
+        }
+        Ok(_) => {}
+        Err(e) => tracing::warn!("cannot read the open-file limit: {e}"),
+    }
+}
+
 pub async fn run(config: Config) -> Result<()> {
     let _lock = lock_data_root(&config.data_root)?;
+    raise_descriptor_limit();
     let mut controller = build_controller(&config)?;
     let report = controller.restore().context("cannot restore the store")?;
     for f in &report.failed {

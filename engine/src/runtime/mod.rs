@@ -157,11 +157,12 @@ impl Container {
         }
     }
 
-    /// [`Container::wait`] without a thread blocked on it: the init's pidfd (Linux 5.3) becomes
-    /// readable when it ends, and only then is it reaped. A daemon with many containers keeps no
-    /// thread per container (each thread's stack is two more mappings that every later fork of the
-    /// daemon has to copy).
-    pub async fn wait_async(self) -> Result<i32, RuntimeError> {
+    /// Wait, without a thread blocked on it, until the container has ended, then reap it with
+    /// [`Container::wait`] (which returns at once). The init's pidfd (Linux 5.3) becomes readable
+    /// when it ends. A daemon with many containers keeps no thread per container (each thread's
+    /// stack is two more mappings that every later fork of the daemon has to copy). Until it is
+    /// reaped, the ended init keeps its pid, so nothing else can have it yet.
+    pub async fn exited(&self) -> Result<(), RuntimeError> {
         let failed = |e: io::Error| RuntimeError::Wait {
             pid: self.pid(),
             source: Errno::from_raw(e.raw_os_error().unwrap_or(0)),
@@ -176,8 +177,7 @@ impl Container {
         // SAFETY: the AsyncFd owns `fd` and nothing else closes or replaces it while registered.
         let ready = unsafe { tokio::io::unix::AsyncFd::register(fd) }.map_err(|e| failed(e.into()))?;
         let _guard = ready.readable().await.map_err(failed)?;
-        // It has ended: waitpid returns at once.
-        self.wait()
+        Ok(())
     }
 
     /// The exit code if the container has ended (and is now reaped), `None` while it runs.

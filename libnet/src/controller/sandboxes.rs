@@ -93,6 +93,20 @@ impl Controller {
         rb.push("driver join", move || {
             d2.leave(LeaveRequest { network_id: nid, endpoint_id: eid }).map_err(|e| e.to_string())
         });
+        if let (Some(key), Some(ifname)) = (&sandbox.key, &resp.interface_name) {
+            // A driver may have made the interface inside the sandbox already: if the join fails
+            // before it is plumbed, it goes (a veth takes its host end with it). This undo runs
+            // after the plumbing's own, so an interface they handed back to the host is not here.
+            let (key, src) = (key.clone(), ifname.src_name.clone());
+            rb.push(format!("interface {src} made in the sandbox"), move || {
+                let ns = Netns::open(&key).map_err(|e| e.to_string())?;
+                let mut nl = Netlink::in_netns(&ns).map_err(|e| e.to_string())?;
+                match nl.link_by_name(&src).map_err(|e| e.to_string())? {
+                    Some(link) => nl.delete_index(link.index).map_err(|e| e.to_string()),
+                    None => Ok(()),
+                }
+            });
+        }
         let mut info = JoinInfo {
             sandbox: sandbox.id.clone(),
             interface: None,
