@@ -348,3 +348,21 @@ fn bad_packets_and_floods_get_errors_and_block_nobody() {
     assert!(h.log().lines().all(|l| !l.contains("panicked")), "{}", h.log());
     cleanup(&h, &["db"], &["bad"]);
 }
+
+#[test]
+fn the_resolver_stays_when_the_last_user_network_goes() {
+    let h = host();
+    let _upstream = Upstream::start(&h);
+    h.weft(&["network", "create", "--subnet", "10.88.0.0/24", "only"]).ok();
+    h.weft(&["run", "-d", "--name", "c", "--network", "only", "hostfs", "sleep", "1000"]).ok();
+    h.weft(&["network", "connect", "bridge", "c"]).ok();
+    h.weft(&["network", "disconnect", "only", "c"]).ok();
+    // Its resolv.conf still names 127.0.0.11, which still forwards; its own name is gone.
+    let ask = |name: &str| h.weft(&["exec", "c", "dig", "+short", "+time=2", "+tries=1", name]);
+    assert_eq!(lines(ask("example.test").ok()), vec!["192.0.2.7".to_string()]);
+    assert!(lines(ask("c").ok()).is_empty());
+    // Connected again: its name is back.
+    h.weft(&["network", "connect", "only", "c"]).ok();
+    assert_eq!(lines(ask("c").ok()), vec![addr(&h, "c", "only", "IPAddress")]);
+    cleanup(&h, &["c"], &["only"]);
+}
