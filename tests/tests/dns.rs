@@ -364,5 +364,15 @@ fn the_resolver_stays_when_the_last_user_network_goes() {
     // Connected again: its name is back.
     h.weft(&["network", "connect", "only", "c"]).ok();
     assert_eq!(lines(ask("c").ok()), vec![addr(&h, "c", "only", "IPAddress")]);
-    cleanup(&h, &["c"], &["only"]);
+
+    // A container started on the default bridge names weftd's --dns servers (as dockerd's)...
+    h.weft(&["run", "-d", "--name", "b", "hostfs", "sleep", "1000"]).ok();
+    let resolv = || h.weft(&["exec", "b", "cat", "/etc/resolv.conf"]).ok().to_string();
+    assert!(resolv().contains("nameserver 127.0.0.1\n"), "{}", resolv());
+    // ...and the embedded resolver once it joins a user network, at once.
+    h.weft(&["network", "connect", "only", "b"]).ok();
+    assert!(resolv().contains("nameserver 127.0.0.11\n") && resolv().contains("ndots:0"), "{}", resolv());
+    let found = h.weft(&["exec", "b", "dig", "+short", "+time=2", "+tries=1", "c"]);
+    assert_eq!(lines(found.ok()), vec![addr(&h, "c", "only", "IPAddress")]);
+    cleanup(&h, &["c", "b"], &["only"]);
 }

@@ -62,13 +62,21 @@ impl Manager {
         }
     }
 
+    /// weftd's `--dns` servers, which dockerd also writes into the resolv.conf of containers
+    /// that give none of their own.
+    pub(super) fn daemon_dns_servers(&self) -> Vec<IpAddr> {
+        self.inner.dns.get().map(|w| w.default_servers.clone()).unwrap_or_default()
+    }
+
     /// The resolver a container's resolv.conf names: the embedded one when its sandbox has a
     /// user-defined network and the service runs, else what its network mode gives.
     pub(super) fn resolver_for(&self, rec: &ContainerRecord, att: &Attachment) -> Resolver {
-        let embedded = self.inner.dns.get().is_some()
-            && self.controller().is_ok_and(|c| {
-                att.endpoints.iter().any(|ep| c.network(ep.network_id.as_str()).is_ok_and(is_user_network))
-            });
+        // A sandbox keeps its resolver once it has one (see `dns_sync`), so its resolv.conf does too.
+        let embedded = self.inner.dns.get().is_some_and(|w| w.service.ports(&att.sandbox).is_some())
+            || self.inner.dns.get().is_some()
+                && self.controller().is_ok_and(|c| {
+                    att.endpoints.iter().any(|ep| c.network(ep.network_id.as_str()).is_ok_and(is_user_network))
+                });
         if embedded {
             Resolver::Embedded(IpAddr::V4(dns::RESOLVER_ADDR))
         } else {

@@ -118,11 +118,7 @@ impl Manager {
         std::fs::create_dir_all(&dir)
             .map_err(|e| ContainerError::Internal(format!("create directory {}: {e}", dir.display())))?;
         let hosts = hosts_text(rec, g.extra, g.links, g.own);
-        let servers: Vec<IpAddr> = rec.config.dns.iter().filter_map(|d| etcfiles::parse_dns_server(d).ok()).collect();
-        let overrides =
-            DnsOverrides { servers: &servers, search: &rec.config.dns_search, options: &rec.config.dns_options };
-        let resolver = self.resolver_for(rec, att);
-        let resolv = etcfiles::resolv_conf(&read_host_file(HOST_RESOLV_CONF), overrides, resolver, g.ipv6);
+        let resolv = self.resolv_text(rec, att, g.ipv6);
         for (name, content) in [
             (etcfiles::HOSTS, hosts),
             (etcfiles::HOSTNAME, etcfiles::hostname(&rec.hostname())),
@@ -135,17 +131,36 @@ impl Manager {
         Ok(EtcSetup { binds: etcfiles::binds(&dir), link_env: g.link_env })
     }
 
-    /// Rewrite a running container's `/etc/hosts` in place from its current networks (every
-    /// endpoint of its attachment), for connect and disconnect. Nothing to do for a container
-    /// that is not running.
+    /// The container's resolv.conf: the embedded resolver on a user network, else the host's
+    /// servers (or weftd's `--dns` ones, as dockerd's), with the container's own flags.
+    fn resolv_text(&self, rec: &ContainerRecord, att: &Attachment, ipv6: bool) -> String {
+        let mut servers: Vec<IpAddr> =
+            rec.config.dns.iter().filter_map(|d| etcfiles::parse_dns_server(d).ok()).collect();
+        if servers.is_empty() {
+            servers = self.daemon_dns_servers();
+        }
+        let overrides =
+            DnsOverrides { servers: &servers, search: &rec.config.dns_search, options: &rec.config.dns_options };
+        let resolver = self.resolver_for(rec, att);
+        etcfiles::resolv_conf(&read_host_file(HOST_RESOLV_CONF), overrides, resolver, ipv6)
+    }
+
+    /// Rewrite a running container's `/etc/hosts` and `/etc/resolv.conf` in place from its
+    /// current networks (every endpoint of its attachment), for connect and disconnect: a
+    /// container joining its first user network now names the embedded resolver, as in Docker.
+    /// Nothing to do for a container that is not running.
     pub fn refresh_hosts(&self, id: &str) -> Result<(), ContainerError> {
         let rec = self.get(id)?;
         let Some(att) = rec.attachment.clone().filter(|_| rec.running()) else { return Ok(()) };
-        let path = self.log_dir(&rec.id).join(etcfiles::HOSTS);
         let g = self.gather(&rec, &att)?;
+        let resolv = self.resolv_text(&rec, &att, g.ipv6);
         let hosts = hosts_text(&rec, g.extra, g.links, g.own);
-        etcfiles::write_in_place(&path, &hosts)
-            .map_err(|e| ContainerError::Internal(format!("write {}: {e}", path.display())))
+        for (name, content) in [(etcfiles::HOSTS, hosts), (etcfiles::RESOLV_CONF, resolv)] {
+            let path = self.log_dir(&rec.id).join(name);
+            etcfiles::write_in_place(&path, &content)
+                .map_err(|e| ContainerError::Internal(format!("write {}: {e}", path.display())))?;
+        }
+        Ok(())
     }
 
     fn gather(&self, rec: &ContainerRecord, att: &Attachment) -> Result<Gathered, ContainerError> {
