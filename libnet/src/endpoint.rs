@@ -29,6 +29,10 @@ pub struct JoinInfo {
     pub interface: Option<String>,
     /// The interface's name in the host namespace before it was moved (to move it back on leave).
     pub src_name: Option<String>,
+    /// The interface's index inside the sandbox, which a rename there does not change: leave
+    /// finds it by this first.
+    #[serde(default)]
+    pub index: Option<u32>,
     pub gateway: Option<std::net::IpAddr>,
     pub gateway_v6: Option<std::net::IpAddr>,
     /// Routes the driver asked for, as given.

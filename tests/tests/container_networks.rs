@@ -408,3 +408,28 @@ fn create_then_connect_then_start() {
     h.weft(&["network", "rm", "c1", "c2"]).ok();
     assert!(no_weft_links(&h), "{:?}", h.link_names());
 }
+
+#[test]
+fn disconnect_finds_an_interface_the_container_renamed() {
+    let h = Host::new();
+    h.weft(&["network", "create", "--subnet", "10.95.0.0/24", "r1"]).ok();
+    h.weft(&["network", "create", "--subnet", "10.96.0.0/24", "r2"]).ok();
+    h.weft(&["run", "-d", "--name", "x", "--network", "r1", "hostfs", "sleep", "1000"]).ok();
+    h.weft(&["network", "connect", "r2", "x"]).ok();
+    for step in [
+        &["ip", "link", "set", "eth1", "down"][..],
+        &["ip", "link", "set", "eth1", "name", "mine"],
+        &["ip", "link", "set", "mine", "up"],
+    ] {
+        in_netns(&h, "x", step).ok();
+    }
+    h.weft(&["network", "disconnect", "r2", "x"]).ok();
+    let links = in_netns(&h, "x", &["ip", "-o", "link"]);
+    assert!(!links.ok().contains("mine"), "{}", links.stdout);
+    // One container end left, so one host end.
+    let veths: Vec<String> = h.link_names().into_iter().filter(|l| l.starts_with("wv")).collect();
+    assert_eq!(veths.len(), 1, "{veths:?}");
+    h.weft(&["rm", "-f", "x"]).ok();
+    h.weft(&["network", "rm", "r1", "r2"]).ok();
+    assert!(no_weft_links(&h), "{:?}", h.link_names());
+}

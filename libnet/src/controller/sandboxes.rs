@@ -111,13 +111,14 @@ impl Controller {
             sandbox: sandbox.id.clone(),
             interface: None,
             src_name: None,
+            index: None,
             gateway: parse_gateway(&resp.gateway)?,
             gateway_v6: parse_gateway(&resp.gateway_ipv6)?,
             static_routes: resp.static_routes.clone(),
         };
         if let (Some(key), Some(ifname)) = (&sandbox.key, &resp.interface_name) {
             let ns = Netns::open(key)?;
-            let dst = self.plumb_interface(
+            let (dst, index) = self.plumb_interface(
                 &ns,
                 &ifname.src_name,
                 &ifname.dst_prefix,
@@ -126,6 +127,7 @@ impl Controller {
                 &mut rb,
             )?;
             info.interface = Some(dst);
+            info.index = Some(index);
             info.src_name = Some(ifname.src_name.clone());
         }
         let mut endpoint = endpoint;
@@ -166,7 +168,7 @@ impl Controller {
         endpoint: &crate::endpoint::Endpoint,
         routes: &[StaticRoute],
         rb: &mut Rollback,
-    ) -> Result<String> {
+    ) -> Result<(String, u32)> {
         let mut nl = Netlink::in_netns(ns)?;
         let index = match self.host.link_by_name(src)? {
             Some(link) => {
@@ -242,7 +244,7 @@ impl Controller {
             let hop = if r.route_type == 0 { parse_gateway(&r.next_hop)? } else { None };
             nl.add_route(dst, hop, Some(index))?;
         }
-        Ok(name)
+        Ok((name, index))
     }
 
     /// Point the sandbox's default routes at the gateway of its preferred endpoint: endpoints of
@@ -308,7 +310,16 @@ impl Controller {
         if let (Some(key), Some(name), Some(src)) = (&sandbox.key, &join.interface, &join.src_name) {
             if let Ok(ns) = Netns::open(key) {
                 let mut nl = Netlink::in_netns(&ns)?;
-                if let Some(link) = nl.link_by_name(name)? {
+                // By index first: a container with the capability may have renamed it.
+                let by_index = match join.index {
+                    Some(index) => nl.link_by_index(index)?,
+                    None => None,
+                };
+                let found = match by_index {
+                    Some(link) => Some(link),
+                    None => nl.link_by_name(name)?,
+                };
+                if let Some(link) = found {
                     if link.kind.as_deref() == Some("veth") {
                         // Deleting one end deletes the pair: one unregister in the kernel, where
                         // moving it back to the host first would cost a second one.
