@@ -23,6 +23,7 @@ mod listener;
 pub mod records;
 pub mod redirect;
 mod service;
+mod udp_batch;
 mod wire;
 
 pub use forward::{resolv_conf_servers, Forwarder, Origin, Upstreams};

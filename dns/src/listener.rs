@@ -12,6 +12,7 @@
 //! that no socket of ours keeps the namespace (and its interfaces) alive after it returns.
 
 use std::net::{Ipv4Addr, SocketAddr};
+use std::os::fd::AsRawFd;
 use std::sync::mpsc;
 use std::sync::Arc;
 use std::time::Duration;
@@ -25,6 +26,7 @@ use tokio::task::JoinSet;
 use crate::answer::{self, Outcome, Transport};
 use crate::forward::{ForwardFailure, Forwarder, Upstreams};
 use crate::records::Records;
+use crate::udp_batch;
 use crate::DnsError;
 
 /// The resolver's address in every sandbox.
@@ -132,7 +134,8 @@ fn bind_in_namespace() -> Result<(std::net::UdpSocket, std::net::TcpListener), D
 async fn serve(ctx: Arc<Context>, udp: UdpSocket, tcp: TcpListener, alive: mpsc::Sender<()>) {
     let mut forwards: JoinSet<Option<(SocketAddr, Vec<u8>)>> = JoinSet::new();
     let mut conns: JoinSet<()> = JoinSet::new();
-    let mut buf = vec![0u8; usize::from(answer::MAX_UDP_PAYLOAD)];
+    let mut batch = udp_batch::UdpBatch::new(usize::from(answer::MAX_UDP_PAYLOAD));
+    let mut answers: Vec<(Vec<u8>, SocketAddr)> = Vec::with_capacity(udp_batch::BATCH);
     let mut rotation = 0usize;
     loop {
         tokio::select! {
@@ -140,32 +143,38 @@ async fn serve(ctx: Arc<Context>, udp: UdpSocket, tcp: TcpListener, alive: mpsc:
                 if ready.is_err() {
                     break;
                 }
-                for _ in 0..UDP_BATCH {
-                    let (n, peer) = match udp.try_recv_from(&mut buf) {
-                        Ok(got) => got,
+                for _ in 0..UDP_BATCH / udp_batch::BATCH {
+                    // Through try_io, so a drained socket (WouldBlock) clears the runtime's
+                    // readiness and the loop waits for more.
+                    let fd = udp.as_raw_fd();
+                    let got = match udp.try_io(tokio::io::Interest::READABLE, || batch.receive(fd)) {
+                        Ok(n) => n,
                         Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => break,
                         // An ICMP error of an earlier send, reported on this socket: go on.
                         Err(_) => continue,
                     };
-                    rotation = rotation.wrapping_add(1);
-                    let outcome = {
-                        let snapshot = ctx.records.snapshot();
-                        answer::respond(&buf[..n], &snapshot, &ctx.sandbox, Transport::Udp, rotation)
-                    };
-                    match outcome {
-                        Outcome::Reply(bytes) => send(&udp, &bytes, peer),
-                        Outcome::Drop => {}
-                        Outcome::Forward(fq) if forwards.len() >= MAX_FORWARDS_PER_SANDBOX => {
-                            send(&udp, &answer::servfail(&fq.request), peer);
-                        }
-                        Outcome::Forward(fq) => {
-                            let (ctx, query, alive) = (ctx.clone(), buf[..n].to_vec(), alive.clone());
-                            forwards.spawn(async move {
-                                let _alive = alive;
-                                Some((peer, forwarded(&ctx, &fq, &query).await))
-                            });
+                    answers.clear();
+                    let snapshot = ctx.records.snapshot();
+                    for i in 0..got {
+                        let (query, peer) = batch.datagram(i);
+                        let Some(peer) = peer else { continue };
+                        rotation = rotation.wrapping_add(1);
+                        match answer::respond(query, &snapshot, &ctx.sandbox, Transport::Udp, rotation) {
+                            Outcome::Reply(bytes) => answers.push((bytes, peer)),
+                            Outcome::Drop => {}
+                            Outcome::Forward(fq) if forwards.len() >= MAX_FORWARDS_PER_SANDBOX => {
+                                answers.push((answer::servfail(&fq.request), peer));
+                            }
+                            Outcome::Forward(fq) => {
+                                let (ctx, query, alive) = (ctx.clone(), query.to_vec(), alive.clone());
+                                forwards.spawn(async move {
+                                    let _alive = alive;
+                                    Some((peer, forwarded(&ctx, &fq, &query).await))
+                                });
+                            }
                         }
                     }
+                    batch.send(fd, &answers);
                 }
             }
             Some(done) = forwards.join_next(), if !forwards.is_empty() => {

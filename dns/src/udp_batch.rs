@@ -1,0 +1,65 @@
+//! UDP datagrams in batches: one recvmmsg takes every query waiting on the socket (up to
+//! [`BATCH`]), one sendmmsg sends their answers, instead of two system calls per query.
+
+use std::io::{IoSlice, IoSliceMut};
+use std::net::SocketAddr;
+use std::os::fd::RawFd;
+
+use nix::sys::socket::{recvmmsg, sendmmsg, ControlMessage, MsgFlags, MultiHeaders, SockaddrIn, SockaddrStorage};
+
+/// Datagrams taken or sent in one call at most.
+pub const BATCH: usize = 32;
+
+/// Buffers for one socket's batches, allocated once. (The message headers hold raw pointers,
+/// which cannot cross the runtime's threads between batches: they are made per call.)
+pub struct UdpBatch {
+    bufs: Vec<Vec<u8>>,
+    lens: Vec<(usize, Option<SocketAddr>)>,
+}
+
+impl UdpBatch {
+    pub fn new(max_payload: usize) -> UdpBatch {
+        UdpBatch { bufs: (0..BATCH).map(|_| vec![0u8; max_payload]).collect(), lens: Vec::with_capacity(BATCH) }
+    }
+
+    /// Take the datagrams waiting on `fd` (non-blocking); how many. `Err(WouldBlock)` when none.
+    pub fn receive(&mut self, fd: RawFd) -> std::io::Result<usize> {
+        self.lens.clear();
+        let mut iovs: Vec<[IoSliceMut<'_>; 1]> = self.bufs.iter_mut().map(|b| [IoSliceMut::new(b)]).collect();
+        let mut headers = MultiHeaders::<SockaddrStorage>::preallocate(BATCH, None);
+        let got =
+            recvmmsg(fd, &mut headers, iovs.iter_mut(), MsgFlags::MSG_DONTWAIT, None).map_err(std::io::Error::from)?;
+        for r in got {
+            let peer = r.address.and_then(|a| a.as_sockaddr_in().map(|v4| SocketAddr::V4((*v4).into())));
+            self.lens.push((r.bytes, peer));
+        }
+        Ok(self.lens.len())
+    }
+
+    /// The `i`-th datagram of the last [`UdpBatch::receive`] and who sent it.
+    pub fn datagram(&self, i: usize) -> (&[u8], Option<SocketAddr>) {
+        let (len, peer) = self.lens[i];
+        (&self.bufs[i][..len], peer)
+    }
+
+    /// Send `answers` (IPv4 peers: the resolver listens on 127.0.0.11) in one call; what the socket
+    /// cannot take now is dropped, as a full network would drop it.
+    pub fn send(&mut self, fd: RawFd, answers: &[(Vec<u8>, SocketAddr)]) {
+        if answers.is_empty() {
+            return;
+        }
+        let mut headers = MultiHeaders::<SockaddrIn>::preallocate(answers.len().min(BATCH), None);
+        for chunk in answers.chunks(BATCH) {
+            let slices: Vec<[IoSlice<'_>; 1]> = chunk.iter().map(|(b, _)| [IoSlice::new(b)]).collect();
+            let addrs: Vec<Option<SockaddrIn>> = chunk
+                .iter()
+                .map(|(_, peer)| match peer {
+                    SocketAddr::V4(v4) => Some(SockaddrIn::from(*v4)),
+                    SocketAddr::V6(_) => None,
+                })
+                .collect();
+            let none: [ControlMessage<'_>; 0] = [];
+            let _ = sendmmsg(fd, &mut headers, slices.iter(), addrs, none, MsgFlags::MSG_DONTWAIT);
+        }
+    }
+}
