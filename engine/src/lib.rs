@@ -6,3 +6,4 @@ pub mod containers;
 pub mod daemon;
 pub mod images;
 pub mod runtime;
+mod sqlite;

@@ -72,11 +72,12 @@ impl Manager {
     /// user-defined network and the service runs, else what its network mode gives.
     pub(super) fn resolver_for(&self, rec: &ContainerRecord, att: &Attachment) -> Resolver {
         // A sandbox keeps its resolver once it has one (see `dns_sync`), so its resolv.conf does too.
-        let embedded = self.inner.dns.get().is_some_and(|w| w.service.ports(&att.sandbox).is_some())
-            || self.inner.dns.get().is_some()
-                && self.controller().is_ok_and(|c| {
+        let embedded = self.inner.dns.get().is_some_and(|w| {
+            w.service.ports(&att.sandbox).is_some()
+                || self.controller().is_ok_and(|c| {
                     att.endpoints.iter().any(|ep| c.network(ep.network_id.as_str()).is_ok_and(is_user_network))
-                });
+                })
+        });
         if embedded {
             Resolver::Embedded(IpAddr::V4(dns::RESOLVER_ADDR))
         } else {

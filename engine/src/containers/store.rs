@@ -22,11 +22,7 @@ impl ContainerStore {
     /// Open (or create) the database at `path`.
     pub fn open(path: &Path) -> Result<ContainerStore, ContainerError> {
         let err = |e: rusqlite::Error| ContainerError::Store(format!("{}: {e}", path.display()));
-        let conn = Connection::open(path).map_err(err)?;
-        // As libnet's store: WAL, no fsync per operation; a killed daemon loses nothing committed.
-        conn.pragma_update(None, "journal_mode", "WAL").map_err(err)?;
-        conn.pragma_update(None, "synchronous", "NORMAL").map_err(err)?;
-        conn.execute_batch(SCHEMA).map_err(err)?;
+        let conn = crate::sqlite::open(path, SCHEMA).map_err(err)?;
         Ok(ContainerStore { conn, path: path.to_path_buf() })
     }
 

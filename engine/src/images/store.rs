@@ -20,10 +20,7 @@ pub struct ImageStore {
 impl ImageStore {
     pub fn open(path: &Path) -> Result<ImageStore, ImageError> {
         let err = |e: rusqlite::Error| ImageError::Store(format!("{}: {e}", path.display()));
-        let conn = Connection::open(path).map_err(err)?;
-        conn.pragma_update(None, "journal_mode", "WAL").map_err(err)?;
-        conn.pragma_update(None, "synchronous", "NORMAL").map_err(err)?;
-        conn.execute_batch(SCHEMA).map_err(err)?;
+        let conn = crate::sqlite::open(path, SCHEMA).map_err(err)?;
         Ok(ImageStore { conn, path: path.to_path_buf() })
     }
 
