@@ -56,6 +56,10 @@ pub struct Endpoint {
     pub options: BTreeMap<String, String>,
     /// Set while the endpoint is joined to a sandbox.
     pub join: Option<JoinInfo>,
+    /// The ports published on the host for this endpoint, as its driver bound them (host port
+    /// chosen, host address filled in); empty unless the endpoint gives its sandbox the way out.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub ports: Vec<crate::portmap::PortBinding>,
 }
 
 impl Endpoint {

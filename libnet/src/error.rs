@@ -32,6 +32,9 @@ pub enum Error {
     Forbidden(String),
     #[error("{0}")]
     Conflict(String),
+    /// A host port asked for is published already, by the endpoint of another sandbox.
+    #[error("port {port}/{proto} is already allocated by container {}", container.as_deref().unwrap_or("(none)"))]
+    PortAllocated { port: u16, proto: crate::portmap::Proto, container: Option<String> },
     #[error("{0}")]
     Driver(#[from] DriverError),
     #[error(transparent)]
@@ -52,7 +55,7 @@ impl Error {
             Error::NetworkNotFound(_) | Error::EndpointNotFound(_) | Error::SandboxNotFound(_) => ErrorKind::NotFound,
             Error::UnknownDriver(_) | Error::UnknownIpamDriver(_) => ErrorKind::NotFound,
             Error::NetworkExists(_) | Error::EndpointExists { .. } | Error::AlreadyJoined { .. } => ErrorKind::Conflict,
-            Error::ActiveEndpoints { .. } | Error::Conflict(_) => ErrorKind::Conflict,
+            Error::ActiveEndpoints { .. } | Error::Conflict(_) | Error::PortAllocated { .. } => ErrorKind::Conflict,
             Error::Predefined(..) | Error::Forbidden(_) => ErrorKind::Forbidden,
             Error::InvalidParameter(_) => ErrorKind::InvalidParameter,
             Error::Driver(e) => e.kind,

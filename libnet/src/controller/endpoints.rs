@@ -94,6 +94,7 @@ impl Controller {
             mac,
             options: req.options,
             join: None,
+            ports: Vec::new(),
         };
         self.store.write(|tx| tx.put_endpoint(&endpoint))?;
         rb.disarm();
