@@ -11,6 +11,7 @@
 //! ```
 
 mod endpoints;
+mod external;
 mod networks;
 mod restore;
 mod rollback;

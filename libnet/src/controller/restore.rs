@@ -63,6 +63,7 @@ impl Controller {
             report.endpoints += 1;
         }
         self.repair_default_routes(&mut report);
+        self.republish_ports(&mut report);
         self.collect_garbage(&mut report);
         Ok(report)
     }
@@ -199,6 +200,27 @@ impl Controller {
                     self.sandboxes.insert(id, sb);
                 }
                 Err(e) => report.failed.push(format!("default route of sandbox {}: {e}", id.short())),
+            }
+        }
+    }
+
+    /// The drivers start with no published ports (the firewall's tables are loaded anew): the
+    /// gateway endpoint of each restored sandbox publishes its ports again.
+    fn republish_ports(&mut self, report: &mut RestoreReport) {
+        let gateways: Vec<_> = self.sandboxes.values().filter_map(|s| s.gateway_endpoint.clone()).collect();
+        for id in gateways {
+            if !self.endpoints.get(&id).is_some_and(|e| e.join.is_some()) {
+                continue;
+            }
+            let done = self.republish(&id).and_then(|_| {
+                let endpoints = &self.endpoints;
+                self.store.write(|tx| match endpoints.get(&id) {
+                    Some(e) => tx.put_endpoint(e),
+                    None => Ok(()),
+                })
+            });
+            if let Err(e) = done {
+                report.failed.push(format!("published ports of endpoint {}: {e}", id.short()));
             }
         }
     }

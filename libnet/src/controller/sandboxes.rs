@@ -136,12 +136,12 @@ impl Controller {
         sandbox.endpoints.push(endpoint.id.clone());
         self.endpoints.insert(endpoint.id.clone(), endpoint.clone());
         let routed = self.update_default_route(&mut sandbox);
-        if let Err(e) = routed.and_then(|_| {
-            self.store.write(|tx| {
-                tx.put_endpoint(&endpoint)?;
-                tx.put_sandbox(&sandbox)
-            })
-        }) {
+        if let Err(e) = routed.and_then(|_| self.store_sandbox_endpoints(&sandbox, None)) {
+            if sandbox.gateway_endpoint.as_ref() == Some(&endpoint.id) {
+                if let Err(undo) = self.revoke_external(&endpoint.id) {
+                    tracing::warn!("revoke of the ports of endpoint {} after a failed join: {undo}", endpoint.name);
+                }
+            }
             let mut unjoined = endpoint.clone();
             unjoined.join = None;
             self.endpoints.insert(unjoined.id.clone(), unjoined);
@@ -156,6 +156,20 @@ impl Controller {
         rb.disarm();
         self.sandboxes.insert(sandbox.id.clone(), sandbox);
         Ok(())
+    }
+
+    /// Store a sandbox with every endpoint joined to it (a change of the gateway endpoint
+    /// changes the published ports of two of them), and `left`, one that just left it.
+    fn store_sandbox_endpoints(&mut self, sandbox: &Sandbox, left: Option<&EndpointId>) -> Result<()> {
+        let endpoints = &self.endpoints;
+        self.store.write(|tx| {
+            for id in sandbox.endpoints.iter().chain(left) {
+                if let Some(e) = endpoints.get(id) {
+                    tx.put_endpoint(e)?;
+                }
+            }
+            tx.put_sandbox(sandbox)
+        })
     }
 
     /// Move `src` into the sandbox, rename it, address it, bring it up, add its routes. Undo
@@ -267,6 +281,10 @@ impl Controller {
         if want == sandbox.gateway_endpoint {
             return Ok(());
         }
+        // The published ports go with the default route (libnetwork's gateway endpoint).
+        if let Some(old) = sandbox.gateway_endpoint.clone().filter(|id| self.endpoints.contains_key(id)) {
+            self.revoke_external(&old)?;
+        }
         let ns = Netns::open(&key)?;
         let mut nl = Netlink::in_netns(&ns)?;
         for r in nl.routes()? {
@@ -289,8 +307,11 @@ impl Controller {
                 }
             }
         }
-        sandbox.gateway_endpoint = want;
-        Ok(())
+        sandbox.gateway_endpoint = want.clone();
+        match want {
+            Some(id) => self.program_external(&id),
+            None => Ok(()),
+        }
     }
 
     /// Take an endpoint out of its sandbox: a veth is deleted there (its host end goes with it);
@@ -307,6 +328,11 @@ impl Controller {
             .get(&endpoint.network)
             .cloned()
             .ok_or_else(|| Error::NetworkNotFound(endpoint.network.to_string()))?;
+        if sandbox.gateway_endpoint.as_ref() == Some(&endpoint.id) {
+            // Its published ports stop before its interface goes.
+            self.revoke_external(&endpoint.id)?;
+        }
+        let endpoint = self.endpoint(endpoint_id)?.clone();
         if let (Some(key), Some(name), Some(src)) = (&sandbox.key, &join.interface, &join.src_name) {
             if let Ok(ns) = Netns::open(key) {
                 let mut nl = Netlink::in_netns(&ns)?;
@@ -344,12 +370,9 @@ impl Controller {
         // The route choice looks at the endpoints' joins: decide it with this one already out,
         // but keep the controller's view unchanged until the record is committed.
         let before = self.endpoints.insert(endpoint.id.clone(), endpoint.clone());
-        let committed = self.update_default_route(&mut sandbox).and_then(|_| {
-            self.store.write(|tx| {
-                tx.put_endpoint(&endpoint)?;
-                tx.put_sandbox(&sandbox)
-            })
-        });
+        let committed = self
+            .update_default_route(&mut sandbox)
+            .and_then(|_| self.store_sandbox_endpoints(&sandbox, Some(&endpoint.id)));
         if let Err(e) = committed {
             if let Some(b) = before {
                 self.endpoints.insert(b.id.clone(), b);
@@ -367,6 +390,11 @@ impl Controller {
     /// [`Controller::delete_sandbox`] while a process may still be in the namespace.
     pub fn discard_sandbox(&mut self, id: &SandboxId) -> Result<()> {
         let sandbox = self.sandbox(id)?.clone();
+        if let Some(gw) = sandbox.gateway_endpoint.as_ref().filter(|gw| self.endpoints.contains_key(*gw)) {
+            if let Err(e) = self.revoke_external(gw) {
+                tracing::warn!("revoke of the published ports of discarded sandbox {}: {e}", id.short());
+            }
+        }
         if let Some(key) = &sandbox.key {
             Netns::delete(key)?;
         }
@@ -383,6 +411,7 @@ impl Controller {
                 }
             }
             endpoint.join = None;
+            endpoint.ports.clear();
             left.push(endpoint);
         }
         self.store.write(|tx| {
