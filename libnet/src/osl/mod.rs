@@ -23,6 +23,7 @@ mod error;
 mod link;
 mod netlink;
 mod netns;
+pub mod firewall;
 pub mod nft;
 mod route;
 mod sysctl;
