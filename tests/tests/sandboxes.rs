@@ -336,3 +336,88 @@ fn restore_remakes_an_endpoint_caught_half_way_into_a_sandbox() {
         c.delete_network("n").unwrap();
     });
 }
+
+/// A TCP round trip to `addr` from the calling thread's namespace: Ok(the server's reply).
+fn tcp_ping(addr: SocketAddr) -> std::io::Result<Vec<u8>> {
+    let mut s = TcpStream::connect_timeout(&addr, Duration::from_secs(5))?;
+    s.set_read_timeout(Some(Duration::from_secs(5)))?;
+    s.write_all(b"ping")?;
+    let mut reply = Vec::new();
+    s.read_to_end(&mut reply)?;
+    Ok(reply)
+}
+
+#[test]
+fn the_gateway_endpoint_publishes_its_ports_and_a_second_claim_names_the_holder() {
+    in_host(|h| {
+        let mut c = controller(h);
+        c.create_network(NetworkCreate::new("pub")).unwrap();
+        let s1 = c.create_sandbox(SandboxCreate { container_id: "c1".into(), host_mode: false }).unwrap();
+        let mut options = std::collections::BTreeMap::new();
+        options.insert(
+            libnet::portmap::PORTMAP_OPTION.to_string(),
+            r#"[{"Proto":6,"Port":80,"HostPort":0},{"Proto":6,"Port":81,"HostIP":"127.0.0.1","HostPort":0}]"#.to_string(),
+        );
+        let e1 = c.create_endpoint("pub", EndpointCreate { options: options.clone(), ..Default::default() }).unwrap();
+        c.join(&e1.id, &s1.id).unwrap();
+        let ip1 = e1.ipv4.unwrap().addr();
+        let ports = c.endpoint(&e1.id).unwrap().ports.clone();
+        assert_eq!(ports.len(), 2, "{ports:?}");
+        let (lo, hi) = libnet::portmap::ephemeral_range();
+        assert!(ports.iter().all(|p| (lo..=hi).contains(&p.host_port) && p.ip == Some(ip1)), "{ports:?}");
+        assert_eq!(ports[0].host_ip, Some("0.0.0.0".parse().unwrap()));
+        assert_eq!(ports[1].host_ip, Some("127.0.0.1".parse().unwrap()));
+        let (any_port, lo_port) = (ports[0].host_port, ports[1].host_port);
+
+        // A server on port 80 in the sandbox answers through the published port, from the
+        // host's loopback and from the host's address on the bridge.
+        let ns1 = Netns::open(s1.key.as_ref().unwrap()).unwrap();
+        let listener = ns1.run(|| TcpListener::bind((ip1, 80))).unwrap().expect("listen on 80 in the sandbox");
+        let server = std::thread::spawn(move || {
+            let mut peers = Vec::new();
+            for _ in 0..2 {
+                let (mut s, peer) = listener.accept().expect("accept");
+                s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+                let mut buf = [0u8; 4];
+                s.read_exact(&mut buf).expect("read");
+                s.write_all(b"pong").expect("write");
+                peers.push(peer.ip());
+            }
+            peers
+        });
+        let gateway = c.network("pub").unwrap().ipv4[0].gateway.unwrap().addr();
+        assert_eq!(tcp_ping(SocketAddr::new("127.0.0.1".parse().unwrap(), any_port)).expect("via 127.0.0.1"), b"pong");
+        assert_eq!(tcp_ping(SocketAddr::new(gateway, any_port)).expect("via the bridge's address"), b"pong");
+        // Both arrive from the host's address on the bridge (loopback is masqueraded).
+        assert_eq!(server.join().unwrap(), vec![gateway, gateway]);
+        // The port on 127.0.0.1 only is not published on the bridge's address.
+        assert!(tcp_ping(SocketAddr::new(gateway, lo_port)).is_err());
+
+        // A second sandbox asking for the same host port is refused with the holder's name,
+        // and is left as it was.
+        let s2 = c.create_sandbox(SandboxCreate { container_id: "c2".into(), host_mode: false }).unwrap();
+        options.insert(
+            libnet::portmap::PORTMAP_OPTION.to_string(),
+            format!(r#"[{{"Proto":6,"Port":80,"HostPort":{any_port}}}]"#),
+        );
+        let e2 = c.create_endpoint("pub", EndpointCreate { options, ..Default::default() }).unwrap();
+        let err = c.join(&e2.id, &s2.id).unwrap_err();
+        assert_eq!(err.to_string(), format!("port {any_port}/tcp is already allocated by container c1"));
+        assert_eq!(err.kind(), ErrorKind::Conflict);
+        assert!(c.endpoint(&e2.id).unwrap().join.is_none());
+        let (links, _) = sandbox_view(s2.key.as_ref().unwrap());
+        assert_eq!(links.iter().map(|l| l.0.as_str()).collect::<Vec<_>>(), vec!["lo"]);
+
+        // When the first leaves, its ports go with it, and the second gets the port.
+        c.leave(&e1.id).unwrap();
+        assert!(c.endpoint(&e1.id).unwrap().ports.is_empty());
+        assert!(tcp_ping(SocketAddr::new("127.0.0.1".parse().unwrap(), any_port)).is_err());
+        c.join(&e2.id, &s2.id).unwrap();
+        assert_eq!(c.endpoint(&e2.id).unwrap().ports[0].host_port, any_port);
+        c.delete_sandbox(&s2.id).unwrap();
+        c.delete_sandbox(&s1.id).unwrap();
+        c.delete_endpoint(&e1.id).unwrap();
+        c.delete_endpoint(&e2.id).unwrap();
+        c.delete_network("pub").unwrap();
+    });
+}

@@ -4,6 +4,7 @@
 //! the name given with `com.docker.network.bridge.name`. The gateway address sits on the bridge.
 
 mod options;
+mod publish;
 
 use std::collections::HashMap;
 use std::net::IpAddr;
@@ -11,7 +12,9 @@ use std::sync::Mutex;
 
 use ipnet::IpNet;
 use libnet::marks;
+use libnet::osl::firewall::{Firewall, NetworkRules};
 use libnet::osl::{set_sysctl, Netlink, Netns, OslError};
+use libnet::portmap::PortAllocator;
 use libnet::protocol::*;
 use libnet::{DriverError, DriverResult, EndpointId, NetworkDriver, NetworkId};
 
@@ -30,6 +33,8 @@ struct BridgeNetwork {
     config: BridgeConfig,
     gateway_v4: Option<IpAddr>,
     gateway_v6: Option<IpAddr>,
+    /// Its elements in weft's nftables sets.
+    rules: NetworkRules,
 }
 
 struct BridgeEndpoint {
@@ -39,10 +44,15 @@ struct BridgeEndpoint {
     /// The container side's MAC and the pair's MTU, for when join makes the pair.
     mac: [u8; 6],
     mtu: Option<u32>,
+    addresses: publish::Addresses,
+    /// Its published ports, while it gives its sandbox the way out.
+    published: Option<publish::Published>,
 }
 
 struct State {
     nl: Netlink,
+    fw: Firewall,
+    ports: PortAllocator,
     networks: HashMap<String, BridgeNetwork>,
     endpoints: HashMap<String, BridgeEndpoint>,
 }
@@ -122,7 +132,11 @@ impl BridgeDriver {
     /// A driver working in the calling thread's network namespace.
     pub fn new() -> DriverResult<BridgeDriver> {
         let nl = Netlink::new().map_err(os_err)?;
-        Ok(BridgeDriver { state: Mutex::new(State { nl, networks: HashMap::new(), endpoints: HashMap::new() }) })
+        // weft's tables start empty: networks put their elements back as they are restored.
+        let mut fw = Firewall::new().map_err(os_err)?;
+        fw.load().map_err(os_err)?;
+        let state = State { nl, fw, ports: PortAllocator::new(), networks: HashMap::new(), endpoints: HashMap::new() };
+        Ok(BridgeDriver { state: Mutex::new(state) })
     }
 
     fn lock(&self) -> DriverResult<std::sync::MutexGuard<'_, State>> {
@@ -224,6 +238,15 @@ impl State {
     }
 }
 
+impl State {
+    /// Take down what an endpoint publishes, if anything.
+    fn unpublish(&mut self, endpoint_id: &str) -> DriverResult<()> {
+        let Some(p) = self.endpoints.get_mut(endpoint_id).and_then(|e| e.published.take()) else { return Ok(()) };
+        let State { ports, fw, .. } = self;
+        publish::unpublish(ports, fw, endpoint_id, p)
+    }
+}
+
 impl NetworkDriver for BridgeDriver {
     fn name(&self) -> &str {
         NAME
@@ -251,8 +274,34 @@ impl NetworkDriver for BridgeDriver {
             )));
         }
         let gateways: Vec<IpNet> = v4.iter().chain(v6.iter()).copied().collect();
+        let subnets = req
+            .ipv4_data
+            .iter()
+            .chain(req.ipv6_data.iter())
+            .map(|d| {
+                d.pool.parse::<IpNet>().map_err(|_| DriverError::invalid(format!("invalid subnet \"{}\"", d.pool)))
+            })
+            .collect::<DriverResult<Vec<IpNet>>>()?;
+        let rules = NetworkRules {
+            bridge: bridge.clone(),
+            subnets,
+            internal: config.internal,
+            icc: config.enable_icc,
+            masquerade: config.enable_ip_masquerade,
+        };
         let owned = st.ensure_bridge(&id, &bridge, &config, &gateways)?;
+        if let Err(e) = st.fw.add_network(&rules) {
+            let undone = match owned {
+                true => st.delete_owned_bridge(&id, Some(&bridge)),
+                false => st.release_user_bridge(&bridge, &gateways),
+            };
+            if let Err(undo) = undone {
+                tracing::warn!("undo of bridge {bridge} after a firewall failure: {undo}");
+            }
+            return Err(os_err(e));
+        }
         let network = BridgeNetwork {
+            rules,
             bridge,
             owned,
             gateways: gateways.clone(),
@@ -267,6 +316,9 @@ impl NetworkDriver for BridgeDriver {
     fn delete_network(&self, req: DeleteNetworkRequest) -> DriverResult<()> {
         let mut st = self.lock()?;
         let id = NetworkId::from_string(&req.network_id);
+        if let Some(rules) = st.networks.get(&req.network_id).map(|n| n.rules.clone()) {
+            st.fw.remove_network(&rules).map_err(os_err)?;
+        }
         match st.networks.get(&req.network_id) {
             Some(n) if n.owned => {
                 let bridge = n.bridge.clone();
@@ -300,6 +352,7 @@ impl NetworkDriver for BridgeDriver {
         let (host, peer) = (marks::host_veth_name(&id), marks::peer_veth_name(&id));
         let iface = req.interface.clone().unwrap_or_default();
         let ipv4 = iface.address.parse::<IpNet>().ok().map(|a| a.addr());
+        let ipv6 = iface.address_ipv6.parse::<IpNet>().ok().map(|a| a.addr());
         let (mac, generated) = match iface.mac_address.as_str() {
             "" => (generate_mac(ipv4), true),
             m => (parse_mac(m)?, false),
@@ -310,7 +363,15 @@ impl NetworkDriver for BridgeDriver {
         }
         st.endpoints.insert(
             req.endpoint_id.clone(),
-            BridgeEndpoint { network: req.network_id, host_veth: host, peer_veth: peer, mac, mtu },
+            BridgeEndpoint {
+                network: req.network_id,
+                host_veth: host,
+                peer_veth: peer,
+                mac,
+                mtu,
+                addresses: publish::Addresses { v4: ipv4, v6: ipv6 },
+                published: None,
+            },
         );
         let interface = generated.then(|| EndpointInterface { mac_address: format_mac(mac), ..Default::default() });
         Ok(CreateEndpointResponse { interface })
@@ -318,6 +379,7 @@ impl NetworkDriver for BridgeDriver {
 
     fn delete_endpoint(&self, req: DeleteEndpointRequest) -> DriverResult<()> {
         let mut st = self.lock()?;
+        st.unpublish(&req.endpoint_id)?;
         let host = match st.endpoints.get(&req.endpoint_id) {
             Some(e) => e.host_veth.clone(),
             None => marks::host_veth_name(&EndpointId::from_string(&req.endpoint_id)),
@@ -347,6 +409,9 @@ impl NetworkDriver for BridgeDriver {
         let mut value = std::collections::BTreeMap::new();
         value.insert("com.weft.bridge.host_veth".to_string(), serde_json::json!(e.host_veth));
         value.insert("com.weft.bridge.network".to_string(), serde_json::json!(e.network));
+        if let Some(p) = &e.published {
+            value.insert(libnet::portmap::PORTMAP_OPTION.to_string(), serde_json::json!(p.bindings));
+        }
         Ok(EndpointInfoResponse { value })
     }
 
@@ -421,6 +486,28 @@ impl NetworkDriver for BridgeDriver {
             static_routes: Vec::new(),
             disable_gateway_service: false,
         })
+    }
+
+    /// Publish the endpoint's ports (a second call replaces what the first published).
+    fn program_external_connectivity(&self, req: ProgramExternalConnectivityRequest) -> DriverResult<()> {
+        let requested = publish::requested(&req.options)?;
+        let mut st = self.lock()?;
+        st.unpublish(&req.endpoint_id)?;
+        let e = st.endpoints.get(&req.endpoint_id).ok_or_else(|| {
+            DriverError::not_found(format!("endpoint {} not found in the bridge driver", req.endpoint_id))
+        })?;
+        let addresses = e.addresses;
+        let default_ip = st.networks.get(&e.network).and_then(|n| n.config.host_binding_ipv4);
+        let State { ports, fw, .. } = &mut *st;
+        let published = publish::publish(ports, fw, &req.endpoint_id, &requested, default_ip, addresses)?;
+        if let Some(e) = st.endpoints.get_mut(&req.endpoint_id) {
+            e.published = Some(published);
+        }
+        Ok(())
+    }
+
+    fn revoke_external_connectivity(&self, req: RevokeExternalConnectivityRequest) -> DriverResult<()> {
+        self.lock()?.unpublish(&req.endpoint_id)
     }
 
     fn leave(&self, req: LeaveRequest) -> DriverResult<()> {

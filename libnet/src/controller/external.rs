@@ -80,7 +80,7 @@ impl Controller {
     fn program_external_with(&mut self, endpoint: &Endpoint, requested: Vec<PortBinding>) -> Result<()> {
         let id = &endpoint.id;
         self.check_port_conflicts(endpoint, &requested)?;
-        let network = self.network_of(&endpoint)?;
+        let network = self.network_of(endpoint)?;
         let driver = self.driver(&network.driver)?;
         let mut options = Options::new();
         if !requested.is_empty() {

@@ -209,7 +209,7 @@ impl Controller {
     fn republish_ports(&mut self, report: &mut RestoreReport) {
         let gateways: Vec<_> = self.sandboxes.values().filter_map(|s| s.gateway_endpoint.clone()).collect();
         for id in gateways {
-            if !self.endpoints.get(&id).is_some_and(|e| e.join.is_some()) {
+            if self.endpoints.get(&id).is_none_or(|e| e.join.is_none()) {
                 continue;
             }
             let done = self.republish(&id).and_then(|_| {

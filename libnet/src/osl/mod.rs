@@ -20,10 +20,10 @@
 
 mod addr;
 mod error;
+pub mod firewall;
 mod link;
 mod netlink;
 mod netns;
-pub mod firewall;
 pub mod nft;
 mod route;
 mod sysctl;

@@ -18,11 +18,25 @@ pub struct PortRule {
 }
 pub struct Firewall {}
 impl Firewall {
-    pub fn new() -> crate::osl::Result<Firewall> { Ok(Firewall {}) }
-    pub fn load(&mut self) -> crate::osl::Result<()> { Ok(()) }
-    pub fn add_network(&mut self, _n: &NetworkRules) -> crate::osl::Result<()> { Ok(()) }
-    pub fn remove_network(&mut self, _n: &NetworkRules) -> crate::osl::Result<()> { Ok(()) }
-    pub fn add_ports(&mut self, _r: &[PortRule]) -> crate::osl::Result<()> { Ok(()) }
-    pub fn remove_ports(&mut self, _r: &[PortRule]) -> crate::osl::Result<()> { Ok(()) }
+    pub fn new() -> crate::osl::Result<Firewall> {
+        Ok(Firewall {})
+    }
+    pub fn load(&mut self) -> crate::osl::Result<()> {
+        Ok(())
+    }
+    pub fn add_network(&mut self, _n: &NetworkRules) -> crate::osl::Result<()> {
+        Ok(())
+    }
+    pub fn remove_network(&mut self, _n: &NetworkRules) -> crate::osl::Result<()> {
+        Ok(())
+    }
+    pub fn add_ports(&mut self, _r: &[PortRule]) -> crate::osl::Result<()> {
+        Ok(())
+    }
+    pub fn remove_ports(&mut self, _r: &[PortRule]) -> crate::osl::Result<()> {
+        Ok(())
+    }
 }
-pub fn enable_ip_forward(_ipv6: bool) -> crate::osl::Result<Vec<String>> { Ok(Vec::new()) }
+pub fn enable_ip_forward(_ipv6: bool) -> crate::osl::Result<Vec<String>> {
+    Ok(Vec::new())
+}

@@ -9,10 +9,14 @@
 //! assert_eq!((specs[1].container_port, specs[1].host_port.as_str(), specs[1].proto), (81, "8001", Proto::Udp));
 //! ```
 
+mod allocator;
+
 use std::fmt;
 use std::net::IpAddr;
 
 use serde::{Deserialize, Serialize};
+
+pub use allocator::{ephemeral_range, unspecified, HeldPort, PortAllocator};
 
 /// The option key of port bindings in `CreateEndpoint` and `ProgramExternalConnectivity`.
 pub const PORTMAP_OPTION: &str = "com.docker.network.portmap";

@@ -1,0 +1,157 @@
+//! Published ports of the bridge driver: host ports held through libnet's allocator, and one
+//! DNAT element per (protocol, host address, host port) in weft's nftables map, added and
+//! removed in one netlink batch per endpoint.
+
+use std::net::IpAddr;
+
+use libnet::osl::firewall::{Firewall, PortRule};
+use libnet::portmap::{unspecified, HeldPort, PortAllocator, PortBinding, PORTMAP_OPTION};
+use libnet::protocol::Options;
+use libnet::{DriverError, DriverResult};
+
+/// What one endpoint publishes: the bindings as reported, the firewall elements, the held ports.
+#[derive(Debug, Default)]
+pub struct Published {
+    pub bindings: Vec<PortBinding>,
+    pub rules: Vec<PortRule>,
+    pub held: Vec<HeldPort>,
+}
+
+/// The bindings a `ProgramExternalConnectivity` asks for.
+pub fn requested(options: &Options) -> DriverResult<Vec<PortBinding>> {
+    match options.get(PORTMAP_OPTION) {
+        None | Some(serde_json::Value::Null) => Ok(Vec::new()),
+        Some(v) => serde_json::from_value(v.clone())
+            .map_err(|e| DriverError::invalid(format!("invalid {PORTMAP_OPTION} option: {e}"))),
+    }
+}
+
+/// The container's addresses, by family.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Addresses {
+    pub v4: Option<IpAddr>,
+    pub v6: Option<IpAddr>,
+}
+
+impl Addresses {
+    fn of(&self, host: IpAddr) -> Option<IpAddr> {
+        if host.is_ipv4() {
+            self.v4
+        } else {
+            self.v6
+        }
+    }
+}
+
+/// The host addresses one binding is held on: the one asked for; else the network's default
+/// (`com.docker.network.bridge.host_binding_ipv4`); else every address of each family the
+/// container has.
+fn host_addresses(want: &PortBinding, default: Option<IpAddr>, c: Addresses) -> DriverResult<Vec<IpAddr>> {
+    let explicit = want.host_ip.or(default);
+    match explicit {
+        Some(ip) if c.of(ip).is_none() => Err(DriverError::invalid(format!(
+            "cannot publish port {}/{} on {ip}: the container has no {} address on this network",
+            want.port,
+            want.proto,
+            if ip.is_ipv4() { "IPv4" } else { "IPv6" }
+        ))),
+        Some(ip) => Ok(vec![ip]),
+        None => Ok([(c.v4, false), (c.v6, true)]
+            .into_iter()
+            .filter(|(a, _)| a.is_some())
+            .map(|(_, v6)| unspecified(v6))
+            .collect()),
+    }
+}
+
+/// Hold the host ports and install the DNAT elements for `requested`; all or nothing.
+pub fn publish(
+    alloc: &mut PortAllocator,
+    fw: &mut Firewall,
+    owner: &str,
+    requested: &[PortBinding],
+    default_host_ip: Option<IpAddr>,
+    container: Addresses,
+) -> DriverResult<Published> {
+    let mut out = Published::default();
+    let result = (|| {
+        for want in requested {
+            let addresses = host_addresses(want, default_host_ip, container)?;
+            if addresses.is_empty() {
+                return Err(DriverError::invalid(format!(
+                    "cannot publish port {}/{}: the container has no address on this network",
+                    want.port, want.proto
+                )));
+            }
+            let held = alloc.allocate(owner, want.proto, &addresses, want.host_port, want.host_port_end)?;
+            for host in &held.addresses {
+                let Some(container_ip) = container.of(*host) else { continue };
+                out.bindings.push(PortBinding {
+                    proto: want.proto,
+                    ip: Some(container_ip),
+                    port: want.port,
+                    host_ip: Some(*host),
+                    host_port: held.port,
+                    host_port_end: 0,
+                });
+                out.rules.push(PortRule {
+                    proto: want.proto,
+                    host_ip: Some(*host).filter(|h| !h.is_unspecified()),
+                    host_port: held.port,
+                    container_ip,
+                    container_port: want.port,
+                });
+            }
+            out.held.push(held);
+        }
+        if !out.rules.is_empty() {
+            fw.add_ports(&out.rules).map_err(|e| DriverError::internal(e.to_string()))?;
+        }
+        Ok(())
+    })();
+    match result {
+        Ok(()) => Ok(out),
+        Err(e) => {
+            alloc.release(owner, std::mem::take(&mut out.held));
+            Err(e)
+        }
+    }
+}
+
+/// Remove the DNAT elements and give the host ports back.
+pub fn unpublish(alloc: &mut PortAllocator, fw: &mut Firewall, owner: &str, p: Published) -> DriverResult<()> {
+    let removed = match p.rules.is_empty() {
+        true => Ok(()),
+        false => fw.remove_ports(&p.rules).map_err(|e| DriverError::internal(e.to_string())),
+    };
+    alloc.release(owner, p.held);
+    removed
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use libnet::portmap::Proto;
+
+    fn binding(host_ip: Option<&str>) -> PortBinding {
+        PortBinding {
+            proto: Proto::Tcp,
+            port: 80,
+            host_ip: host_ip.map(|h| h.parse().unwrap()),
+            host_port: 8080,
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn host_addresses_follow_the_containers_families() {
+        let v4only = Addresses { v4: Some("172.18.0.2".parse().unwrap()), v6: None };
+        let dual = Addresses { v6: Some("fd00::2".parse().unwrap()), ..v4only };
+        assert_eq!(host_addresses(&binding(None), None, v4only).unwrap(), vec![unspecified(false)]);
+        assert_eq!(host_addresses(&binding(None), None, dual).unwrap(), vec![unspecified(false), unspecified(true)]);
+        let lo: IpAddr = "127.0.0.1".parse().unwrap();
+        assert_eq!(host_addresses(&binding(None), Some(lo), dual).unwrap(), vec![lo]);
+        let err = host_addresses(&binding(Some("::1")), None, v4only).unwrap_err();
+        assert!(err.message.contains("the container has no IPv6 address"), "{}", err.message);
+    }
+}
