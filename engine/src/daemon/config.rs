@@ -47,6 +47,15 @@ pub struct Flags {
     /// Forwarded DNS queries in flight at most, over all containers
     #[arg(long, value_name = "N")]
     pub dns_max_concurrent: Option<usize>,
+    /// Enable IP forwarding (net.ipv4.ip_forward, net.ipv6.conf.all.forwarding) at start
+    #[arg(long, value_name = "BOOL", num_args = 0..=1, default_missing_value = "true", action = clap::ArgAction::Set)]
+    pub ip_forward: Option<bool>,
+    /// Let containers of the default bridge talk to each other
+    #[arg(long, value_name = "BOOL", num_args = 0..=1, default_missing_value = "true", action = clap::ArgAction::Set)]
+    pub icc: Option<bool>,
+    /// Masquerade the traffic of the default bridge's containers leaving the host
+    #[arg(long, value_name = "BOOL", num_args = 0..=1, default_missing_value = "true", action = clap::ArgAction::Set)]
+    pub ip_masq: Option<bool>,
     /// Daemon configuration file (JSON, dockerd's daemon.json keys)
     #[arg(long, value_name = "PATH")]
     pub config_file: Option<PathBuf>,
@@ -64,6 +73,9 @@ struct FileConfig {
     log_level: Option<String>,
     dns: Option<Vec<String>>,
     dns_max_concurrent: Option<usize>,
+    ip_forward: Option<bool>,
+    icc: Option<bool>,
+    ip_masq: Option<bool>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -90,6 +102,12 @@ pub struct Config {
     pub dns: Vec<std::net::IpAddr>,
     /// `--dns-max-concurrent`.
     pub dns_max_concurrent: usize,
+    /// `--ip-forward`: set the forwarding sysctls at start (Docker's default: yes).
+    pub ip_forward: bool,
+    /// `--icc`: the default bridge's enable_icc.
+    pub icc: bool,
+    /// `--ip-masq`: the default bridge's enable_ip_masquerade.
+    pub ip_masq: bool,
 }
 
 fn socket_path(host: &str) -> Result<PathBuf> {
@@ -138,6 +156,9 @@ impl Config {
         let dns = pick(flag_dns, file.dns, "dns", &mut both).unwrap_or_default();
         let dns_max_concurrent =
             pick(flags.dns_max_concurrent, file.dns_max_concurrent, "dns-max-concurrent", &mut both);
+        let ip_forward = pick(flags.ip_forward, file.ip_forward, "ip-forward", &mut both).unwrap_or(true);
+        let icc = pick(flags.icc, file.icc, "icc", &mut both).unwrap_or(true);
+        let ip_masq = pick(flags.ip_masq, file.ip_masq, "ip-masq", &mut both).unwrap_or(true);
         if !both.is_empty() {
             bail!(
                 "the following directives are specified both as a flag and in the configuration file {}: {}",
@@ -198,6 +219,9 @@ impl Config {
             log_level,
             dns,
             dns_max_concurrent,
+            ip_forward,
+            icc,
+            ip_masq,
         })
     }
 }
@@ -231,7 +255,10 @@ mod tests {
             assert_eq!(c.data_root, PathBuf::from("/var/lib/weft"));
             assert_eq!(c.bip, Some("172.17.0.1/16".parse().unwrap()));
             assert_eq!(c.mtu, 1500);
+            assert!(c.ip_forward && c.icc && c.ip_masq);
         }
+        let c = Config::load(flags(&["--config-file", "/dev/null", "--ip-forward=false", "--icc=false"])).unwrap();
+        assert!(!c.ip_forward && !c.icc && c.ip_masq);
     }
 
     #[test]

@@ -99,6 +99,13 @@ fn raise_descriptor_limit() {
 pub async fn run(config: Config) -> Result<()> {
     let _lock = lock_data_root(&config.data_root)?;
     raise_descriptor_limit();
+    if config.ip_forward {
+        // Docker's --ip-forward: containers reach beyond the host only if the host routes.
+        let changed = libnet::osl::firewall::enable_ip_forward(true).context("cannot enable IP forwarding")?;
+        for c in changed {
+            tracing::info!("--ip-forward: set {c}");
+        }
+    }
     let mut controller = build_controller(&config)?;
     let report = controller.restore().context("cannot restore the store")?;
     for f in &report.failed {

@@ -5,11 +5,12 @@ use libnet::{Controller, IpamConfigRequest, NetworkCreate};
 use super::config::Config;
 
 /// The default bridge's options, as Docker shows them for docker0.
-fn bridge_options(mtu: u32) -> Vec<(&'static str, String)> {
+fn bridge_options(config: &Config) -> Vec<(&'static str, String)> {
+    let mtu = config.mtu;
     vec![
         ("com.docker.network.bridge.default_bridge", "true".into()),
-        ("com.docker.network.bridge.enable_icc", "true".into()),
-        ("com.docker.network.bridge.enable_ip_masquerade", "true".into()),
+        ("com.docker.network.bridge.enable_icc", config.icc.to_string()),
+        ("com.docker.network.bridge.enable_ip_masquerade", config.ip_masq.to_string()),
         ("com.docker.network.bridge.host_binding_ipv4", "0.0.0.0".into()),
         ("com.docker.network.bridge.name", libnet::marks::DEFAULT_BRIDGE.into()),
         ("com.docker.network.driver.mtu", mtu.to_string()),
@@ -42,7 +43,7 @@ pub fn ensure(controller: &mut Controller, config: &Config) -> libnet::Result<()
         return Ok(());
     }
     let mut req = NetworkCreate::new("bridge");
-    req.options = bridge_options(config.mtu).into_iter().map(|(k, v)| (k.to_string(), v)).collect();
+    req.options = bridge_options(config).into_iter().map(|(k, v)| (k.to_string(), v)).collect();
     if let Some(bip) = config.bip {
         req.ipam_config.push(IpamConfigRequest {
             subnet: Some(bip.trunc().to_string()),
