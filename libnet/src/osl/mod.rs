@@ -20,6 +20,7 @@
 
 mod addr;
 mod error;
+pub mod firewall;
 mod link;
 mod netlink;
 mod netns;
