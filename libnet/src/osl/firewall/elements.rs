@@ -85,10 +85,13 @@ pub(super) fn network_elements(n: &NetworkRules) -> Result<SetElements> {
     if n.icc {
         elements.push(SET_ICC, Element::new(&[bridge(), bridge()]));
     }
+    for subnet in &n.subnets {
+        push_subnet(&mut elements, subnet, SET_SUBNETS4, SET_SUBNETS6);
+    }
     // An internal network has no way out: nothing to masquerade.
     if n.masquerade && !n.internal {
         for subnet in &n.subnets {
-            push_subnet(&mut elements, subnet);
+            push_subnet(&mut elements, subnet, SET_MASQ4, SET_MASQ6);
         }
     }
     Ok(elements)
@@ -104,25 +107,26 @@ pub(super) fn all_network_elements(n: &NetworkRules) -> Result<SetElements> {
     elements.push(SET_INTERNAL, Element::new(&[bridge()]));
     elements.push(SET_ICC, Element::new(&[bridge(), bridge()]));
     for subnet in &n.subnets {
-        push_subnet(&mut elements, subnet);
+        push_subnet(&mut elements, subnet, SET_SUBNETS4, SET_SUBNETS6);
+        push_subnet(&mut elements, subnet, SET_MASQ4, SET_MASQ6);
     }
     Ok(elements)
 }
 
 /// A subnet in an interval set is two elements: its first address, and the first one after it
 /// marked as the end (none when the subnet reaches the top of the address space).
-fn push_subnet(elements: &mut SetElements, subnet: &IpNet) {
+fn push_subnet(elements: &mut SetElements, subnet: &IpNet, set4: &'static str, set6: &'static str) {
     match subnet.trunc() {
         IpNet::V4(net) => {
-            elements.push(SET_MASQ4, Element::new(&[Datum::Ipv4(net.network())]));
+            elements.push(set4, Element::new(&[Datum::Ipv4(net.network())]));
             if let Some(end) = u32::from(net.broadcast()).checked_add(1) {
-                elements.push(SET_MASQ4, Element::new(&[Datum::Ipv4(Ipv4Addr::from(end))]).interval_end());
+                elements.push(set4, Element::new(&[Datum::Ipv4(Ipv4Addr::from(end))]).interval_end());
             }
         }
         IpNet::V6(net) => {
-            elements.push(SET_MASQ6, Element::new(&[Datum::Ipv6(net.network())]));
+            elements.push(set6, Element::new(&[Datum::Ipv6(net.network())]));
             if let Some(end) = u128::from(net.broadcast()).checked_add(1) {
-                elements.push(SET_MASQ6, Element::new(&[Datum::Ipv6(Ipv6Addr::from(end))]).interval_end());
+                elements.push(set6, Element::new(&[Datum::Ipv6(Ipv6Addr::from(end))]).interval_end());
             }
         }
     }
@@ -236,8 +240,11 @@ mod tests {
     fn a_network_is_its_bridge_icc_pair_and_subnet_ranges() {
         let n = network("wbr-a", &["10.1.0.0/16", "fd00:1::/64"], false, true);
         let elements = network_elements(&n).expect("valid");
-        assert_eq!(elements.sets(), vec![(SET_BRIDGES, 1), (SET_ICC, 1), (SET_MASQ4, 2), (SET_MASQ6, 2)]);
-        let masq4 = &elements.0[2].1;
+        assert_eq!(
+            elements.sets(),
+            vec![(SET_BRIDGES, 1), (SET_ICC, 1), (SET_SUBNETS4, 2), (SET_SUBNETS6, 2), (SET_MASQ4, 2), (SET_MASQ6, 2)]
+        );
+        let masq4 = &elements.0[4].1;
         assert_eq!(masq4[0], Element::new(&[Datum::Ipv4(Ipv4Addr::new(10, 1, 0, 0))]));
         assert_eq!(masq4[1], Element::new(&[Datum::Ipv4(Ipv4Addr::new(10, 2, 0, 0))]).interval_end());
     }
@@ -245,13 +252,13 @@ mod tests {
     #[test]
     fn an_internal_network_is_not_masqueraded() {
         let elements = network_elements(&network("wbr-i", &["10.2.0.0/16"], true, false)).expect("valid");
-        assert_eq!(elements.sets(), vec![(SET_BRIDGES, 1), (SET_INTERNAL, 1)]);
+        assert_eq!(elements.sets(), vec![(SET_BRIDGES, 1), (SET_INTERNAL, 1), (SET_SUBNETS4, 2)]);
     }
 
     #[test]
     fn a_subnet_at_the_top_has_no_end_element() {
         let elements = network_elements(&network("wbr-t", &["255.255.255.0/24"], false, false)).expect("valid");
-        assert_eq!(elements.sets(), vec![(SET_BRIDGES, 1), (SET_MASQ4, 1)]);
+        assert_eq!(elements.sets(), vec![(SET_BRIDGES, 1), (SET_SUBNETS4, 1), (SET_MASQ4, 1)]);
         // Host bits are ignored: the range is the subnet's.
         let elements = network_elements(&network("wbr-t", &["10.3.4.5/16"], false, false)).expect("valid");
         assert_eq!(elements.0[1].1[0], Element::new(&[Datum::Ipv4(Ipv4Addr::new(10, 3, 0, 0))]));
@@ -260,7 +267,10 @@ mod tests {
     #[test]
     fn removal_names_every_set_whatever_the_flags() {
         let elements = all_network_elements(&network("wbr-a", &["10.1.0.0/16"], false, false)).expect("valid");
-        assert_eq!(elements.sets(), vec![(SET_BRIDGES, 1), (SET_INTERNAL, 1), (SET_ICC, 1), (SET_MASQ4, 2)]);
+        assert_eq!(
+            elements.sets(),
+            vec![(SET_BRIDGES, 1), (SET_INTERNAL, 1), (SET_ICC, 1), (SET_SUBNETS4, 2), (SET_MASQ4, 2)]
+        );
     }
 
     #[test]

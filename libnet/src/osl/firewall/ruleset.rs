@@ -7,7 +7,8 @@
 //!
 //! ```text
 //! table inet weft
-//!   sets     bridges, internal (ifname), icc (ifname . ifname), masq4, masq6 (address intervals)
+//!   sets     bridges, internal (ifname), icc (ifname . ifname),
+//!            subnets4, subnets6 (every network's), masq4, masq6 (those masqueraded): intervals
 //!   maps     ports4_addr, ports4_port: inet_proto . ipv4_addr . inet_service : the container's
 //!                address, its port ([`PortMaps`])
 //!            ports4_any_addr, ports4_any_port: inet_proto . inet_service : ... (any host address)
@@ -43,6 +44,9 @@ pub const SET_BRIDGES: &str = "bridges";
 pub const SET_INTERNAL: &str = "internal";
 /// `B . B` for each bridge B whose containers may talk to each other (icc on).
 pub const SET_ICC: &str = "icc";
+/// Every weft network's subnets (intervals): the sources of hairpin connections.
+pub const SET_SUBNETS4: &str = "subnets4";
+pub const SET_SUBNETS6: &str = "subnets6";
 /// Source subnets to masquerade on the way out (intervals).
 pub const SET_MASQ4: &str = "masq4";
 pub const SET_MASQ6: &str = "masq6";
@@ -83,10 +87,12 @@ pub fn ruleset() -> Nftables<'static> {
     batch.delete(table());
     batch.add(table());
 
-    let sets: [(&str, SetTypeValue<'static>, bool); 5] = [
+    let sets: [(&str, SetTypeValue<'static>, bool); 7] = [
         (SET_BRIDGES, single(SetType::Ifname), false),
         (SET_INTERNAL, single(SetType::Ifname), false),
         (SET_ICC, concat(&[SetType::Ifname, SetType::Ifname]), false),
+        (SET_SUBNETS4, single(SetType::Ipv4Addr), true),
+        (SET_SUBNETS6, single(SetType::Ipv6Addr), true),
         (SET_MASQ4, single(SetType::Ipv4Addr), true),
         (SET_MASQ6, single(SetType::Ipv6Addr), true),
     ];
@@ -203,14 +209,26 @@ fn rules() -> Vec<(&'static str, Vec<Statement<'static>>)> {
         ("prerouting", vec![local(), jump(CHAIN_PUBLISHED)]),
         ("output", vec![local(), jump(CHAIN_PUBLISHED)]),
         // Hairpin: a container reaching a published port through the host's address, DNATed back
-        // onto a bridge. Without the masquerade the answer of a neighbour on the same bridge
-        // would go straight back to the client over the bridge, from an address it never asked.
+        // onto a bridge. Without the masquerade the answer of a neighbour on the same bridge (or
+        // of the container itself) would not come back through the host, from the address the
+        // client asked. The source is matched by address, not by `iifname @bridges`: with
+        // br_netfilter a same-bridge hairpin is bridged, and the bridge-level postrouting hook
+        // has no input interface.
         (
             "postrouting",
             vec![
                 ct_status_dnat(),
-                in_set(meta(MetaKey::Iifname), SET_BRIDGES, Operator::EQ),
                 in_set(meta(MetaKey::Oifname), SET_BRIDGES, Operator::EQ),
+                in_set(payload("ip", "saddr"), SET_SUBNETS4, Operator::EQ),
+                Statement::Masquerade(None),
+            ],
+        ),
+        (
+            "postrouting",
+            vec![
+                ct_status_dnat(),
+                in_set(meta(MetaKey::Oifname), SET_BRIDGES, Operator::EQ),
+                in_set(payload("ip6", "saddr"), SET_SUBNETS6, Operator::EQ),
                 Statement::Masquerade(None),
             ],
         ),
@@ -382,11 +400,11 @@ mod tests {
         assert_eq!(items[1]["delete"], table);
         assert_eq!(items[2]["add"], table);
         let count = |kind: &str| items.iter().filter(|item| item["add"].get(kind).is_some()).count();
-        assert_eq!((count("set"), count("map"), count("chain"), count("rule")), (5, 8, 5, 16));
+        assert_eq!((count("set"), count("map"), count("chain"), count("rule")), (7, 8, 5, 17));
     }
 
     #[test]
-    fn the_interval_sets_are_the_masquerade_ones() {
+    fn the_interval_sets_are_the_subnet_ones() {
         let json = serde_json::to_value(ruleset()).expect("serializable");
         let items = json["nftables"].as_array().cloned().unwrap_or_default();
         let interval: Vec<_> = items
@@ -395,6 +413,6 @@ mod tests {
             .filter(|set| set["flags"] == serde_json::json!(["interval"]))
             .map(|set| set["name"].as_str().unwrap_or_default().to_string())
             .collect();
-        assert_eq!(interval, vec![SET_MASQ4, SET_MASQ6]);
+        assert_eq!(interval, vec![SET_SUBNETS4, SET_SUBNETS6, SET_MASQ4, SET_MASQ6]);
     }
 }

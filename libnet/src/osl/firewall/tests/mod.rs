@@ -2,6 +2,8 @@
 //! each works in network namespaces of its own, removed by guards even when the test fails, and
 //! sends traffic only between those namespaces.
 
+mod traffic;
+
 use std::path::PathBuf;
 use std::process::Command;
 
@@ -162,7 +164,9 @@ fn load_makes_the_table_with_its_sets_and_maps_empty() {
             "ports6_addr",
             "ports6_any_addr",
             "ports6_any_port",
-            "ports6_port"
+            "ports6_port",
+            "subnets4",
+            "subnets6"
         ]
     );
     assert_eq!(ns.elements(), vec![], "nothing per network or port yet");
@@ -189,6 +193,11 @@ fn a_network_adds_and_removes_exactly_its_elements() {
             ("bridges", json!(["wbr-n1", "wbr-n2"])),
             ("internal", json!(["wbr-n2"])),
             ("icc", json!([{"concat": ["wbr-n1", "wbr-n1"]}])),
+            (
+                "subnets4",
+                json!([{"prefix": {"addr": "10.41.0.0", "len": 16}}, {"prefix": {"addr": "10.42.0.0", "len": 16}}])
+            ),
+            ("subnets6", json!([{"prefix": {"addr": "fd41::", "len": 64}}])),
             ("masq4", json!([{"prefix": {"addr": "10.41.0.0", "len": 16}}])),
             ("masq6", json!([{"prefix": {"addr": "fd41::", "len": 64}}])),
         ])
@@ -197,7 +206,12 @@ fn a_network_adds_and_removes_exactly_its_elements() {
     assert_eq!(ns.sysctl("net/bridge/bridge-nf-call-iptables"), "1", "icc=false needs br_netfilter on");
 
     ok(firewall.remove_network(&plain));
-    assert_eq!(ns.elements(), named(&[("bridges", json!(["wbr-n2"])), ("internal", json!(["wbr-n2"]))]));
+    let left = [
+        ("bridges", json!(["wbr-n2"])),
+        ("internal", json!(["wbr-n2"])),
+        ("subnets4", json!([{"prefix": {"addr": "10.42.0.0", "len": 16}}])),
+    ];
+    assert_eq!(ns.elements(), named(&left));
     ok(firewall.remove_network(&plain)); // already gone: fine
     ok(firewall.remove_network(&internal));
     assert_eq!(ns.elements(), vec![]);
@@ -261,7 +275,7 @@ fn load_again_drops_every_element() {
     let mut firewall = ns.firewall();
     ok(firewall.add_network(&network("wbr-r1", &["10.46.0.0/16"], false, true)));
     ok(firewall.add_ports(&[port(Proto::Tcp, None, 8080, "10.46.0.2", 80)]));
-    assert_eq!(ns.elements().len(), 5, "bridges, icc, masq4 and the two port maps");
+    assert_eq!(ns.elements().len(), 6, "bridges, icc, subnets4, masq4 and the two port maps");
     ok(firewall.load());
     assert_eq!(ns.elements(), vec![]);
     // The socket opened before the reload works on the new table.
