@@ -2,6 +2,7 @@
 //! each works in network namespaces of its own, removed by guards even when the test fails, and
 //! sends traffic only between those namespaces.
 
+mod listing;
 mod traffic;
 
 use std::path::PathBuf;
