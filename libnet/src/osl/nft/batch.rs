@@ -2,7 +2,8 @@
 //! as one `NFNL_MSG_BATCH_BEGIN` ... `NFNL_MSG_BATCH_END` datagram.
 
 use netlink_packet_core::{
-    NetlinkHeader, NetlinkMessage, NetlinkPayload, NLM_F_ACK, NLM_F_APPEND, NLM_F_CREATE, NLM_F_EXCL, NLM_F_REQUEST,
+    DefaultNla, NetlinkHeader, NetlinkMessage, NetlinkPayload, Nla, NLM_F_ACK, NLM_F_APPEND, NLM_F_CREATE, NLM_F_EXCL,
+    NLM_F_REQUEST,
 };
 use netlink_packet_netfilter::nftables::{
     ChainAttribute, ChainMessage, Hook as NlHook, HookNumber, NfTablesMessage, RuleAttribute, RuleMessage,
@@ -15,6 +16,9 @@ use super::{BaseChain, Element, Policy, Rule, Set, Table};
 
 /// `NFNL_SUBSYS_NFTABLES` (linux/netfilter/nfnetlink.h): the batch's `res_id`.
 const NFNL_SUBSYS_NFTABLES: u16 = 10;
+/// `NFT_MSG_DESTROYSETELEM` (linux/netfilter/nf_tables.h, Linux 6.3): delete elements, those
+/// not there being no error. netlink-packet-netfilter 0.4 has no variant for it.
+const NFT_MSG_DESTROYSETELEM: u8 = 30;
 /// `NF_DROP`, `NF_ACCEPT` (linux/netfilter.h): a base chain's policy.
 const NF_DROP: u32 = 0;
 const NF_ACCEPT: u32 = 1;
@@ -145,6 +149,26 @@ impl Batch {
     pub fn delete_elements(&mut self, table: &Table, set: &str, elements: &[Element]) -> &mut Batch {
         let message = NfTablesMessage::DeleteSetElement(element_message(table, set, elements));
         let what = format!("delete {} element(s) from set {table} {set}", elements.len());
+        self.push(what, table, message, 0)
+    }
+
+    /// Delete `elements` from the set `set` of `table`, those not there being no error (the
+    /// kernel's `destroy`, Linux 6.3 and later; older kernels refuse the message with
+    /// EOPNOTSUPP). With it, a removal need not know what is still there.
+    pub fn destroy_elements(&mut self, table: &Table, set: &str, elements: &[Element]) -> &mut Batch {
+        // The attributes are those of a deletion, carried as opaque ones under the message type
+        // the crate does not know.
+        let attributes = element_message(table, set, elements)
+            .attributes
+            .iter()
+            .map(|attribute| {
+                let mut value = vec![0; attribute.value_len()];
+                attribute.emit_value(&mut value);
+                DefaultNla::new(attribute.kind(), value)
+            })
+            .collect();
+        let message = NfTablesMessage::Other { message_type: NFT_MSG_DESTROYSETELEM, attributes };
+        let what = format!("destroy {} element(s) of set {table} {set}", elements.len());
         self.push(what, table, message, 0)
     }
 

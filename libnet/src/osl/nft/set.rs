@@ -3,7 +3,7 @@
 
 use std::net::{Ipv4Addr, Ipv6Addr};
 
-use netlink_packet_netfilter::nftables::{DataAttribute, SetAttribute, SetElementAttribute, SetFlags};
+use netlink_packet_netfilter::nftables::{DataAttribute, SetAttribute, SetElementAttribute, SetElementFlags, SetFlags};
 
 use super::rule::ifname_bytes;
 use super::Verdict;
@@ -73,7 +73,7 @@ fn byteorder_udata(kind: u8) -> [u8; 6] {
 }
 
 /// One typed value of a key or of a map's data.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum Datum {
     Ipv4(Ipv4Addr),
     Ipv6(Ipv6Addr),
@@ -144,12 +144,13 @@ pub struct Set {
     name: String,
     key: Vec<DataType>,
     data: Option<MapData>,
+    interval: bool,
 }
 
 impl Set {
     /// A set of keys made of `key`'s fields (more than one: a concatenation, `a . b`).
     pub fn new(name: impl Into<String>, key: &[DataType]) -> Set {
-        Set { name: name.into(), key: key.to_vec(), data: None }
+        Set { name: name.into(), key: key.to_vec(), data: None, interval: false }
     }
 
     /// Make it a map to values of `data`'s fields.
@@ -164,6 +165,13 @@ impl Set {
         self
     }
 
+    /// Make its keys ranges (`flags interval`): each element is then a start and an
+    /// [`Element::interval_end`] (a single-field key only: the kernel's rbtree backend).
+    pub fn interval(mut self) -> Set {
+        self.interval = true;
+        self
+    }
+
     pub fn name(&self) -> &str {
         &self.name
     }
@@ -172,7 +180,7 @@ impl Set {
         let (key_type, key_len) = composite(&self.key);
         // No NFT_SET_CONCAT for a concatenated key: the kernel wants it only with intervals (and
         // then with each field's length), as `nft` sends it.
-        let mut flags = SetFlags::empty();
+        let mut flags = if self.interval { SetFlags::Interval } else { SetFlags::empty() };
         let mut attributes = vec![
             SetAttribute::Table(table.to_string()),
             SetAttribute::Name(self.name.clone()),
@@ -214,6 +222,7 @@ impl Set {
 pub struct Element {
     key: Vec<Datum>,
     data: Option<ElementData>,
+    interval_end: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -225,7 +234,7 @@ enum ElementData {
 impl Element {
     /// An element whose key is `key`'s fields, in the set's order.
     pub fn new(key: &[Datum]) -> Element {
-        Element { key: key.to_vec(), data: None }
+        Element { key: key.to_vec(), data: None, interval_end: false }
     }
 
     /// The value it maps to (in a map).
@@ -240,8 +249,29 @@ impl Element {
         self
     }
 
+    /// Make it the end of a range in an interval set: the first key *after* the range, which the
+    /// kernel keeps as an element of its own (`NFT_SET_ELEM_INTERVAL_END`), as `nft` sends it.
+    ///
+    /// ```
+    /// use std::net::Ipv4Addr;
+    /// use libnet::osl::nft::{Datum, Element};
+    /// // 10.1.0.0/16: from 10.1.0.0 up to (not including) 10.2.0.0.
+    /// let range = [
+    ///     Element::new(&[Datum::Ipv4(Ipv4Addr::new(10, 1, 0, 0))]),
+    ///     Element::new(&[Datum::Ipv4(Ipv4Addr::new(10, 2, 0, 0))]).interval_end(),
+    /// ];
+    /// # let _ = range;
+    /// ```
+    pub fn interval_end(mut self) -> Element {
+        self.interval_end = true;
+        self
+    }
+
     pub(super) fn attributes(&self) -> Vec<SetElementAttribute> {
         let mut attributes = vec![SetElementAttribute::Key(DataAttribute::Value(encode(&self.key)))];
+        if self.interval_end {
+            attributes.push(SetElementAttribute::Flags(SetElementFlags::IntervalEnd));
+        }
         match &self.data {
             None => {}
             Some(ElementData::Values(values)) => {
