@@ -356,7 +356,8 @@ fn the_gateway_endpoint_publishes_its_ports_and_a_second_claim_names_the_holder(
         let mut options = std::collections::BTreeMap::new();
         options.insert(
             libnet::portmap::PORTMAP_OPTION.to_string(),
-            r#"[{"Proto":6,"Port":80,"HostPort":0},{"Proto":6,"Port":81,"HostIP":"127.0.0.1","HostPort":0}]"#.to_string(),
+            r#"[{"Proto":6,"Port":80,"HostPort":0},{"Proto":6,"Port":81,"HostIP":"127.0.0.1","HostPort":0}]"#
+                .to_string(),
         );
         let e1 = c.create_endpoint("pub", EndpointCreate { options: options.clone(), ..Default::default() }).unwrap();
         c.join(&e1.id, &s1.id).unwrap();

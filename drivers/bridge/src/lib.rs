@@ -69,7 +69,11 @@ impl State {
 
     /// Put a host-side veth on the bridge and bring it up; on failure the pair is deleted.
     fn enslave(&mut self, host: &str, index: u32, bridge_index: u32) -> DriverResult<()> {
-        let attach = self.nl.set_master(index, bridge_index).and_then(|_| self.nl.set_up(index));
+        let attach = self
+            .nl
+            .set_master(index, bridge_index)
+            .and_then(|_| self.nl.set_hairpin(index, true))
+            .and_then(|_| self.nl.set_up(index));
         if let Err(e) = attach {
             let _ = self.nl.delete_link(host);
             return Err(os_err(e));

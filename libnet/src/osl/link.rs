@@ -4,8 +4,8 @@ use std::os::fd::{AsFd, AsRawFd};
 
 use netlink_packet_core::{NlasIterator, ParseableParametrized, NLM_F_CREATE, NLM_F_ECHO, NLM_F_EXCL};
 use netlink_packet_route::link::{
-    InfoData, InfoKind, InfoVeth, LinkAttribute, LinkExtentMask, LinkFlags, LinkHeader, LinkInfo as NlLinkInfo,
-    LinkMessage,
+    InfoBridgePort, InfoData, InfoKind, InfoPortData, InfoPortKind, InfoVeth, LinkAttribute, LinkExtentMask, LinkFlags,
+    LinkHeader, LinkInfo as NlLinkInfo, LinkMessage,
 };
 use netlink_packet_route::RouteNetlinkMessage;
 use nix::libc;
@@ -173,6 +173,18 @@ impl Netlink {
                 nack.at(format!("attach link {link} to {master}"))
             }
         })
+    }
+
+    /// Turn a bridge port's hairpin mode on or off: with it on, the bridge may send a frame back
+    /// out of the port it came in by (a container reaching its own published port through the
+    /// host's address, when br_netfilter sends bridged traffic through the IP hooks).
+    pub fn set_hairpin(&mut self, index: u32, on: bool) -> Result<()> {
+        let info = vec![
+            NlLinkInfo::PortKind(InfoPortKind::Bridge),
+            NlLinkInfo::PortData(InfoPortData::BridgePort(vec![InfoBridgePort::HairpinMode(on)])),
+        ];
+        self.set_link(index, LinkAttribute::LinkInfo(info))
+            .map_err(|(nack, link)| nack.at(format!("set hairpin mode of bridge port {link} to {on}")))
     }
 
     /// Rename the link (the kernel refuses this while the link is up).

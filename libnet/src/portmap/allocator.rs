@@ -142,10 +142,12 @@ impl PortAllocator {
                     }
                     return Ok(HeldPort { proto, addresses: addresses.to_vec(), port: candidate, _sockets: sockets });
                 }
-                Err((addr, Errno::EADDRINUSE)) if fixed => return Err(DriverError::conflict(format!(
+                Err((addr, Errno::EADDRINUSE)) if fixed => {
+                    return Err(DriverError::conflict(format!(
                     "cannot publish {}/{proto}: the port is in use by a process on the host (address already in use)",
                     show(addr, candidate)
-                ))),
+                )))
+                }
                 Err((_, Errno::EADDRINUSE)) => continue,
                 Err((addr, Errno::EADDRNOTAVAIL)) => {
                     return Err(DriverError::invalid(format!("cannot publish on {addr}: the host has no such address")))
