@@ -14,6 +14,7 @@ use serde_json::{json, Value};
 
 use super::error::ApiError;
 use super::AppState;
+use crate::containers::ports::{self, PortConfig};
 use crate::containers::{
     etcfiles, links, logs, parse_signal, ContainerConfig, ContainerError, ContainerRecord, CreateRequest,
     EndpointConfig, Manager, Status, WaitCondition,
@@ -112,6 +113,13 @@ pub async fn create(
         let ep = endpoints.entry(mode.to_string()).or_insert_with(EndpointConfig::default);
         ep.mac.get_or_insert_with(|| mac.to_string());
     }
+    let ports = PortConfig::from_api(&body["ExposedPorts"], &host["PortBindings"], &host["PublishAllPorts"])
+        .map_err(ApiError::bad_request)?;
+    // As dockerd: accepted, and said to be of no effect.
+    let mut warnings = Vec::new();
+    if host["NetworkMode"].as_str() == Some("host") && ports.publishes() {
+        warnings.push("Published ports are discarded when using host network mode");
+    }
     let config = ContainerConfig {
         hostname: s(&body["Hostname"]),
         image: s(&body["Image"]),
@@ -132,6 +140,7 @@ pub async fn create(
         attach_stdin: flag(&body["AttachStdin"]),
         attach_stdout: flag(&body["AttachStdout"]),
         attach_stderr: flag(&body["AttachStderr"]),
+        ports,
     };
     if config.image.is_empty() {
         return Err(ApiError::bad_request("config cannot be empty in order to create a container"));
@@ -139,7 +148,7 @@ pub async fn create(
     let req = CreateRequest { name: q.name, config };
     let m = state.containers().clone();
     let rec = blocking(&m, move |m| m.create(req)).await?;
-    Ok((StatusCode::CREATED, Json(json!({ "Id": rec.id, "Warnings": [] }))))
+    Ok((StatusCode::CREATED, Json(json!({ "Id": rec.id, "Warnings": warnings }))))
 }
 
 pub async fn start(State(state): State<AppState>, Path(id): Path<String>) -> Result<StatusCode, ApiError> {
@@ -336,6 +345,12 @@ fn ipam_config(ep: &EndpointConfig) -> Option<Value> {
     Some(Value::Object(v))
 }
 
+/// The ports the drivers of the container's endpoints bound on the host.
+fn bound_ports(r: &ContainerRecord, c: &libnet::Controller) -> Vec<libnet::portmap::PortBinding> {
+    let endpoints = r.attachment.iter().flat_map(|a| a.endpoints.iter());
+    endpoints.filter_map(|ae| c.endpoint(&ae.endpoint_id).ok()).flat_map(|e| e.ports.iter().cloned()).collect()
+}
+
 fn network_mode(r: &ContainerRecord) -> String {
     if r.config.network_mode.is_empty() {
         "bridge".into()
@@ -353,7 +368,7 @@ fn summary(r: &ContainerRecord, c: &libnet::Controller) -> Value {
         "ImageID": "",
         "Command": r.config.cmd.join(" "),
         "Created": created,
-        "Ports": [],
+        "Ports": ports::summary_ports(&r.config.ports, &bound_ports(r, c), r.running()),
         "Labels": {},
         "State": r.state.status.as_str(),
         "Status": status_text(r),
@@ -399,7 +414,7 @@ fn etc_path(dir: &std::path::Path, name: &str) -> String {
 
 fn inspect_json(r: &ContainerRecord, c: &libnet::Controller, log_dir: &std::path::Path) -> Value {
     let running = r.running();
-    json!({
+    let mut v = json!({
         "Id": r.id,
         "Created": rfc3339(Some(r.created)),
         "Path": r.config.cmd.first().cloned().unwrap_or_default(),
@@ -444,6 +459,8 @@ fn inspect_json(r: &ContainerRecord, c: &libnet::Controller, log_dir: &std::path
             "DnsSearch": r.config.dns_search,
             "ExtraHosts": Some(&r.config.extra_hosts).filter(|h| !h.is_empty()),
             "Links": Some(links_shown(r)).filter(|l| !l.is_empty()),
+            "PortBindings": r.config.ports.bindings_json(),
+            "PublishAllPorts": r.config.ports.publish_all,
         },
         "ResolvConfPath": etc_path(log_dir, etcfiles::RESOLV_CONF),
         "HostnamePath": etc_path(log_dir, etcfiles::HOSTNAME),
@@ -451,10 +468,15 @@ fn inspect_json(r: &ContainerRecord, c: &libnet::Controller, log_dir: &std::path
         "NetworkSettings": {
             "SandboxID": r.attachment.as_ref().map(|a| a.sandbox.to_string()).unwrap_or_default(),
             "SandboxKey": r.attachment.as_ref().and_then(|a| a.netns.clone()).map(|p| p.display().to_string()).unwrap_or_default(),
-            "Ports": {},
+            "Ports": ports::network_settings_ports(&r.config.ports, &bound_ports(r, c), running),
             "Networks": networks_of(r, c),
         },
-    })
+    });
+    // Left out when none, as Docker leaves it out.
+    if let Some(exposed) = r.config.ports.exposed_json() {
+        v["Config"]["ExposedPorts"] = exposed;
+    }
+    v
 }
 
 pub async fn inspect(State(state): State<AppState>, Path(id): Path<String>) -> Result<impl IntoResponse, ApiError> {

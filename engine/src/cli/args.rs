@@ -131,6 +131,9 @@ pub enum Command {
     /// List containers
     #[command(override_usage = "weft ps [OPTIONS]")]
     Ps(PsArgs),
+    /// List port mappings or a specific mapping for the container
+    #[command(override_usage = "weft port CONTAINER [PRIVATE_PORT[/PROTO]]")]
+    Port(PortArgs),
     /// Remove one or more containers
     #[command(override_usage = "weft rm [OPTIONS] CONTAINER [CONTAINER...]")]
     Rm(ContainerRmArgs),
@@ -221,6 +224,9 @@ pub enum ContainerCommand {
     /// List containers
     #[command(name = "ls", visible_aliases = ["list", "ps"], override_usage = "weft container ls [OPTIONS]")]
     Ls(PsArgs),
+    /// List port mappings or a specific mapping for the container
+    #[command(override_usage = "weft container port CONTAINER [PRIVATE_PORT[/PROTO]]")]
+    Port(PortArgs),
     /// Remove one or more containers
     #[command(
         name = "rm",
@@ -279,6 +285,15 @@ pub struct RunArgs {
         help = "Set environment variables"
     )]
     pub env: Vec<String>,
+
+    // Checked with `-p` once flags are parsed, as Docker words the error then.
+    #[arg(
+        long = "expose",
+        value_name = "list",
+        allow_hyphen_values = true,
+        help = "Expose a port or a range of ports"
+    )]
+    pub expose: Vec<String>,
 
     // `-h` is the host name here, as in Docker: help is `--help` only, and shown.
     #[arg(long = "help", action = clap::ArgAction::Set, num_args = 0..=1, require_equals = true,
@@ -340,6 +355,20 @@ pub struct RunArgs {
         help = "Add network-scoped alias for the container"
     )]
     pub network_alias: Vec<String>,
+
+    #[arg(
+        short = 'p',
+        long = "publish",
+        value_name = "list",
+        allow_hyphen_values = true,
+        help = "Publish a container's port(s) to the host"
+    )]
+    pub publish: Vec<String>,
+
+    #[arg(short = 'P', long = "publish-all", action = clap::ArgAction::Set, num_args = 0..=1, require_equals = true,
+          default_value = "false", default_missing_value = "true", value_parser = go_bool,
+          help = "Publish all exposed ports to random ports")]
+    pub publish_all: bool,
 
     #[arg(long = "rm", action = clap::ArgAction::Set, num_args = 0..=1, require_equals = true,
           default_value = "false", default_missing_value = "true", value_parser = go_bool,
@@ -503,6 +532,15 @@ pub struct KillArgs {
 
 #[derive(Args, Debug)]
 pub struct StartArgs {
+    #[command(flatten)]
+    pub help: HelpFlag,
+
+    #[arg(value_name = "CONTAINER")]
+    pub args: Vec<String>,
+}
+
+#[derive(Args, Debug)]
+pub struct PortArgs {
     #[command(flatten)]
     pub help: HelpFlag,
 

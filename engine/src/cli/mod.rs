@@ -80,6 +80,7 @@ fn execute(args: &[String], console: &mut Console) -> Result<(), CliError> {
         Some(Command::Inspect(a)) => container::run(console, &root, ContainerCommand::Inspect(a), &host, false),
         Some(Command::Kill(a)) => container::run(console, &root, ContainerCommand::Kill(a), &host, false),
         Some(Command::Logs(a)) => container::run(console, &root, ContainerCommand::Logs(a), &host, false),
+        Some(Command::Port(a)) => container::run(console, &root, ContainerCommand::Port(a), &host, false),
         Some(Command::Ps(a)) => container::run(console, &root, ContainerCommand::Ls(a), &host, false),
         Some(Command::Rm(a)) => container::run(console, &root, ContainerCommand::Rm(a), &host, false),
         Some(Command::Run(a)) => container::run(console, &root, ContainerCommand::Run(a), &host, false),

@@ -86,6 +86,8 @@ pub enum Arity {
     None,
     Exactly(usize),
     AtLeast(usize),
+    /// From the first to the second, both included.
+    Range(usize, usize),
 }
 
 /// Checks the number of positional arguments of the command at `path`; Docker's error otherwise
@@ -108,6 +110,10 @@ pub fn check_arity(root: &Command, path: &[&str], args: &[String], arity: Arity)
         Arity::AtLeast(n) if args.len() < n => format!(
             "{bin}: '{path_text}' requires at least {n} {}\n\nUsage:  {usage}\n\nSee '{path_text} --help' for more information",
             plural(n)
+        ),
+        Arity::Range(min, max) if args.len() < min || args.len() > max => format!(
+            "{bin}: '{path_text}' requires at least {min} and at most {max} {}\n\nUsage:  {usage}\n\nRun '{path_text} --help' for more information",
+            plural(max)
         ),
         _ => return Ok(()),
     };

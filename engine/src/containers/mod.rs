@@ -27,6 +27,7 @@ pub mod exec;
 pub mod logs;
 mod names;
 pub mod network;
+pub mod ports;
 pub mod stdio;
 pub mod store;
 
@@ -118,6 +119,9 @@ pub struct ContainerConfig {
     pub attach_stdout: bool,
     #[serde(default)]
     pub attach_stderr: bool,
+    /// `Config.ExposedPorts`, `HostConfig.PortBindings` and `PublishAllPorts`.
+    #[serde(default)]
+    pub ports: ports::PortConfig,
 }
 
 /// What a container asks of one network (Docker's `EndpointSettings`, the parts weft uses).
@@ -600,6 +604,8 @@ impl Manager {
                 (!config.dns.is_empty() || !config.dns_search.is_empty() || !config.dns_options.is_empty(), "conflicting options: dns and the network mode"),
                 (!config.extra_hosts.is_empty(), "conflicting options: custom host-to-IP mapping and the network mode"),
                 (!config.links.is_empty(), "conflicting options: container type network can't be used with links. This would result in undefined behavior"),
+                (config.ports.publishes() || config.ports.publish_all, "conflicting options: port publishing and the container type network mode"),
+                (!config.ports.exposed.is_empty(), "conflicting options: port exposing and the container type network mode"),
             ];
             if let Some((_, message)) = conflicts.iter().find(|(conflict, _)| *conflict) {
                 return Err(ContainerError::InvalidParameter(message.to_string()));
@@ -712,7 +718,9 @@ impl Manager {
                             (n, ep)
                         })
                         .collect();
-                let att = network::attach(&mut *self.controller()?, &rec.id, &rec.name, &networks)?;
+                let options = rec.config.ports.endpoint_options();
+                let attached = network::attach(&mut *self.controller()?, &rec.id, &rec.name, &networks, &options);
+                let att = attached.map_err(|e| self.name_port_holder(e))?;
                 let netns = att.netns.clone();
                 (Some(att), netns)
             }
@@ -1127,7 +1135,9 @@ impl Manager {
                 if att.endpoint_on(&net.id).is_some() {
                     return Err(already_connected(&rec, &net));
                 }
-                network::connect(&mut *self.controller()?, att, &rec.name, &net.name, &ep)?;
+                let options = rec.config.ports.endpoint_options();
+                let connected = network::connect(&mut *self.controller()?, att, &rec.name, &net.name, &ep, &options);
+                connected.map_err(|e| self.name_port_holder(e))?;
                 // The connect is done; a resolver that cannot follow is logged, not undone.
                 if let Err(e) = self.dns_sync(&rec, att) {
                     tracing::error!("DNS of container {} after connect: {e}", rec.name);
@@ -1194,6 +1204,22 @@ impl Manager {
         self.update_networks(&rec.id, move |r| {
             r.config.endpoints.remove(&net.name);
         })
+    }
+
+    /// A host port taken by another container is reported with that container's name, not the
+    /// id libnet knows it by.
+    fn name_port_holder(&self, e: libnet::Error) -> ContainerError {
+        if let libnet::Error::PortAllocated { port, proto, container: Some(id) } = &e {
+            let name = self.table().ok().and_then(|t| t.records.get(id).map(|r| r.name.clone()));
+            if let Some(name) = name {
+                return ContainerError::Network(libnet::Error::PortAllocated {
+                    port: *port,
+                    proto: *proto,
+                    container: Some(name),
+                });
+            }
+        }
+        ContainerError::Network(e)
     }
 
     /// Change a record's networks and store it.

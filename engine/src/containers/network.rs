@@ -2,6 +2,7 @@
 //! network, joined) when it starts, connect and disconnect one network while it runs, detach
 //! (leave, delete endpoints, delete sandbox) when it stops.
 
+use std::collections::BTreeMap;
 use std::net::IpAddr;
 
 use libnet::{Controller, EndpointCreate, EndpointId, Network, NetworkId, SandboxCreate, SandboxId};
@@ -96,12 +97,13 @@ pub fn attach(
     container_id: &str,
     container_name: &str,
     networks: &[(String, EndpointConfig)],
+    options: &BTreeMap<String, String>,
 ) -> libnet::Result<Attachment> {
     let host_mode = networks.iter().any(|(n, _)| c.network(n).is_ok_and(|n| n.driver == "host"));
     let sandbox = c.create_sandbox(SandboxCreate { container_id: container_id.to_string(), host_mode })?;
     let mut att = Attachment { sandbox: sandbox.id.clone(), netns: sandbox.key.clone(), endpoints: Vec::new() };
     for (network, ep) in networks {
-        if let Err(e) = connect(c, &mut att, container_name, network, ep) {
+        if let Err(e) = connect(c, &mut att, container_name, network, ep, options) {
             if let Err(u) = detach(c, &att, true) {
                 tracing::warn!("undo of a failed attach: {u}");
             }
@@ -111,14 +113,15 @@ pub fn attach(
     Ok(att)
 }
 
-/// Join a container's sandbox to one more network: an endpoint named after the container, joined.
-/// On failure nothing is left of it.
+/// Join a container's sandbox to one more network: an endpoint named after the container, with
+/// `options` (its published ports, see [`super::ports`]), joined. On failure nothing is left of it.
 pub fn connect(
     c: &mut Controller,
     att: &mut Attachment,
     container_name: &str,
     network: &str,
     ep: &EndpointConfig,
+    options: &BTreeMap<String, String>,
 ) -> libnet::Result<()> {
     let network = c.network(network)?.clone();
     let endpoint = c.create_endpoint(
@@ -128,7 +131,7 @@ pub fn connect(
             ipv4: ep.ipv4,
             ipv6: ep.ipv6,
             mac: ep.mac.clone(),
-            ..Default::default()
+            options: options.clone(),
         },
     )?;
     if let Err(e) = c.join(&endpoint.id, &att.sandbox) {
@@ -269,7 +272,6 @@ pub fn parse_ip(s: &str, family_v6: bool) -> Result<Option<IpAddr>, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::collections::BTreeMap;
 
     #[test]
     fn macs_are_checked() {

@@ -1,10 +1,11 @@
 //! The container commands: `weft run`, `ps`, `rm`, `stop`, `kill`, `start`, `restart`, `wait`, `logs`,
-//! `inspect`, and the same under `weft container ...`, over the Docker Engine API's container routes.
+//! `inspect`, `port`, and the same under `weft container ...`, over the Docker Engine API's container routes.
 
 mod exec;
 mod inspect;
 mod lifecycle;
 pub mod logs;
+mod port;
 pub(crate) mod ps;
 mod run;
 
@@ -40,6 +41,7 @@ fn names(command: &ContainerCommand) -> (&'static str, &'static str) {
         ContainerCommand::Kill(_) => ("kill", "kill"),
         ContainerCommand::Logs(_) => ("logs", "logs"),
         ContainerCommand::Ls(_) => ("ls", "ps"),
+        ContainerCommand::Port(_) => ("port", "port"),
         ContainerCommand::Rm(_) => ("rm", "rm"),
         ContainerCommand::Restart(_) => ("restart", "restart"),
         ContainerCommand::Run(_) => ("run", "run"),
@@ -55,6 +57,7 @@ fn aliases(group_name: &str) -> &'static str {
     match group_name {
         "exec" => "weft container exec, weft exec",
         "ls" => "weft container ls, weft container list, weft container ps, weft ps",
+        "port" => "weft container port, weft port",
         "rm" => "weft container rm, weft container remove, weft rm",
         "restart" => "weft container restart, weft restart",
         "run" => "weft container run, weft run",
@@ -76,12 +79,14 @@ fn help_page(root: &Command, path: &[String], group_name: &str) -> String {
     if aliases.is_empty() || (path.len() == 2 && group_name == "inspect") {
         return page;
     }
-    let mut parts: Vec<&str> = page.split("\n\n").collect();
+    // Split without the final newline, so a page with no options section (`wait`, `port`) gets
+    // the aliases last, then the newline.
+    let mut parts: Vec<&str> = page.trim_end_matches('\n').split("\n\n").collect();
     parts.retain(|p| !p.starts_with("Aliases:"));
     let section = format!("Aliases:\n  {aliases}");
     let at = parts.len().min(2);
     parts.insert(at, &section);
-    parts.join("\n\n")
+    parts.join("\n\n") + "\n"
 }
 
 /// Runs one container command; `in_group` when spelled `weft container <name>`.
@@ -104,6 +109,7 @@ pub fn run(
         ContainerCommand::Kill(a) => a.help.help,
         ContainerCommand::Logs(a) => a.help.help,
         ContainerCommand::Ls(a) => a.help.help,
+        ContainerCommand::Port(a) => a.help.help,
         ContainerCommand::Rm(a) => a.help.help,
         ContainerCommand::Restart(a) => a.help.help,
         ContainerCommand::Run(a) => a.help,
@@ -133,6 +139,10 @@ pub fn run(
         ContainerCommand::Ls(a) => {
             check_arity(root, &at, &a.args, Arity::None)?;
             ps::run(console, &connect(host)?, &a)
+        }
+        ContainerCommand::Port(a) => {
+            check_arity(root, &at, &a.args, Arity::Range(1, 2))?;
+            port::run(console, &connect(host)?, &a)
         }
         ContainerCommand::Rm(a) => {
             check_arity(root, &at, &a.args, Arity::AtLeast(1))?;

@@ -130,6 +130,60 @@ fn go_quote(s: &str) -> String {
     out
 }
 
+/// Docker's `DisplayablePorts`: the list's `Ports` as `0.0.0.0:8080->80/tcp, 22/tcp`. Ports in
+/// order; a run of ports published on the same port numbers of one address (or not published)
+/// shown as one range (`8000-8002/tcp`, `0.0.0.0:8000-8002->8000-8002/tcp`); mappings to other
+/// numbers listed last, one by one.
+fn displayable_ports(ports: &[Json]) -> String {
+    struct Port {
+        ip: String,
+        private: u64,
+        public: u64,
+        kind: String,
+    }
+    let mut ports: Vec<Port> = ports
+        .iter()
+        .map(|p| Port {
+            ip: p.get("IP").and_then(Json::as_str).unwrap_or("").to_string(),
+            private: p.get("PrivatePort").and_then(Json::as_u64).unwrap_or(0),
+            public: p.get("PublicPort").and_then(Json::as_u64).unwrap_or(0),
+            kind: p.get("Type").and_then(Json::as_str).unwrap_or("").to_string(),
+        })
+        .collect();
+    ports.sort_by(|a, b| (a.private, &a.ip, a.public, &a.kind).cmp(&(b.private, &b.ip, b.public, &b.kind)));
+    let host = |ip: &str, port: String| super::port::join_host_port(ip, &port);
+    let group = |(ip, kind): &(String, String), first: u64, last: u64| {
+        let span = if first == last { first.to_string() } else { format!("{first}-{last}") };
+        if ip.is_empty() {
+            format!("{span}/{kind}")
+        } else {
+            format!("{}->{span}/{kind}", host(ip, span.clone()))
+        }
+    };
+    // Groups in the order they were first seen, each with its current run.
+    let mut groups: Vec<((String, String), u64, u64)> = Vec::new();
+    let mut result = Vec::new();
+    let mut mappings = Vec::new();
+    for p in ports {
+        if !p.ip.is_empty() && p.public != p.private {
+            mappings.push(format!("{}->{}/{}", host(&p.ip, p.public.to_string()), p.private, p.kind));
+            continue;
+        }
+        let key = (p.ip, p.kind);
+        match groups.iter_mut().find(|(k, _, _)| *k == key) {
+            None => groups.push((key, p.private, p.private)),
+            Some((_, _, last)) if p.private == *last + 1 => *last = p.private,
+            Some((k, first, last)) => {
+                result.push(group(k, *first, *last));
+                (*first, *last) = (p.private, p.private);
+            }
+        }
+    }
+    result.extend(groups.iter().map(|(k, first, last)| group(k, *first, *last)));
+    result.extend(mappings);
+    result.join(", ")
+}
+
 /// The row a template sees for one container (docker/cli `ContainerContext`): every field a string.
 fn row(c: &Json, truncate: bool, now: SystemTime) -> Value {
     let text = |key: &str| c.get(key).and_then(Json::as_str).unwrap_or("").to_string();
@@ -167,7 +221,7 @@ fn row(c: &Json, truncate: bool, now: SystemTime) -> Value {
     set("Command", go_quote(&command));
     set("CreatedAt", created_text);
     set("RunningFor", running_for);
-    set("Ports", String::new());
+    set("Ports", displayable_ports(c.get("Ports").and_then(Json::as_array).map(Vec::as_slice).unwrap_or_default()));
     set("State", text("State"));
     set("Status", text("Status"));
     set("Size", "0B".to_string());
@@ -250,6 +304,38 @@ mod tests {
         );
         assert_eq!(ps(Some("{{.CreatedAt}}"), false, false).lines().next(), Some("2001-09-09 01:46:35 +0000 UTC"));
         assert_eq!(ps(Some("table {{.Names}}"), false, false), "NAMES\nweb\ndb\n");
+    }
+
+    #[test]
+    fn ports_as_docker_shows_them() {
+        let p = |ip: &str, private: u16, public: u16, kind: &str| {
+            if ip.is_empty() {
+                json!({"PrivatePort": private, "Type": kind})
+            } else {
+                json!({"IP": ip, "PrivatePort": private, "PublicPort": public, "Type": kind})
+            }
+        };
+        assert_eq!(displayable_ports(&[]), "");
+        assert_eq!(
+            displayable_ports(&[p("", 22, 0, "tcp"), p("0.0.0.0", 80, 8080, "tcp")]),
+            "22/tcp, 0.0.0.0:8080->80/tcp"
+        );
+        assert_eq!(
+            displayable_ports(&[
+                p("0.0.0.0", 8001, 8001, "tcp"),
+                p("0.0.0.0", 8000, 8000, "tcp"),
+                p("0.0.0.0", 8002, 8002, "tcp"),
+                p("", 20, 0, "tcp"),
+                p("", 21, 0, "tcp"),
+                p("", 53, 0, "udp"),
+                p("::", 80, 32768, "tcp"),
+            ]),
+            "20-21/tcp, 53/udp, 0.0.0.0:8000-8002->8000-8002/tcp, [::]:32768->80/tcp"
+        );
+        assert_eq!(displayable_ports(&[p("", 1, 0, "tcp"), p("", 3, 0, "tcp")]), "1/tcp, 3/tcp");
+        let row = row(&json!({"Ports": [p("0.0.0.0", 80, 8080, "tcp")]}), true, UNIX_EPOCH);
+        let Value::Object(fields) = row else { panic!("not an object") };
+        assert_eq!(fields.get("Ports"), Some(&Value::String("0.0.0.0:8080->80/tcp".into())));
     }
 
     #[test]

@@ -10,8 +10,9 @@ use super::logs::{copy_stream, logs_path};
 use crate::cli::args::RunArgs;
 use crate::cli::client::{encode_component, Client};
 use crate::cli::console::Console;
-use crate::cli::errors::{CliError, ClientError};
+use crate::cli::errors::{CliError, ClientError, EXIT_FLAG_ERROR};
 use crate::cli::{hijack, terminal};
+use libnet::portmap::{parse_expose, parse_publish};
 
 /// Docker's `toStatusError`: a command that cannot be found exits with 127, one that cannot be
 /// run with 126, any other refusal with 125; the message says `weft: ...` and points at the help.
@@ -62,7 +63,17 @@ pub fn create_body(args: &RunArgs, lookup: &dyn Fn(&str) -> Option<String>) -> R
         endpoints.insert(network_mode.clone(), Value::Object(first));
     }
     let env: Vec<String> = args.env.iter().map(|e| env_entry(e, lookup)).collect();
-    Ok(json!({
+    let (exposed, bindings) = ports(args).map_err(|e| {
+        CliError::with_code(EXIT_FLAG_ERROR, format!("weft: {e}\n\nRun 'weft run --help' for more information"))
+    })?;
+    let mut host = host_config(args, network_mode);
+    if !bindings.is_empty() {
+        host["PortBindings"] = Value::Object(bindings);
+    }
+    if args.publish_all {
+        host["PublishAllPorts"] = Value::Bool(true);
+    }
+    let mut body = json!({
         "Image": image,
         "Cmd": cmd,
         "Env": env,
@@ -74,9 +85,41 @@ pub fn create_body(args: &RunArgs, lookup: &dyn Fn(&str) -> Option<String>) -> R
         "AttachStdin": args.interactive && !args.detach,
         "AttachStdout": !args.detach,
         "AttachStderr": !args.detach,
-        "HostConfig": host_config(args, network_mode),
+        "HostConfig": host,
         "NetworkingConfig": {"EndpointsConfig": endpoints},
-    }))
+    });
+    if !exposed.is_empty() {
+        body["ExposedPorts"] = Value::Object(exposed);
+    }
+    Ok(body)
+}
+
+/// `Config.ExposedPorts` (the `--expose` ports and the container ports of `-p`) and
+/// `HostConfig.PortBindings` (`-p`), as Docker's CLI builds them; its message for a bad spec.
+/// `Config.ExposedPorts` and `HostConfig.PortBindings`, JSON objects keyed by port.
+type PortMaps = (Map<String, Value>, Map<String, Value>);
+
+fn ports(args: &RunArgs) -> Result<PortMaps, String> {
+    let mut exposed = Map::new();
+    let mut bindings = Map::new();
+    for raw in &args.publish {
+        for spec in parse_publish(raw)? {
+            let key = spec.port_key();
+            exposed.insert(key.clone(), json!({}));
+            let host_ip = spec.host_ip.map(|ip| ip.to_string()).unwrap_or_default();
+            let binding = json!({"HostIp": host_ip, "HostPort": spec.host_port});
+            match bindings.entry(key).or_insert_with(|| json!([])) {
+                Value::Array(list) => list.push(binding),
+                other => *other = json!([binding]),
+            }
+        }
+    }
+    for raw in &args.expose {
+        for (port, proto) in parse_expose(raw)? {
+            exposed.insert(format!("{port}/{proto}"), json!({}));
+        }
+    }
+    Ok((exposed, bindings))
 }
 
 /// The endpoint settings of the first network: the per-container flags Docker applies there.
@@ -156,7 +199,10 @@ fn create_container(console: &mut Console, client: &Client, args: &RunArgs, body
 /// `weft create`: the container `weft run` would make, not started; its id printed. `--rm` makes
 /// the daemon remove it when it exits after a `weft start`.
 pub fn create(console: &mut Console, client: &Client, args: &RunArgs) -> Result<(), CliError> {
-    let mut body = create_body(args, &|k| std::env::var(k).ok())?;
+    let mut body = create_body(args, &|k| std::env::var(k).ok()).map_err(|mut e| {
+        e.message = e.message.replace("'weft run --help'", "'weft create --help'");
+        e
+    })?;
     body["HostConfig"]["AutoRemove"] = Value::Bool(args.rm);
     let id = create_container(console, client, args, &body)?;
     console.out(&format!("{id}\n"));
@@ -334,6 +380,50 @@ mod tests {
             (&json!(true), &json!(false), &json!(false))
         );
         assert_eq!(run_args("weft run --sig-proxy=false hostfs true").sig_proxy, Some(false));
+    }
+
+    #[test]
+    fn create_body_ports() {
+        let a = run_args(
+            "weft run -p 8080:80 -p 127.0.0.1::5000 -p [::1]:53:53/udp -p 8000-8001:8000-8001 -p 9000-9100:90 \
+             -P --expose 22 --expose 20-21/udp -p 8081:80 hostfs true",
+        );
+        let body = create_body(&a, &lookup).unwrap_or_default();
+        assert_eq!(
+            body["ExposedPorts"],
+            json!({"80/tcp": {}, "5000/tcp": {}, "53/udp": {}, "8000/tcp": {}, "8001/tcp": {}, "90/tcp": {},
+                   "22/tcp": {}, "20/udp": {}, "21/udp": {}})
+        );
+        assert_eq!(
+            body["HostConfig"]["PortBindings"],
+            json!({
+                "80/tcp": [{"HostIp": "", "HostPort": "8080"}, {"HostIp": "", "HostPort": "8081"}],
+                "5000/tcp": [{"HostIp": "127.0.0.1", "HostPort": ""}],
+                "53/udp": [{"HostIp": "::1", "HostPort": "53"}],
+                "8000/tcp": [{"HostIp": "", "HostPort": "8000"}],
+                "8001/tcp": [{"HostIp": "", "HostPort": "8001"}],
+                "90/tcp": [{"HostIp": "", "HostPort": "9000-9100"}],
+            })
+        );
+        assert_eq!(body["HostConfig"]["PublishAllPorts"], json!(true));
+        for (bad, message) in [
+            ("-p 70000:80", "invalid hostPort: 70000"),
+            ("-p abc", "invalid containerPort: abc"),
+            ("-p 1-5:1-3", "invalid ranges specified for container and host Ports: 1-3 and 1-5"),
+            ("-p 80/xyz", "invalid proto: xyz"),
+            ("-p 10.0.0.0.1:80:80", "invalid IP address: 10.0.0.0.1"),
+            ("--expose abc", "invalid range format for --expose: abc"),
+        ] {
+            let e = create_body(&run_args(&format!("weft run {bad} hostfs true")), &lookup).err();
+            assert_eq!(
+                e,
+                Some(CliError::with_code(
+                    125,
+                    format!("weft: {message}\n\nRun 'weft run --help' for more information")
+                )),
+                "{bad}"
+            );
+        }
     }
 
     #[test]

@@ -652,6 +652,7 @@ Options:
       --dns-option list      Set DNS options
       --dns-search list      Set custom DNS search domains
   -e, --env list             Set environment variables
+      --expose list          Expose a port or a range of ports
       --help                 Print usage
   -h, --hostname string      Container host name
   -i, --interactive          Keep STDIN open even if not attached
@@ -662,6 +663,8 @@ Options:
       --name string          Assign a name to the container
       --network network      Connect a container to a network
       --network-alias list   Add network-scoped alias for the container
+  -p, --publish list         Publish a container's port(s) to the host
+  -P, --publish-all          Publish all exposed ports to random ports
       --rm                   Automatically remove the container and its
                              associated anonymous volumes when it exits
       --sig-proxy            Proxy received signals to the process
