@@ -183,8 +183,13 @@ impl Netlink {
             NlLinkInfo::PortKind(InfoPortKind::Bridge),
             NlLinkInfo::PortData(InfoPortData::BridgePort(vec![InfoBridgePort::HairpinMode(on)])),
         ];
-        self.set_link(index, LinkAttribute::LinkInfo(info))
-            .map_err(|(nack, link)| nack.at(format!("set hairpin mode of bridge port {link} to {on}")))
+        // RTM_SETLINK ignores IFLA_LINKINFO without a word: a port's options go in RTM_NEWLINK,
+        // without NLM_F_CREATE, which changes the existing link.
+        let msg = link_message(index, vec![LinkAttribute::LinkInfo(info)]);
+        self.request(RouteNetlinkMessage::NewLink(msg), 0, |_, _| {}).map_err(|nack| {
+            let link = self.label(index);
+            nack.at(format!("set hairpin mode of bridge port {link} to {on}"))
+        })
     }
 
     /// Rename the link (the kernel refuses this while the link is up).
