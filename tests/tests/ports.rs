@@ -541,3 +541,102 @@ fn an_internal_network_cannot_reach_the_outside() {
     h.weft(&["network", "rm", "open", "closed"]).ok();
     h.assert_no_networking_left();
 }
+
+/// The elements of one of weft's nftables sets or maps in the daemon's namespace (as JSON text).
+fn nft_elements(h: &Host, set: &str) -> Vec<String> {
+    let kind = if set.starts_with("ports") { "map" } else { "set" };
+    let out = in_ns(&host_ns(h), &["nft", "-j", "list", kind, "inet", "weft", set]);
+    let v: Value = serde_json::from_str(out.ok()).expect("nft -j JSON");
+    let items = v["nftables"].as_array().cloned().unwrap_or_default();
+    let elems = items.iter().find_map(|i| i[kind]["elem"].as_array().cloned()).unwrap_or_default();
+    elems.iter().map(|e| e.to_string()).collect()
+}
+
+#[test]
+fn a_restart_reconciles_the_tables_with_the_store() {
+    let mut h = Host::new();
+    h.weft(&["network", "create", "--subnet", "10.92.0.0/24", "user"]).ok();
+    serve(&h, "web", &["--network", "user", "-p", "8080:80"], &["80"]).ok();
+    assert_eq!(tcp(&host_ns(&h), "127.0.0.1", 8080, PATIENT), "web:80");
+    assert_eq!(nft_elements(&h, "ports4_any_addr").len(), 1);
+    assert_eq!(nft_elements(&h, "bridges").len(), 2, "weft0 and the user network's bridge");
+    // A crash, then a restart: the container is stopped, the tables are loaded anew and hold
+    // the networks again, but no port of a container that no longer runs.
+    h.kill9();
+    h.start();
+    assert_eq!(nft_elements(&h, "ports4_any_addr"), Vec::<String>::new());
+    assert_eq!(nft_elements(&h, "ports4_any_port"), Vec::<String>::new());
+    assert_eq!(nft_elements(&h, "bridges").len(), 2);
+    assert_eq!(nft_elements(&h, "masq4").len(), 2);
+    assert!(tcp(&host_ns(&h), "127.0.0.1", 8080, ONCE).starts_with("failed"));
+    // Started again, it publishes again; removed, its port and then its network leave the tables.
+    h.weft(&["start", "web"]).ok();
+    assert_eq!(tcp(&host_ns(&h), "127.0.0.1", 8080, PATIENT), "web:80");
+    h.weft(&["rm", "-f", "web"]).ok();
+    assert_eq!(nft_elements(&h, "ports4_any_addr"), Vec::<String>::new());
+    h.weft(&["network", "rm", "user"]).ok();
+    assert_eq!(nft_elements(&h, "bridges").len(), 1, "weft0 only");
+    assert_eq!(nft_elements(&h, "masq4").len(), 1);
+    h.assert_no_networking_left();
+}
+
+/// A dual-stack TCP server on port 80 answering `<name>:80`.
+const SERVER6: &str = "import socket, sys
+s = socket.socket(socket.AF_INET6)
+s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(('::', 80))
+s.listen()
+while True:
+    c, _ = s.accept()
+    c.sendall(('%s:80' % sys.argv[1]).encode())
+    c.close()
+";
+
+#[test]
+fn ipv6_ports_from_the_host_and_a_client_machine() {
+    let h = Host::new();
+    let client = Client::on_outside_link(&h);
+    // IPv6 on the outside link too (no duplicate address detection: the test made both ends).
+    let ip = |ns: &str, args: &[&str]| {
+        let mut all = vec!["ip", "-n", ns];
+        all.extend_from_slice(args);
+        let out = Command::new(all[0]).args(&all[1..]).output().expect("run ip");
+        assert!(out.status.success(), "{all:?}: {}", String::from_utf8_lossy(&out.stderr));
+    };
+    ip(&h.netns, &["addr", "add", "2001:db8:1::1/64", "dev", "out0", "nodad"]);
+    ip(&client.netns, &["addr", "add", "2001:db8:1::2/64", "dev", "eth0", "nodad"]);
+    ip(&client.netns, &["-6", "route", "add", "default", "via", "2001:db8:1::1"]);
+    h.weft(&["network", "create", "--ipv6", "--subnet", "10.93.0.0/24", "--subnet", "fd00:93::/64", "dual"]).ok();
+    h.weft(&[
+        "run",
+        "-d",
+        "--name",
+        "web6",
+        "--network",
+        "dual",
+        "-p",
+        "8080:80",
+        "hostfs",
+        "python3",
+        "-c",
+        SERVER6,
+        "web6",
+    ])
+    .ok();
+    // Published on both families, with one host port.
+    let shown = h.weft(&["port", "web6", "80"]);
+    assert_eq!(shown.ok().lines().collect::<Vec<_>>(), ["0.0.0.0:8080", "[::]:8080"]);
+    assert_eq!(tcp(&client.path(), "2001:db8:1::1", 8080, PATIENT), "web6:80");
+    assert_eq!(tcp(&client.path(), HOST_IP, 8080, PATIENT), "web6:80");
+    assert_eq!(tcp(&host_ns(&h), "2001:db8:1::1", 8080, PATIENT), "web6:80");
+    // The container's IPv6 address is not reachable directly from outside.
+    let direct = h.weft(&["inspect", "-f", "{{range .NetworkSettings.Networks}}{{.GlobalIPv6Address}}{{end}}", "web6"]);
+    let direct = direct.ok().trim().to_string();
+    assert!(direct.starts_with("fd00:93::"), "{direct}");
+    assert!(tcp(&client.path(), &direct, 80, ONCE).starts_with("failed"));
+    h.weft(&["rm", "-f", "web6"]).ok();
+    assert!(tcp(&client.path(), "2001:db8:1::1", 8080, ONCE).starts_with("failed"));
+    h.weft(&["network", "rm", "dual"]).ok();
+    h.assert_no_networking_left();
+}

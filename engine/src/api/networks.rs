@@ -104,28 +104,7 @@ pub async fn create(State(state): State<AppState>, body: Bytes) -> Result<impl I
         .map_err(|e| ApiError::bad_request(format!("invalid JSON in the request body: {e}")))?;
     let req = to_request(body)?;
     let n = state.with_controller(move |c| Ok(c.create_network(req)?)).await?;
-    Ok((StatusCode::CREATED, Json(json!({ "Id": n.id.to_string(), "Warning": unenforced(&n) }))))
-}
-
-/// What a user asked for that nothing enforces until weft's nftables firewall exists: said at
-/// create time rather than left for the user to find out.
-fn unenforced(n: &libnet::Network) -> String {
-    // Go's ParseBool spellings of false, which Docker (and the bridge driver) accept.
-    let is_false = |v: &String| matches!(v.as_str(), "false" | "0" | "f" | "F" | "FALSE" | "False");
-    let mut given = Vec::new();
-    if n.options.get("com.docker.network.bridge.enable_icc").is_some_and(is_false) {
-        given.push("enable_icc=false (containers of the network can still reach each other)");
-    }
-    if n.options.get("com.docker.network.bridge.enable_ip_masquerade").is_some_and(|v| !is_false(v)) {
-        given.push("enable_ip_masquerade (there is no masquerading yet)");
-    }
-    if n.internal {
-        given.push("--internal (containers get no default route, but no firewall isolation yet)");
-    }
-    if given.is_empty() {
-        return String::new();
-    }
-    format!("weft records {} but does not enforce it yet: the nftables firewall is not built", given.join(", "))
+    Ok((StatusCode::CREATED, Json(json!({ "Id": n.id.to_string(), "Warning": "" }))))
 }
 
 pub async fn remove(State(state): State<AppState>, Path(id): Path<String>) -> Result<impl IntoResponse, ApiError> {
