@@ -431,10 +431,14 @@ fn a_host_port_taken_fails_and_leaves_nothing() {
     let taken = h.weft(&["run", "-d", "--name", "web3", "-p", "7070:80", "hostfs", "sleep", "1000"]);
     let _ = holder.kill();
     let _ = holder.wait();
-    taken.fails_with(125, "7070");
+    taken.fails_with(125, "cannot publish 0.0.0.0:7070/tcp: the port is in use by a process on the host");
     assert_eq!(h.snapshot(), before);
     assert_eq!(on_bridge(&h), ["web"]);
-    h.weft(&["rm", "-f", "web", "web3"]).ok();
+    // An address the host does not have (TEST-NET-3, on no interface of the test's namespace).
+    h.weft(&["run", "-d", "--name", "web4", "-p", "203.0.113.9:8081:80", "hostfs", "sleep", "1000"])
+        .fails_with(125, "cannot publish on 203.0.113.9: the host has no such address");
+    assert_eq!(h.snapshot(), before);
+    h.weft(&["rm", "-f", "web", "web3", "web4"]).ok();
     h.assert_no_networking_left();
 }
 
