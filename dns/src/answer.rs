@@ -16,7 +16,7 @@ use hickory_proto::rr::rdata::{A, AAAA, PTR};
 use hickory_proto::rr::{DNSClass, Name, RData, Record, RecordType};
 use libnet::SandboxId;
 
-use crate::records::{NameLookup, Snapshot};
+use crate::records::{NameLookup, Snapshot, View};
 
 /// The TTL of local answers, Docker's.
 pub const LOCAL_TTL: u32 = 600;
@@ -52,7 +52,42 @@ pub enum Outcome {
     Drop,
 }
 
-/// Answer one packet as `sandbox` sees the names. `rotation` picks the first of several addresses
+/// What [`respond_into`] did with a packet.
+#[derive(Debug)]
+pub enum Action {
+    /// The answer is in the caller's buffer.
+    Replied,
+    Forward(Box<ForwardQuery>),
+    Drop,
+}
+
+/// [`respond`], with the answer written into `out`, a buffer the caller reuses from query to
+/// query: the common local query is answered straight from its bytes ([`crate::fast`]), at a
+/// fraction of the cost of building messages; everything else goes through [`respond`]. `view`
+/// is `snapshot`'s view of `sandbox`.
+pub fn respond_into(
+    packet: &[u8],
+    snapshot: &Snapshot,
+    view: &View<'_>,
+    sandbox: &SandboxId,
+    transport: Transport,
+    rotation: usize,
+    out: &mut Vec<u8>,
+) -> Action {
+    if crate::fast::answer(packet, view, transport, rotation, out) {
+        return Action::Replied;
+    }
+    match respond(packet, snapshot, sandbox, transport, rotation) {
+        Outcome::Reply(bytes) => {
+            *out = bytes;
+            Action::Replied
+        }
+        Outcome::Forward(fq) => Action::Forward(fq),
+        Outcome::Drop => Action::Drop,
+    }
+}
+
+/// Answer one packet as `sandbox` sees the names, through hickory's messages (the general path). `rotation` picks the first of several addresses
 /// (round robin: the caller passes a counter that moves on with each query).
 pub fn respond(
     packet: &[u8],

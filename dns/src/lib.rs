@@ -18,6 +18,7 @@
 //! ```
 
 pub mod answer;
+mod fast;
 pub mod forward;
 mod listener;
 pub mod records;

@@ -23,7 +23,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream, UdpSocket};
 use tokio::task::JoinSet;
 
-use crate::answer::{self, Outcome, Transport};
+use crate::answer::{self, Action, Transport};
 use crate::forward::{ForwardFailure, Forwarder, Upstreams};
 use crate::records::Records;
 use crate::udp_batch;
@@ -135,7 +135,6 @@ async fn serve(ctx: Arc<Context>, udp: UdpSocket, tcp: TcpListener, alive: mpsc:
     let mut forwards: JoinSet<Option<(SocketAddr, Vec<u8>)>> = JoinSet::new();
     let mut conns: JoinSet<()> = JoinSet::new();
     let mut batch = udp_batch::UdpBatch::new(usize::from(answer::MAX_UDP_PAYLOAD));
-    let mut answers: Vec<(Vec<u8>, SocketAddr)> = Vec::with_capacity(udp_batch::BATCH);
     let mut rotation = 0usize;
     loop {
         tokio::select! {
@@ -153,19 +152,20 @@ async fn serve(ctx: Arc<Context>, udp: UdpSocket, tcp: TcpListener, alive: mpsc:
                         // An ICMP error of an earlier send, reported on this socket: go on.
                         Err(_) => continue,
                     };
-                    answers.clear();
                     let snapshot = ctx.records.snapshot();
+                    let view = snapshot.view(&ctx.sandbox);
                     for i in 0..got {
-                        let (query, peer) = batch.datagram(i);
+                        let (query, peer, out) = batch.slot(i);
                         let Some(peer) = peer else { continue };
                         rotation = rotation.wrapping_add(1);
-                        match answer::respond(query, &snapshot, &ctx.sandbox, Transport::Udp, rotation) {
-                            Outcome::Reply(bytes) => answers.push((bytes, peer)),
-                            Outcome::Drop => {}
-                            Outcome::Forward(fq) if forwards.len() >= MAX_FORWARDS_PER_SANDBOX => {
-                                answers.push((answer::servfail(&fq.request), peer));
+                        match answer::respond_into(query, &snapshot, &view, &ctx.sandbox, Transport::Udp, rotation, out) {
+                            Action::Replied => batch.reply(i, peer),
+                            Action::Drop => {}
+                            Action::Forward(fq) if forwards.len() >= MAX_FORWARDS_PER_SANDBOX => {
+                                *out = answer::servfail(&fq.request);
+                                batch.reply(i, peer);
                             }
-                            Outcome::Forward(fq) => {
+                            Action::Forward(fq) => {
                                 let (ctx, query, alive) = (ctx.clone(), query.to_vec(), alive.clone());
                                 forwards.spawn(async move {
                                     let _alive = alive;
@@ -174,7 +174,7 @@ async fn serve(ctx: Arc<Context>, udp: UdpSocket, tcp: TcpListener, alive: mpsc:
                             }
                         }
                     }
-                    batch.send(fd, &answers);
+                    batch.send(fd);
                 }
             }
             Some(done) = forwards.join_next(), if !forwards.is_empty() => {
@@ -217,29 +217,32 @@ async fn forwarded(ctx: &Context, fq: &answer::ForwardQuery, query: &[u8]) -> Ve
 /// One TCP connection: length-prefixed queries answered in turn until the client closes or idles.
 async fn serve_tcp(ctx: &Context, mut stream: TcpStream) {
     let mut rotation = 0usize;
+    // Buffers reused from query to query: the query, its answer, and the answer after its length.
+    let (mut query, mut out, mut framed) = (Vec::new(), Vec::new(), Vec::new());
     loop {
         let len = match tokio::time::timeout(TCP_IDLE, stream.read_u16()).await {
             Ok(Ok(len)) => usize::from(len),
             _ => return,
         };
-        let mut query = vec![0u8; len];
+        query.resize(len, 0);
         if !matches!(tokio::time::timeout(TCP_IDLE, stream.read_exact(&mut query)).await, Ok(Ok(_))) {
             return;
         }
         rotation = rotation.wrapping_add(1);
-        let outcome = {
+        let action = {
             let snapshot = ctx.records.snapshot();
-            answer::respond(&query, &snapshot, &ctx.sandbox, Transport::Tcp, rotation)
+            let view = snapshot.view(&ctx.sandbox);
+            answer::respond_into(&query, &snapshot, &view, &ctx.sandbox, Transport::Tcp, rotation, &mut out)
         };
-        let bytes = match outcome {
-            Outcome::Reply(bytes) => bytes,
-            Outcome::Drop => return,
-            Outcome::Forward(fq) => forwarded(ctx, &fq, &query).await,
-        };
-        let Ok(len) = u16::try_from(bytes.len()) else { return };
-        let mut framed = Vec::with_capacity(bytes.len() + 2);
+        match action {
+            Action::Replied => {}
+            Action::Drop => return,
+            Action::Forward(fq) => out = forwarded(ctx, &fq, &query).await,
+        }
+        let Ok(len) = u16::try_from(out.len()) else { return };
+        framed.clear();
         framed.extend_from_slice(&len.to_be_bytes());
-        framed.extend_from_slice(&bytes);
+        framed.extend_from_slice(&out);
         if stream.write_all(&framed).await.is_err() {
             return;
         }

@@ -93,7 +93,26 @@ pub enum NameLookup<'a> {
     Found(Vec<&'a [IpAddr]>),
 }
 
+/// The networks one sandbox sees in one snapshot, found once for a batch of its queries.
+#[derive(Debug)]
+pub struct View<'a> {
+    indexes: Vec<&'a NetIndex>,
+}
+
+impl<'a> View<'a> {
+    /// The addresses of `name` (lowercase, no trailing dot) on each of the sandbox's networks that
+    /// has it, in the order of [`Snapshot::lookup`].
+    pub fn lookup_sets<'b>(&'b self, name: &'b str) -> impl Iterator<Item = &'a [IpAddr]> + 'b {
+        self.indexes.iter().filter_map(move |i| i.names.get(name)).map(|v| &v[..])
+    }
+}
+
 impl Snapshot {
+    /// What `sandbox` sees, for several lookups.
+    pub fn view(&self, sandbox: &SandboxId) -> View<'_> {
+        View { indexes: self.indexes(sandbox).collect() }
+    }
+
     fn indexes<'a>(&'a self, sandbox: &SandboxId) -> impl Iterator<Item = &'a NetIndex> + 'a {
         let nets = self.sandboxes.get(sandbox).map(|s| s.networks.as_slice()).unwrap_or(&[]);
         nets.iter().filter_map(|n| self.networks.get(n)).map(|i| i.as_ref())
