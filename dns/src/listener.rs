@@ -134,7 +134,6 @@ fn bind_in_namespace() -> Result<(std::net::UdpSocket, std::net::TcpListener), D
 async fn serve(ctx: Arc<Context>, udp: UdpSocket, tcp: TcpListener, alive: mpsc::Sender<()>) {
     let mut forwards: JoinSet<Option<(SocketAddr, Vec<u8>)>> = JoinSet::new();
     let mut conns: JoinSet<()> = JoinSet::new();
-    let mut batch = udp_batch::UdpBatch::new(usize::from(answer::MAX_UDP_PAYLOAD));
     let mut rotation = 0usize;
     loop {
         tokio::select! {
@@ -142,40 +141,45 @@ async fn serve(ctx: Arc<Context>, udp: UdpSocket, tcp: TcpListener, alive: mpsc:
                 if ready.is_err() {
                     break;
                 }
-                for _ in 0..UDP_BATCH / udp_batch::BATCH {
-                    // Through try_io, so a drained socket (WouldBlock) clears the runtime's
-                    // readiness and the loop waits for more.
-                    let fd = udp.as_raw_fd();
-                    let got = match udp.try_io(tokio::io::Interest::READABLE, || batch.receive(fd)) {
-                        Ok(n) => n,
-                        Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => break,
-                        // An ICMP error of an earlier send, reported on this socket: go on.
-                        Err(_) => continue,
-                    };
-                    let snapshot = ctx.records.snapshot();
-                    let view = snapshot.view(&ctx.sandbox);
-                    for i in 0..got {
-                        let (query, peer, out) = batch.slot(i);
-                        let Some(peer) = peer else { continue };
-                        rotation = rotation.wrapping_add(1);
-                        match answer::respond_into(query, &snapshot, &view, &ctx.sandbox, Transport::Udp, rotation, out) {
-                            Action::Replied => batch.reply(i, peer),
-                            Action::Drop => {}
-                            Action::Forward(fq) if forwards.len() >= MAX_FORWARDS_PER_SANDBOX => {
-                                *out = answer::servfail(&fq.request);
-                                batch.reply(i, peer);
-                            }
-                            Action::Forward(fq) => {
-                                let (ctx, query, alive) = (ctx.clone(), query.to_vec(), alive.clone());
-                                forwards.spawn(async move {
-                                    let _alive = alive;
-                                    Some((peer, forwarded(&ctx, &fq, &query).await))
-                                });
+                // The batch's buffers are the worker thread's, not the sandbox's: a resolver
+                // per container would otherwise hold ~150 KB of them, which weftd's every
+                // fork of a container init then has to map (see udp_batch::with_batch).
+                udp_batch::with_batch(|batch| {
+                    for _ in 0..UDP_BATCH / udp_batch::BATCH {
+                        // Through try_io, so a drained socket (WouldBlock) clears the runtime's
+                        // readiness and the loop waits for more.
+                        let fd = udp.as_raw_fd();
+                        let got = match udp.try_io(tokio::io::Interest::READABLE, || batch.receive(fd)) {
+                            Ok(n) => n,
+                            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => return,
+                            // An ICMP error of an earlier send, reported on this socket: go on.
+                            Err(_) => continue,
+                        };
+                        let snapshot = ctx.records.snapshot();
+                        let view = snapshot.view(&ctx.sandbox);
+                        for i in 0..got {
+                            let (query, peer, out) = batch.slot(i);
+                            let Some(peer) = peer else { continue };
+                            rotation = rotation.wrapping_add(1);
+                            match answer::respond_into(query, &snapshot, &view, &ctx.sandbox, Transport::Udp, rotation, out) {
+                                Action::Replied => batch.reply(i, peer),
+                                Action::Drop => {}
+                                Action::Forward(fq) if forwards.len() >= MAX_FORWARDS_PER_SANDBOX => {
+                                    *out = answer::servfail(&fq.request);
+                                    batch.reply(i, peer);
+                                }
+                                Action::Forward(fq) => {
+                                    let (ctx, query, alive) = (ctx.clone(), query.to_vec(), alive.clone());
+                                    forwards.spawn(async move {
+                                        let _alive = alive;
+                                        Some((peer, forwarded(&ctx, &fq, &query).await))
+                                    });
+                                }
                             }
                         }
+                        batch.send(fd);
                     }
-                    batch.send(fd);
-                }
+                });
             }
             Some(done) = forwards.join_next(), if !forwards.is_empty() => {
                 if let Ok(Some((peer, bytes))) = done {

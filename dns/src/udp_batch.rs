@@ -21,6 +21,21 @@ pub struct UdpBatch {
     to_send: Vec<(usize, SocketAddr)>,
 }
 
+thread_local! {
+    /// One batch per thread that serves resolvers (a tokio worker), shared by all of them.
+    static THREAD_BATCH: std::cell::RefCell<Option<UdpBatch>> = const { std::cell::RefCell::new(None) };
+}
+
+/// Run `f` with this thread's batch (made on first use, sized for `answer::MAX_UDP_PAYLOAD`).
+/// `f` must not wait: the batch is lent only for the synchronous receive-answer-send round.
+pub fn with_batch<R>(f: impl FnOnce(&mut UdpBatch) -> R) -> R {
+    THREAD_BATCH.with(|cell| {
+        let mut slot = cell.borrow_mut();
+        let batch = slot.get_or_insert_with(|| UdpBatch::new(usize::from(crate::answer::MAX_UDP_PAYLOAD)));
+        f(batch)
+    })
+}
+
 impl UdpBatch {
     pub fn new(max_payload: usize) -> UdpBatch {
         UdpBatch {
