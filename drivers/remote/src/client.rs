@@ -105,9 +105,12 @@ impl PluginClient {
         };
         if answer.status != 200 {
             let (plugin, call) = (self.name().to_string(), call.to_string());
+            // A 404 is a missing call whatever the body says: Docker lets some calls be missing.
+            if answer.status == 404 {
+                return Err(Error::CallNotImplemented { plugin, call });
+            }
             return Err(match parsed.ok().as_ref().and_then(message) {
                 Some(message) => Error::Refused { plugin, call, message },
-                None if answer.status == 404 => Error::CallNotImplemented { plugin, call },
                 None => Error::Status { plugin, call, status: answer.status, body: preview(&answer.body) },
             });
         }
@@ -226,7 +229,7 @@ mod tests {
                 b"HTTP/1.1 200 OK\r\nContent-Length: 33\r\n\r\n{\"Implements\": [\"NetworkDriver\"]}",
                 b"HTTP/1.1 200 OK\r\nContent-Length: 20\r\n\r\n{\"Err\":\"no thanks\"}\n",
                 b"HTTP/1.1 500 Internal\r\nTransfer-Encoding: chunked\r\n\r\n13\r\n{\"Error\":\"no pool\"}\r\n0\r\n\r\n",
-                b"HTTP/1.1 404 Not Found\r\nContent-Length: 9\r\n\r\nnot found",
+                b"HTTP/1.1 404 Not Found\r\nContent-Length: 12\r\n\r\n{\"Err\":\"no\"}",
                 b"HTTP/1.1 200 OK\r\n\r\n<html>",
             ],
         );

@@ -101,7 +101,22 @@ impl RemoteResolver {
             };
             out.push(PluginInfo { name, address, implements, error });
         }
+        for (name, (client, manifest)) in self.active().iter() {
+            if !out.iter().any(|p| &p.name == name) {
+                out.push(PluginInfo {
+                    name: name.clone(),
+                    address: client.spec().address.to_string(),
+                    implements: manifest.implements.clone(),
+                    error: Some(format!("{} is no longer in the plugin directories", client.spec().source.display())),
+                });
+            }
+        }
         out
+    }
+
+    /// Whether `name` is a plugin this resolver activated (a driver of that name is remote).
+    pub fn is_active(&self, name: &str) -> bool {
+        self.active().contains_key(name)
     }
 }
 
