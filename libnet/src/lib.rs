@@ -17,7 +17,7 @@ pub mod protocol;
 pub mod sandbox;
 pub mod store;
 
-pub use controller::{Controller, ControllerConfig, RestoreReport};
+pub use controller::{Controller, ControllerConfig, DriverResolver, RestoreReport};
 pub use driver::{DriverError, DriverResult, ErrorKind, IpamDriver, NetworkDriver};
 pub use endpoint::{Endpoint, EndpointCreate, JoinInfo};
 pub use error::{Error, Result};

@@ -8,6 +8,7 @@ mod filters;
 mod hijack;
 mod images;
 mod networks;
+mod plugins;
 mod system;
 pub mod types;
 
@@ -32,11 +33,19 @@ pub const MIN_API_VERSION: &str = "1.24";
 pub struct AppState {
     controller: Arc<Mutex<Controller>>,
     containers: crate::containers::Manager,
+    /// The remote plugins the controller resolves drivers with, for `GET /drivers`.
+    plugins: Option<Arc<driver_remote::RemoteResolver>>,
 }
 
 impl AppState {
     pub fn new(controller: Arc<Mutex<Controller>>, containers: crate::containers::Manager) -> Self {
-        Self { controller, containers }
+        Self { controller, containers, plugins: None }
+    }
+
+    /// The same state, listing the remote plugins of `plugins`.
+    pub fn with_plugins(mut self, plugins: Arc<driver_remote::RemoteResolver>) -> Self {
+        self.plugins = Some(plugins);
+        self
     }
 
     pub fn containers(&self) -> &crate::containers::Manager {
@@ -71,6 +80,7 @@ pub fn router(state: AppState) -> Router {
         .route("/networks/{id}", get(networks::inspect).delete(networks::remove))
         .route("/networks/{id}/connect", post(networks::connect))
         .route("/networks/{id}/disconnect", post(networks::disconnect))
+        .route("/drivers", get(plugins::drivers))
         .route("/containers/json", get(containers::list))
         .route("/containers/create", post(containers::create))
         .route("/containers/{id}/json", get(containers::inspect))

@@ -128,6 +128,8 @@ pub enum Command {
     Logs(LogsArgs),
     /// Manage networks
     Network(NetworkArgs),
+    /// Manage plugins (network and IPAM drivers)
+    Plugin(PluginArgs),
     /// List containers
     #[command(override_usage = "weft ps [OPTIONS]")]
     Ps(PsArgs),
@@ -736,6 +738,34 @@ pub struct InspectArgs {
     pub help: HelpFlag,
 
     #[arg(value_name = "NETWORK")]
+    pub args: Vec<String>,
+}
+
+#[derive(Args, Debug)]
+pub struct PluginArgs {
+    #[command(flatten)]
+    pub help: HelpFlag,
+    #[command(subcommand)]
+    pub command: Option<PluginCommand>,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum PluginCommand {
+    /// List the network and IPAM drivers: built in, and remote plugins found in the plugin directories
+    #[command(name = "ls", visible_alias = "list", override_usage = "weft plugin ls [OPTIONS]")]
+    Ls(PluginLsArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct PluginLsArgs {
+    #[arg(short = 'q', long = "quiet", action = clap::ArgAction::Set, num_args = 0..=1, require_equals = true,
+          default_value = "false", default_missing_value = "true", value_parser = go_bool,
+          help = "Only display plugin names")]
+    pub quiet: bool,
+
+    #[command(flatten)]
+    pub help: HelpFlag,
+
     pub args: Vec<String>,
 }
 

@@ -14,6 +14,7 @@ pub mod help;
 mod hijack;
 mod image;
 mod network;
+mod plugin;
 mod terminal;
 pub mod usage;
 mod version;
@@ -70,6 +71,7 @@ fn execute(args: &[String], console: &mut Console) -> Result<(), CliError> {
             Ok(())
         }
         Some(Command::Network(n)) => network::run(console, &root, n, &host),
+        Some(Command::Plugin(p)) => plugin::run(console, &root, p, &host),
         Some(Command::Container(c)) => container::run_group(console, &root, c, &host),
         Some(Command::Image(i)) => image::run_group(console, &root, i, &host),
         Some(Command::Images(a)) => image::run(console, &root, ImageCommand::Ls(a), &host, false),

@@ -59,6 +59,13 @@ pub struct Flags {
     /// Daemon configuration file (JSON, dockerd's daemon.json keys)
     #[arg(long, value_name = "PATH")]
     pub config_file: Option<PathBuf>,
+    /// Directory of remote plugins (sockets, .spec and .json files), searched instead of Docker's
+    /// /run/docker/plugins, /etc/docker/plugins and /usr/lib/docker/plugins; <exec-root>/plugins is always searched first
+    #[arg(long = "plugin-dir", value_name = "PATH")]
+    pub plugin_dirs: Vec<PathBuf>,
+    /// Time limit of one call to a remote plugin, and of the retries to connect to it (like 30s or 500ms)
+    #[arg(long, value_name = "DURATION")]
+    pub plugin_timeout: Option<String>,
 }
 
 #[derive(Debug, Deserialize, Default)]
@@ -108,6 +115,10 @@ pub struct Config {
     pub icc: bool,
     /// `--ip-masq`: the default bridge's enable_ip_masquerade.
     pub ip_masq: bool,
+    /// `--plugin-dir`: where remote plugins are looked for; `None`: Docker's directories.
+    pub plugin_dirs: Option<Vec<PathBuf>>,
+    /// `--plugin-timeout`: one plugin call's time limit (30 s by default).
+    pub plugin_timeout: std::time::Duration,
 }
 
 fn socket_path(host: &str) -> Result<PathBuf> {
@@ -209,6 +220,14 @@ impl Config {
         if dns_max_concurrent == 0 {
             bail!("invalid --dns-max-concurrent 0: allow at least one forwarded query");
         }
+        let plugin_timeout = match &flags.plugin_timeout {
+            Some(t) => match humantime::parse_duration(t) {
+                Ok(d) if !d.is_zero() => d,
+                _ => bail!("invalid --plugin-timeout \"{t}\": expected a duration like 30s or 500ms"),
+            },
+            None => std::time::Duration::from_secs(30),
+        };
+        let plugin_dirs = (!flags.plugin_dirs.is_empty()).then_some(flags.plugin_dirs);
         Ok(Config {
             data_root: data_root.unwrap_or_else(|| DEFAULT_DATA_ROOT.into()),
             exec_root: exec_root.unwrap_or_else(|| DEFAULT_EXEC_ROOT.into()),
@@ -222,6 +241,8 @@ impl Config {
             ip_forward,
             icc,
             ip_masq,
+            plugin_dirs,
+            plugin_timeout,
         })
     }
 }

@@ -79,6 +79,18 @@ pub fn build_controller(config: &Config) -> Result<Controller> {
     Ok(c)
 }
 
+/// The resolver of remote plugins: weft's own `<exec-root>/plugins` first, then `--plugin-dir`s or
+/// Docker's directories.
+pub fn plugin_resolver(config: &Config) -> Arc<driver_remote::RemoteResolver> {
+    let dirs = match &config.plugin_dirs {
+        Some(d) => driver_remote::PluginDirs::of(d.iter().cloned()),
+        None => driver_remote::PluginDirs::docker(),
+    };
+    let dirs = dirs.with_first(config.exec_root.join("plugins"));
+    let options = driver_remote::CallOptions { timeout: config.plugin_timeout, retry_for: config.plugin_timeout };
+    Arc::new(driver_remote::RemoteResolver::new(dirs, options))
+}
+
 /// Run the daemon until it is told to stop.
 /// Raise the soft limit of open descriptors (to the hard one, at most 65536): each running
 /// container holds a few in weftd (its pidfd, its resolver's sockets). Containers inherit it.
@@ -107,6 +119,8 @@ pub async fn run(config: Config) -> Result<()> {
         }
     }
     let mut controller = build_controller(&config)?;
+    let plugins = plugin_resolver(&config);
+    controller.set_driver_resolver(plugins.clone());
     let report = controller.restore().context("cannot restore the store")?;
     for f in &report.failed {
         tracing::error!("restore: {f}");
@@ -132,7 +146,7 @@ pub async fn run(config: Config) -> Result<()> {
     let dns_config = dns::DnsConfig { max_concurrent: config.dns_max_concurrent, ..Default::default() };
     let dns = Arc::new(dns::DnsService::new(dns_config, tokio::runtime::Handle::current()));
     containers.set_dns(crate::containers::DnsWiring { service: dns.clone(), default_servers: config.dns.clone() });
-    let state = api::AppState::new(controller, containers.clone());
+    let state = api::AppState::new(controller, containers.clone()).with_plugins(plugins);
     let router = api::router(state);
     // Docker clients prefix paths with /v1.NN; strip it before routing.
     let service = tower::service_fn(move |req: Request| {

@@ -19,9 +19,9 @@ mod sandboxes;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, MutexGuard};
 
-use crate::driver::{IpamDriver, NetworkDriver};
+use crate::driver::{DriverResult, IpamDriver, NetworkDriver};
 use crate::endpoint::Endpoint;
 use crate::error::{Error, Result};
 use crate::ids::{EndpointId, NetworkId, SandboxId};
@@ -47,12 +47,22 @@ impl ControllerConfig {
     }
 }
 
+/// Finds a driver the controller does not have registered, by the name a user gave (Docker's
+/// plugin lookup): `Ok(None)` when there is none of that name, an error when one was found but
+/// cannot be used (it does not answer, or is not that kind of driver).
+pub trait DriverResolver: Send + Sync {
+    fn network_driver(&self, name: &str) -> DriverResult<Option<Arc<dyn NetworkDriver>>>;
+    fn ipam_driver(&self, name: &str) -> DriverResult<Option<Arc<dyn IpamDriver>>>;
+}
+
 /// The CNM controller. Not internally synchronised: a daemon wraps it in a mutex.
 pub struct Controller {
     config: ControllerConfig,
     store: Store,
-    drivers: BTreeMap<String, Arc<dyn NetworkDriver>>,
-    ipams: BTreeMap<String, Arc<dyn IpamDriver>>,
+    // Behind mutexes only so that a lookup (`&self`) can register what the resolver found.
+    drivers: Mutex<BTreeMap<String, Arc<dyn NetworkDriver>>>,
+    ipams: Mutex<BTreeMap<String, Arc<dyn IpamDriver>>>,
+    resolver: Option<Arc<dyn DriverResolver>>,
     networks: BTreeMap<NetworkId, Network>,
     endpoints: BTreeMap<EndpointId, Endpoint>,
     sandboxes: BTreeMap<SandboxId, Sandbox>,
@@ -73,8 +83,9 @@ impl Controller {
         Ok(Controller {
             config,
             store,
-            drivers: BTreeMap::new(),
-            ipams: BTreeMap::new(),
+            drivers: Mutex::new(BTreeMap::new()),
+            ipams: Mutex::new(BTreeMap::new()),
+            resolver: None,
             networks: BTreeMap::new(),
             endpoints: BTreeMap::new(),
             sandboxes: BTreeMap::new(),
@@ -89,25 +100,54 @@ impl Controller {
 
     /// Register a network driver under its name (a later one of the same name replaces it).
     pub fn register_driver(&mut self, driver: Arc<dyn NetworkDriver>) {
-        self.drivers.insert(driver.name().to_string(), driver);
+        locked(&self.drivers).insert(driver.name().to_string(), driver);
     }
 
     /// Register an IPAM driver under its name.
     pub fn register_ipam(&mut self, ipam: Arc<dyn IpamDriver>) {
-        self.ipams.insert(ipam.name().to_string(), ipam);
+        locked(&self.ipams).insert(ipam.name().to_string(), ipam);
+    }
+
+    /// Install the resolver asked for drivers that are not registered (remote plugins, for
+    /// weftd). What it finds is registered and used from then on.
+    pub fn set_driver_resolver(&mut self, resolver: Arc<dyn DriverResolver>) {
+        self.resolver = Some(resolver);
     }
 
     /// Names of the registered network drivers.
     pub fn driver_names(&self) -> Vec<String> {
-        self.drivers.keys().cloned().collect()
+        locked(&self.drivers).keys().cloned().collect()
+    }
+
+    /// Names of the registered IPAM drivers.
+    pub fn ipam_names(&self) -> Vec<String> {
+        locked(&self.ipams).keys().cloned().collect()
     }
 
     fn driver(&self, name: &str) -> Result<Arc<dyn NetworkDriver>> {
-        self.drivers.get(name).cloned().ok_or_else(|| Error::UnknownDriver(name.to_string()))
+        if let Some(d) = locked(&self.drivers).get(name) {
+            return Ok(d.clone());
+        }
+        let found = match &self.resolver {
+            Some(r) => r.network_driver(name)?,
+            None => None,
+        };
+        let d = found.ok_or_else(|| Error::UnknownDriver(name.to_string()))?;
+        locked(&self.drivers).insert(name.to_string(), d.clone());
+        Ok(d)
     }
 
     fn ipam(&self, name: &str) -> Result<Arc<dyn IpamDriver>> {
-        self.ipams.get(name).cloned().ok_or_else(|| Error::UnknownIpamDriver(name.to_string()))
+        if let Some(d) = locked(&self.ipams).get(name) {
+            return Ok(d.clone());
+        }
+        let found = match &self.resolver {
+            Some(r) => r.ipam_driver(name)?,
+            None => None,
+        };
+        let d = found.ok_or_else(|| Error::UnknownIpamDriver(name.to_string()))?;
+        locked(&self.ipams).insert(name.to_string(), d.clone());
+        Ok(d)
     }
 
     /// Every network, ordered by name.
@@ -169,6 +209,12 @@ impl Controller {
     fn netns_dir(&self) -> PathBuf {
         self.config.exec_root.join(crate::marks::NETNS_DIR)
     }
+}
+
+/// A registry map; a panic while it was held cannot leave a map half-changed, so a poisoned
+/// lock is still good.
+fn locked<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 /// Whether `path` is a namespace mount point (an nsfs file), not a plain file left behind.
