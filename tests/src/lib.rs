@@ -335,6 +335,12 @@ pub struct Snapshot {
 impl Host {
     /// Networks and links now, to compare before and after a failed command.
     pub fn snapshot(&self) -> Snapshot {
+        // The veths of namespaces discarded just before go in the background: wait (up to 10 s)
+        // until the host holds one per endpoint of a bridge network, so they are not counted.
+        wait_for(Duration::from_secs(10), || {
+            let veths = self.link_names().into_iter().filter(|l| l.starts_with("wv")).count();
+            veths == self.bridge_endpoints()
+        });
         let mut networks: Vec<String> = self
             .weft(&["network", "ls", "--no-trunc", "--format", "{{.ID}} {{.Name}}"])
             .ok()
@@ -345,6 +351,22 @@ impl Host {
         let mut links = self.link_names();
         links.sort();
         Snapshot { networks, links }
+    }
+
+    /// How many endpoints the bridge networks have (a `wv…` veth each in the host).
+    pub fn bridge_endpoints(&self) -> usize {
+        let ids = self.weft(&["network", "ls", "-q", "--filter", "driver=bridge"]);
+        let ids: Vec<&str> = ids.ok().lines().collect();
+        if ids.is_empty() {
+            return 0;
+        }
+        let mut args = vec!["network", "inspect"];
+        args.extend(ids);
+        let out = self.weft(&args);
+        let v: serde_json::Value = serde_json::from_str(out.ok()).unwrap_or_default();
+        v.as_array()
+            .map(|nets| nets.iter().map(|n| n["Containers"].as_object().map_or(0, |c| c.len())).sum())
+            .unwrap_or(0)
     }
 
     /// One HTTP request to the daemon's API; returns the status and the body parsed as JSON

@@ -1,0 +1,95 @@
+//! Publishing one port when 10 and when 1000 are published already: the firewall's part (one
+//! netlink batch adding the DNAT elements, one removing them) and the allocator's (a host port
+//! held by a bound socket). The goal: the 1000th port costs at most 1.5x the 10th. Needs
+//! root; works in a namespace of its own.
+
+use std::net::IpAddr;
+use std::time::Duration;
+
+use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
+use libnet::osl::firewall::{Firewall, NetworkRules, PortRule};
+use libnet::osl::{Netlink, Netns};
+use libnet::portmap::{PortAllocator, Proto};
+
+fn rule(port: u16) -> PortRule {
+    PortRule {
+        proto: Proto::Tcp,
+        host_ip: None,
+        host_port: port,
+        container_ip: IpAddr::from([10, 250, (port >> 8) as u8, port as u8]),
+        container_port: 80,
+    }
+}
+
+fn bench(c: &mut Criterion) {
+    let dir = std::env::temp_dir().join(format!("weft-ports-bench-{}", std::process::id()));
+    let path = dir.join("ns");
+    let ns = match Netns::create(&path) {
+        Ok(ns) => ns,
+        Err(e) => {
+            eprintln!("skipping the ports benchmark: {e} (it needs root)");
+            return;
+        }
+    };
+    // criterion's state cannot cross to the thread `Netns::run` makes: this (dedicated) process's
+    // main thread enters the namespace itself, for the rest of the run.
+    let entered = std::fs::File::open(&path)
+        .map_err(|e| e.to_string())
+        .and_then(|f| nix::sched::setns(&f, nix::sched::CloneFlags::CLONE_NEWNET).map_err(|e| e.to_string()));
+    let ran = entered.map(|()| {
+        let mut nl = Netlink::new().expect("netlink");
+        nl.create_bridge("wbr-bench", None).expect("bridge");
+        let mut fw = Firewall::new().expect("firewall");
+        fw.load().expect("load the ruleset");
+        let network = NetworkRules {
+            bridge: "wbr-bench".into(),
+            subnets: vec!["10.250.0.0/16".parse().expect("subnet")],
+            internal: false,
+            icc: true,
+            masquerade: true,
+        };
+        fw.add_network(&network).expect("network");
+        let mut alloc = PortAllocator::new();
+        let any: [IpAddr; 1] = [IpAddr::from([0, 0, 0, 0])];
+        let mut group = c.benchmark_group("publish one more port");
+        let mut published = 0u16;
+        let mut held = Vec::new();
+        for n in [10u16, 1000] {
+            // n - 1 ports published already, each held and in the map.
+            while published < n - 1 {
+                let port = 20000 + published;
+                fw.add_ports(&[rule(port)]).expect("add");
+                held.push(alloc.allocate("others", Proto::Tcp, &any, port, 0).expect("hold"));
+                published += 1;
+            }
+            let port = 30000 + n;
+            group.bench_with_input(BenchmarkId::new("firewall add + remove", n), &port, |b, &port| {
+                b.iter(|| {
+                    fw.add_ports(&[rule(port)]).expect("add");
+                    fw.remove_ports(&[rule(port)]).expect("remove");
+                })
+            });
+            group.bench_with_input(BenchmarkId::new("allocator hold + release", n), &port, |b, &port| {
+                b.iter(|| {
+                    let h = alloc.allocate("me", Proto::Tcp, &any, port, 0).expect("hold");
+                    alloc.release("me", vec![h]);
+                })
+            });
+        }
+        group.finish();
+        alloc.release("others", held);
+    });
+    if let Err(e) = ran {
+        eprintln!("ports benchmark: {e}");
+    }
+    drop(ns);
+    let _ = Netns::delete(&path);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+criterion_group! {
+    name = benches;
+    config = Criterion::default().measurement_time(Duration::from_secs(3)).warm_up_time(Duration::from_secs(1));
+    targets = bench
+}
+criterion_main!(benches);
