@@ -56,6 +56,10 @@ pub struct Flags {
     /// Masquerade the traffic of the default bridge's containers leaving the host
     #[arg(long, value_name = "BOOL", num_args = 0..=1, default_missing_value = "true", action = clap::ArgAction::Set)]
     pub ip_masq: Option<bool>,
+    /// Serve published ports also with weft's in-process userland proxy (default false: weft's
+    /// NAT rules already cover the host's loopback and hairpin; the proxy adds [::1])
+    #[arg(long, value_name = "BOOL", num_args = 0..=1, default_missing_value = "true", action = clap::ArgAction::Set)]
+    pub userland_proxy: Option<bool>,
     /// Daemon configuration file (JSON, dockerd's daemon.json keys)
     #[arg(long, value_name = "PATH")]
     pub config_file: Option<PathBuf>,
@@ -76,6 +80,7 @@ struct FileConfig {
     ip_forward: Option<bool>,
     icc: Option<bool>,
     ip_masq: Option<bool>,
+    userland_proxy: Option<bool>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -108,6 +113,9 @@ pub struct Config {
     pub icc: bool,
     /// `--ip-masq`: the default bridge's enable_ip_masquerade.
     pub ip_masq: bool,
+    /// `--userland-proxy`: published ports served by the in-process proxy too (weft's default:
+    /// no; dockerd's: yes).
+    pub userland_proxy: bool,
 }
 
 fn socket_path(host: &str) -> Result<PathBuf> {
@@ -159,6 +167,8 @@ impl Config {
         let ip_forward = pick(flags.ip_forward, file.ip_forward, "ip-forward", &mut both).unwrap_or(true);
         let icc = pick(flags.icc, file.icc, "icc", &mut both).unwrap_or(true);
         let ip_masq = pick(flags.ip_masq, file.ip_masq, "ip-masq", &mut both).unwrap_or(true);
+        let userland_proxy =
+            pick(flags.userland_proxy, file.userland_proxy, "userland-proxy", &mut both).unwrap_or(false);
         if !both.is_empty() {
             bail!(
                 "the following directives are specified both as a flag and in the configuration file {}: {}",
@@ -222,6 +232,7 @@ impl Config {
             ip_forward,
             icc,
             ip_masq,
+            userland_proxy,
         })
     }
 }
@@ -259,6 +270,11 @@ mod tests {
         }
         let c = Config::load(flags(&["--config-file", "/dev/null", "--ip-forward=false", "--icc=false"])).unwrap();
         assert!(!c.ip_forward && !c.icc && c.ip_masq);
+        assert!(!c.userland_proxy, "weft's default: no userland proxy");
+        let c = Config::load(flags(&["--config-file", "/dev/null", "--userland-proxy"])).unwrap();
+        assert!(c.userland_proxy);
+        let c = Config::load(flags(&["--config-file", "/dev/null", "--userland-proxy=false"])).unwrap();
+        assert!(!c.userland_proxy);
     }
 
     #[test]
@@ -290,6 +306,10 @@ mod tests {
         assert_eq!((c.dns, c.dns_max_concurrent), (vec!["127.0.0.1".parse::<std::net::IpAddr>().unwrap()], 7));
         let e = Config::load(flags(&["--config-file", p, "--dns", "nope"])).unwrap_err().to_string();
         assert!(e.contains("both as a flag") && e.contains("dns"), "{e}");
+        std::fs::write(&f, r#"{"userland-proxy": true}"#).unwrap();
+        assert!(Config::load(flags(&["--config-file", p])).unwrap().userland_proxy);
+        let e = Config::load(flags(&["--config-file", p, "--userland-proxy=false"])).unwrap_err().to_string();
+        assert!(e.contains("both as a flag") && e.contains("userland-proxy"), "{e}");
         std::fs::write(&f, "{}").unwrap();
         let e = Config::load(flags(&["--config-file", p, "--dns", "nope"])).unwrap_err().to_string();
         assert!(e.contains("invalid --dns \"nope\""), "{e}");
