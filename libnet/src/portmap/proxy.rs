@@ -57,6 +57,9 @@ pub const MAX_FLOWS: usize = 1024;
 pub const FLOW_IDLE: Duration = Duration::from_secs(90);
 /// How long a connection to the container may take before the client is let go.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+/// The buffer of each direction of a TCP connection: with tokio's default (8 KiB) the proxy
+/// carried half as much (bench/ports: 0.32 of direct instead of 0.68 on a 2-core machine).
+const COPY_BUFFER: usize = 32 * 1024;
 /// The largest UDP payload.
 const DATAGRAM: usize = 65535;
 /// A pause after an accept or receive error that is not the peer's (out of descriptors, say),
@@ -241,7 +244,7 @@ async fn forward_tcp(mut client: TcpStream, peer: SocketAddr, backend: SocketAdd
     };
     let _ = client.set_nodelay(true);
     let _ = server.set_nodelay(true);
-    match tokio::io::copy_bidirectional(&mut client, &mut server).await {
+    match tokio::io::copy_bidirectional_with_sizes(&mut client, &mut server, COPY_BUFFER, COPY_BUFFER).await {
         Ok((up, down)) => tracing::debug!("userland proxy {peer} -> {backend}: closed ({up} bytes up, {down} down)"),
         Err(e) => tracing::debug!("userland proxy {peer} -> {backend}: {e}"),
     }

@@ -14,6 +14,8 @@
 //!            ports4_any_addr, ports4_any_port: inet_proto . inet_service : ... (any host address)
 //!            ports6_*, ports6_any_* likewise
 //!   chains   prerouting (nat, dstnat), output (nat, -100): to a local address -> published
+//!            (loaded for the userland proxy, [`LoadOptions`]: bridge traffic in prerouting, and
+//!            127.0.0.0/8 and ::1 in output, return first and reach the proxy)
 //!            published: DNAT through the port maps
 //!            postrouting (nat, srcnat): hairpin, host loopback and egress masquerade
 //!            forward (filter, filter): isolation, icc, internal networks
