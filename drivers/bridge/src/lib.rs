@@ -12,7 +12,7 @@ use std::sync::Mutex;
 
 use ipnet::IpNet;
 use libnet::marks;
-use libnet::osl::firewall::{Firewall, NetworkRules};
+use libnet::osl::firewall::{Firewall, LoadOptions, NetworkRules};
 use libnet::osl::{set_sysctl, Netlink, Netns, OslError};
 use libnet::portmap::PortAllocator;
 use libnet::protocol::*;
@@ -49,9 +49,19 @@ struct BridgeEndpoint {
     published: Option<publish::Published>,
 }
 
+/// The driver's settings, from the daemon's options.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct DriverConfig {
+    /// `weftd --userland-proxy`: published TCP and UDP ports are also served by libnet's
+    /// in-process proxy, which takes the host's loopback (`[::1]` too) and containers reaching
+    /// them through a host address; the firewall leaves that traffic to it.
+    pub userland_proxy: bool,
+}
+
 struct State {
     nl: Netlink,
     fw: Firewall,
+    config: DriverConfig,
     ports: PortAllocator,
     networks: HashMap<String, BridgeNetwork>,
     endpoints: HashMap<String, BridgeEndpoint>,
@@ -133,13 +143,22 @@ fn parse_mac(s: &str) -> DriverResult<[u8; 6]> {
 }
 
 impl BridgeDriver {
-    /// A driver working in the calling thread's network namespace.
+    /// A driver working in the calling thread's network namespace, with the default settings.
     pub fn new() -> DriverResult<BridgeDriver> {
+        Self::with_config(DriverConfig::default())
+    }
+
+    /// A driver working in the calling thread's network namespace.
+    pub fn with_config(config: DriverConfig) -> DriverResult<BridgeDriver> {
         let nl = Netlink::new().map_err(os_err)?;
         // weft's tables start empty: networks put their elements back as they are restored.
         let mut fw = Firewall::new().map_err(os_err)?;
-        fw.load().map_err(os_err)?;
-        let state = State { nl, fw, ports: PortAllocator::new(), networks: HashMap::new(), endpoints: HashMap::new() };
+        fw.load_with(&LoadOptions { userland_proxy: config.userland_proxy }).map_err(os_err)?;
+        let ports = match config.userland_proxy {
+            true => PortAllocator::for_userland_proxy(),
+            false => PortAllocator::new(),
+        };
+        let state = State { nl, fw, config, ports, networks: HashMap::new(), endpoints: HashMap::new() };
         Ok(BridgeDriver { state: Mutex::new(state) })
     }
 
@@ -502,8 +521,9 @@ impl NetworkDriver for BridgeDriver {
         })?;
         let addresses = e.addresses;
         let default_ip = st.networks.get(&e.network).and_then(|n| n.config.host_binding_ipv4);
-        let State { ports, fw, .. } = &mut *st;
-        let published = publish::publish(ports, fw, &req.endpoint_id, &requested, default_ip, addresses)?;
+        let State { ports, fw, config, .. } = &mut *st;
+        let proxy = config.userland_proxy;
+        let published = publish::publish(ports, fw, &req.endpoint_id, &requested, default_ip, addresses, proxy)?;
         if let Some(e) = st.endpoints.get_mut(&req.endpoint_id) {
             e.published = Some(published);
         }

@@ -1,20 +1,33 @@
 //! Published ports of the bridge driver: host ports held through libnet's allocator, and one
 //! DNAT element per (protocol, host address, host port) in weft's nftables map, added and
-//! removed in one netlink batch per endpoint.
+//! removed in one netlink batch per endpoint. With the userland proxy on, each (host address,
+//! port) is also served by a proxy on the socket that holds it.
 
-use std::net::IpAddr;
+use std::net::{IpAddr, SocketAddr};
 
 use libnet::osl::firewall::{Firewall, PortRule};
-use libnet::portmap::{unspecified, HeldPort, PortAllocator, PortBinding, PORTMAP_OPTION};
+use libnet::portmap::proxy::Proxy;
+use libnet::portmap::{unspecified, HeldPort, PortAllocator, PortBinding, Proto, PORTMAP_OPTION};
 use libnet::protocol::Options;
 use libnet::{DriverError, DriverResult};
 
-/// What one endpoint publishes: the bindings as reported, the firewall elements, the held ports.
+/// What one endpoint publishes: the bindings as reported, the firewall elements, the userland
+/// proxies, the held ports.
 #[derive(Debug, Default)]
 pub struct Published {
     pub bindings: Vec<PortBinding>,
     pub rules: Vec<PortRule>,
+    /// Before `held`: a proxy serves on a held port's socket and goes first.
+    pub proxies: Vec<Proxy>,
     pub held: Vec<HeldPort>,
+}
+
+impl Published {
+    /// Stop the proxies, then give the host ports back.
+    fn release(&mut self, alloc: &mut PortAllocator, owner: &str) {
+        self.proxies.clear();
+        alloc.release(owner, std::mem::take(&mut self.held));
+    }
 }
 
 /// The bindings a `ProgramExternalConnectivity` asks for.
@@ -64,7 +77,8 @@ fn host_addresses(want: &PortBinding, default: Option<IpAddr>, c: Addresses) -> 
     }
 }
 
-/// Hold the host ports and install the DNAT elements for `requested`; all or nothing.
+/// Hold the host ports and install the DNAT elements for `requested`, and with `proxy` start a
+/// userland proxy on each (SCTP has none: DNAT only); all or nothing.
 pub fn publish(
     alloc: &mut PortAllocator,
     fw: &mut Firewall,
@@ -72,6 +86,7 @@ pub fn publish(
     requested: &[PortBinding],
     default_host_ip: Option<IpAddr>,
     container: Addresses,
+    proxy: bool,
 ) -> DriverResult<Published> {
     let mut out = Published::default();
     let result = (|| {
@@ -101,6 +116,24 @@ pub fn publish(
                     container_ip,
                     container_port: want.port,
                 });
+                if proxy && want.proto != Proto::Sctp {
+                    let socket = held.socket(*host).ok_or_else(|| {
+                        DriverError::internal(format!(
+                            "no socket holds {}/{}",
+                            SocketAddr::new(*host, held.port),
+                            want.proto
+                        ))
+                    });
+                    let started = socket
+                        .and_then(|socket| Proxy::start(want.proto, socket, SocketAddr::new(container_ip, want.port)));
+                    match started {
+                        Ok(p) => out.proxies.push(p),
+                        Err(e) => {
+                            out.held.push(held);
+                            return Err(e);
+                        }
+                    }
+                }
             }
             out.held.push(held);
         }
@@ -112,26 +145,25 @@ pub fn publish(
     match result {
         Ok(()) => Ok(out),
         Err(e) => {
-            alloc.release(owner, std::mem::take(&mut out.held));
+            out.release(alloc, owner);
             Err(e)
         }
     }
 }
 
-/// Remove the DNAT elements and give the host ports back.
-pub fn unpublish(alloc: &mut PortAllocator, fw: &mut Firewall, owner: &str, p: Published) -> DriverResult<()> {
+/// Remove the DNAT elements, stop the proxies and give the host ports back.
+pub fn unpublish(alloc: &mut PortAllocator, fw: &mut Firewall, owner: &str, mut p: Published) -> DriverResult<()> {
     let removed = match p.rules.is_empty() {
         true => Ok(()),
         false => fw.remove_ports(&p.rules).map_err(|e| DriverError::internal(e.to_string())),
     };
-    alloc.release(owner, p.held);
+    p.release(alloc, owner);
     removed
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use libnet::portmap::Proto;
 
     fn binding(host_ip: Option<&str>) -> PortBinding {
         PortBinding {

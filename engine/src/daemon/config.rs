@@ -56,6 +56,10 @@ pub struct Flags {
     /// Masquerade the traffic of the default bridge's containers leaving the host
     #[arg(long, value_name = "BOOL", num_args = 0..=1, default_missing_value = "true", action = clap::ArgAction::Set)]
     pub ip_masq: Option<bool>,
+    /// Serve published ports also with weft's in-process userland proxy (default false: weft's
+    /// NAT rules already cover the host's loopback and hairpin; the proxy adds [::1])
+    #[arg(long, value_name = "BOOL", num_args = 0..=1, default_missing_value = "true", action = clap::ArgAction::Set)]
+    pub userland_proxy: Option<bool>,
     /// Daemon configuration file (JSON, dockerd's daemon.json keys)
     #[arg(long, value_name = "PATH")]
     pub config_file: Option<PathBuf>,
@@ -83,6 +87,7 @@ struct FileConfig {
     ip_forward: Option<bool>,
     icc: Option<bool>,
     ip_masq: Option<bool>,
+    userland_proxy: Option<bool>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -119,6 +124,9 @@ pub struct Config {
     pub plugin_dirs: Option<Vec<PathBuf>>,
     /// `--plugin-timeout`: one plugin call's time limit (30 s by default).
     pub plugin_timeout: std::time::Duration,
+    /// `--userland-proxy`: published ports served by the in-process proxy too (weft's default:
+    /// no; dockerd's: yes).
+    pub userland_proxy: bool,
 }
 
 fn socket_path(host: &str) -> Result<PathBuf> {
@@ -170,6 +178,8 @@ impl Config {
         let ip_forward = pick(flags.ip_forward, file.ip_forward, "ip-forward", &mut both).unwrap_or(true);
         let icc = pick(flags.icc, file.icc, "icc", &mut both).unwrap_or(true);
         let ip_masq = pick(flags.ip_masq, file.ip_masq, "ip-masq", &mut both).unwrap_or(true);
+        let userland_proxy =
+            pick(flags.userland_proxy, file.userland_proxy, "userland-proxy", &mut both).unwrap_or(false);
         if !both.is_empty() {
             bail!(
                 "the following directives are specified both as a flag and in the configuration file {}: {}",
@@ -243,6 +253,7 @@ impl Config {
             ip_masq,
             plugin_dirs,
             plugin_timeout,
+            userland_proxy,
         })
     }
 }
@@ -280,6 +291,11 @@ mod tests {
         }
         let c = Config::load(flags(&["--config-file", "/dev/null", "--ip-forward=false", "--icc=false"])).unwrap();
         assert!(!c.ip_forward && !c.icc && c.ip_masq);
+        assert!(!c.userland_proxy, "weft's default: no userland proxy");
+        let c = Config::load(flags(&["--config-file", "/dev/null", "--userland-proxy"])).unwrap();
+        assert!(c.userland_proxy);
+        let c = Config::load(flags(&["--config-file", "/dev/null", "--userland-proxy=false"])).unwrap();
+        assert!(!c.userland_proxy);
     }
 
     #[test]
@@ -311,6 +327,10 @@ mod tests {
         assert_eq!((c.dns, c.dns_max_concurrent), (vec!["127.0.0.1".parse::<std::net::IpAddr>().unwrap()], 7));
         let e = Config::load(flags(&["--config-file", p, "--dns", "nope"])).unwrap_err().to_string();
         assert!(e.contains("both as a flag") && e.contains("dns"), "{e}");
+        std::fs::write(&f, r#"{"userland-proxy": true}"#).unwrap();
+        assert!(Config::load(flags(&["--config-file", p])).unwrap().userland_proxy);
+        let e = Config::load(flags(&["--config-file", p, "--userland-proxy=false"])).unwrap_err().to_string();
+        assert!(e.contains("both as a flag") && e.contains("userland-proxy"), "{e}");
         std::fs::write(&f, "{}").unwrap();
         let e = Config::load(flags(&["--config-file", p, "--dns", "nope"])).unwrap_err().to_string();
         assert!(e.contains("invalid --dns \"nope\""), "{e}");

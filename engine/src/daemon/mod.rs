@@ -57,7 +57,8 @@ fn bind_socket(path: &Path) -> Result<UnixListener> {
 /// Build the controller with the built-in drivers and the default IPAM.
 pub fn build_controller(config: &Config) -> Result<Controller> {
     let mut c = Controller::new(ControllerConfig::new(&config.data_root, &config.exec_root))?;
-    c.register_driver(Arc::new(driver_bridge::BridgeDriver::new()?));
+    let bridge = driver_bridge::DriverConfig { userland_proxy: config.userland_proxy };
+    c.register_driver(Arc::new(driver_bridge::BridgeDriver::with_config(bridge)?));
     c.register_driver(Arc::new(driver_host::host_driver()));
     c.register_driver(Arc::new(driver_null::null_driver()));
     let mut ipam_config = ipam::IpamConfig::default();
@@ -117,6 +118,9 @@ pub async fn run(config: Config) -> Result<()> {
         for c in changed {
             tracing::info!("--ip-forward: set {c}");
         }
+    }
+    if config.userland_proxy {
+        tracing::info!("--userland-proxy: the host's loopback and containers reach published ports through the proxy");
     }
     let mut controller = build_controller(&config)?;
     let plugins = plugin_resolver(&config);

@@ -9,7 +9,7 @@
 
 use std::collections::BTreeMap;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
-use std::os::fd::OwnedFd;
+use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 
 use nix::errno::Errno;
 use nix::sys::socket::{bind, setsockopt, socket, sockopt, AddressFamily, SockFlag, SockType, SockaddrStorage};
@@ -27,7 +27,16 @@ pub struct HeldPort {
     /// The host addresses it is held on (an unspecified one means all of that family).
     pub addresses: Vec<IpAddr>,
     pub port: u16,
-    _sockets: Vec<OwnedFd>,
+    /// The reservation socket on each address (none for SCTP on a kernel without it).
+    sockets: Vec<(IpAddr, OwnedFd)>,
+}
+
+impl HeldPort {
+    /// The socket that holds the port on `addr`: bound, not listening. The userland proxy
+    /// ([`super::proxy`]) serves the port on it, so that no second socket has to bind the port.
+    pub fn socket(&self, addr: IpAddr) -> Option<BorrowedFd<'_>> {
+        self.sockets.iter().find(|(a, _)| *a == addr).map(|(_, fd)| fd.as_fd())
+    }
 }
 
 /// The host ports published through one driver, by owner (an endpoint id).
@@ -39,6 +48,8 @@ pub struct PortAllocator {
     cursor: Option<u16>,
     /// The ephemeral range, read once (it is per namespace: the caller's).
     ephemeral: Option<(u16, u16)>,
+    /// TCP ports are served by the userland proxy: see [`PortAllocator::for_userland_proxy`].
+    listen: bool,
 }
 
 fn overlaps(a: IpAddr, b: IpAddr) -> bool {
@@ -59,9 +70,13 @@ pub fn ephemeral_range() -> (u16, u16) {
     }
 }
 
-/// Bind a socket of `proto` on `addr:port`, not listening: it only holds the port. SCTP gets no
-/// socket when the kernel has no SCTP (nothing else can take the port then either).
-fn reserve(proto: Proto, addr: IpAddr, port: u16) -> Result<Option<OwnedFd>, Errno> {
+/// The listen backlog of a TCP port the userland proxy serves.
+const PROXY_BACKLOG: i32 = 1024;
+
+/// Bind a socket of `proto` on `addr:port`, not listening unless `listen` (a TCP port the
+/// userland proxy serves): otherwise it only holds the port. SCTP gets no socket when the kernel
+/// has no SCTP (nothing else can take the port then either).
+fn reserve(proto: Proto, addr: IpAddr, port: u16, listen: bool) -> Result<Option<OwnedFd>, Errno> {
     let family = if addr.is_ipv4() { AddressFamily::Inet } else { AddressFamily::Inet6 };
     let (kind, protocol) = match proto {
         Proto::Tcp => (SockType::Stream, None),
@@ -77,13 +92,32 @@ fn reserve(proto: Proto, addr: IpAddr, port: u16) -> Result<Option<OwnedFd>, Err
         // [::] must not take the IPv4 port too: 0.0.0.0 is held by a socket of its own.
         setsockopt(&fd, sockopt::Ipv6V6Only, &true)?;
     }
+    let listen = listen && proto == Proto::Tcp;
+    if listen {
+        // The proxy's connections on the port (its accepted sockets inherit this) may linger in
+        // TIME_WAIT after it stops; they must not keep the port from being published again.
+        // No other socket can bind the port meanwhile: it is listening.
+        setsockopt(&fd, sockopt::ReuseAddr, &true)?;
+    }
     bind(std::os::fd::AsRawFd::as_raw_fd(&fd), &SockaddrStorage::from(SocketAddr::new(addr, port)))?;
+    if listen {
+        nix::sys::socket::listen(
+            &fd,
+            nix::sys::socket::Backlog::new(PROXY_BACKLOG).unwrap_or(nix::sys::socket::Backlog::MAXCONN),
+        )?;
+    }
     Ok(Some(fd))
 }
 
 impl PortAllocator {
     pub fn new() -> PortAllocator {
         PortAllocator::default()
+    }
+
+    /// An allocator whose TCP reservation sockets also listen, for the userland proxy to accept
+    /// on ([`super::proxy::Proxy`]); UDP ones are the same either way.
+    pub fn for_userland_proxy() -> PortAllocator {
+        PortAllocator { listen: true, ..PortAllocator::default() }
     }
 
     fn ours(&self, proto: Proto, port: u16, addresses: &[IpAddr]) -> bool {
@@ -140,7 +174,7 @@ impl PortAllocator {
                     for a in addresses {
                         self.taken.entry((proto, candidate)).or_default().push((owner.to_string(), *a));
                     }
-                    return Ok(HeldPort { proto, addresses: addresses.to_vec(), port: candidate, _sockets: sockets });
+                    return Ok(HeldPort { proto, addresses: addresses.to_vec(), port: candidate, sockets });
                 }
                 Err((addr, Errno::EADDRINUSE)) if fixed => {
                     return Err(DriverError::conflict(format!(
@@ -169,11 +203,11 @@ impl PortAllocator {
     }
 
     /// Bind the port on every address; all or none.
-    fn hold(&self, proto: Proto, addresses: &[IpAddr], port: u16) -> Result<Vec<OwnedFd>, (IpAddr, Errno)> {
+    fn hold(&self, proto: Proto, addresses: &[IpAddr], port: u16) -> Result<Vec<(IpAddr, OwnedFd)>, (IpAddr, Errno)> {
         let mut sockets = Vec::new();
         for a in addresses {
-            match reserve(proto, *a, port) {
-                Ok(Some(fd)) => sockets.push(fd),
+            match reserve(proto, *a, port, self.listen) {
+                Ok(Some(fd)) => sockets.push((*a, fd)),
                 Ok(None) => {}
                 Err(e) => return Err((*a, e)),
             }

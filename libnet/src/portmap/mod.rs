@@ -10,6 +10,7 @@
 //! ```
 
 mod allocator;
+pub mod proxy;
 
 use std::fmt;
 use std::net::IpAddr;

@@ -46,6 +46,7 @@ use nix::libc;
 
 use super::nft::Nftables;
 use super::{get_sysctl, set_sysctl, Netns, OslError, Result};
+pub use ruleset::LoadOptions;
 
 /// A network's part of the ruleset: elements keyed on its bridge.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -96,7 +97,14 @@ impl Firewall {
     /// (Re)load the fixed ruleset with one `nft -j -f -` run: weft's tables are replaced
     /// atomically (no element from before survives). Called once at driver/daemon start.
     pub fn load(&mut self) -> Result<()> {
-        self.netns.run(ruleset::load_ruleset)?
+        self.load_with(&LoadOptions::default())
+    }
+
+    /// [`Firewall::load`] with the daemon's options: with `userland_proxy`, the host's loopback
+    /// and containers reach published ports through the proxy (see [`ruleset`]).
+    pub fn load_with(&mut self, options: &LoadOptions) -> Result<()> {
+        let options = *options;
+        self.netns.run(move || ruleset::load_ruleset(&options))?
     }
 
     /// One netlink batch: the bridge in the sets it belongs to, its subnets to masquerade.

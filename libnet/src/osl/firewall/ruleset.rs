@@ -14,6 +14,8 @@
 //!            ports4_any_addr, ports4_any_port: inet_proto . inet_service : ... (any host address)
 //!            ports6_*, ports6_any_* likewise
 //!   chains   prerouting (nat, dstnat), output (nat, -100): to a local address -> published
+//!            (loaded for the userland proxy, [`LoadOptions`]: bridge traffic in prerouting, and
+//!            127.0.0.0/8 and ::1 in output, return first and reach the proxy)
 //!            published: DNAT through the port maps
 //!            postrouting (nat, srcnat): hairpin, host loopback and egress masquerade
 //!            forward (filter, filter): isolation, icc, internal networks
@@ -78,9 +80,23 @@ const PRIO_SRCNAT: i32 = 100;
 const PRIO_FILTER: i32 = 0;
 const PRIO_NAT_OUTPUT: i32 = -100;
 
+/// How the ruleset is loaded: what differs with the daemon's options.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct LoadOptions {
+    /// `weftd --userland-proxy`: the host's loopback and containers reaching a published port
+    /// through a host address go to the proxy listening on the port instead of being DNATed
+    /// (Docker's split); traffic from other machines keeps the DNAT path.
+    pub userland_proxy: bool,
+}
+
+/// The ruleset as `nft -j` input, in the default mode (no userland proxy).
+pub fn ruleset() -> Nftables<'static> {
+    ruleset_with(&LoadOptions::default())
+}
+
 /// The ruleset as `nft -j` input: weft's table replaced as a whole (add, delete, add: whether it
 /// existed or not, no element from before survives), then everything in it.
-pub fn ruleset() -> Nftables<'static> {
+pub fn ruleset_with(options: &LoadOptions) -> Nftables<'static> {
     let mut batch = nftables::batch::Batch::new();
     let table = || NfListObject::Table(Table { family: NfFamily::INet, name: TABLE.into(), handle: None });
     batch.add(table());
@@ -129,7 +145,7 @@ pub fn ruleset() -> Nftables<'static> {
     for (name, base) in chains() {
         batch.add(NfListObject::Chain(chain(name, base)));
     }
-    for (chain, exprs) in rules() {
+    for (chain, exprs) in rules(options) {
         batch.add(NfListObject::Rule(schema::Rule {
             family: NfFamily::INet,
             table: TABLE.into(),
@@ -141,11 +157,11 @@ pub fn ruleset() -> Nftables<'static> {
     batch.to_nftables()
 }
 
-/// Load [`ruleset`] with one `nft -j -f -` run in the calling thread's network namespace (a
+/// Load [`ruleset_with`] with one `nft -j -f -` run in the calling thread's network namespace (a
 /// child process starts in its parent thread's namespace).
-pub fn load_ruleset() -> Result<()> {
+pub fn load_ruleset(options: &LoadOptions) -> Result<()> {
     let op = "load weft's nftables ruleset (nft -j -f -)";
-    let json = serde_json::to_string(&ruleset()).map_err(|e| OslError::new(op, None, e.to_string()))?;
+    let json = serde_json::to_string(&ruleset_with(options)).map_err(|e| OslError::new(op, None, e.to_string()))?;
     nftables::helper::apply_ruleset_raw(&json, nftables::helper::DEFAULT_NFT, nftables::helper::DEFAULT_ARGS)
         .map(|_| ())
         .map_err(|e| match e {
@@ -187,9 +203,20 @@ fn chain(name: &'static str, base: Option<Base>) -> Chain<'static> {
 }
 
 /// Every rule, by chain, in order.
-fn rules() -> Vec<(&'static str, Vec<Statement<'static>>)> {
+fn rules(options: &LoadOptions) -> Vec<(&'static str, Vec<Statement<'static>>)> {
     let local = || is(fib_daddr_type(), str("local"));
-    vec![
+    // With the userland proxy, what it serves is left alone here and reaches the socket listening
+    // on the host port: from the host's loopback (IPv4's 127.0.0.0/8, and ::1, which DNAT cannot
+    // serve at all since the kernel never routes it off lo), and from containers (hairpin).
+    let proxied: Vec<(&'static str, Vec<Statement<'static>>)> = match options.userland_proxy {
+        false => Vec::new(),
+        true => vec![
+            ("prerouting", vec![in_set(meta(MetaKey::Iifname), SET_BRIDGES, Operator::EQ), ret()]),
+            ("output", vec![is(payload("ip", "daddr"), prefix("127.0.0.0", 8)), ret()]),
+            ("output", vec![is(payload("ip6", "daddr"), str("::1")), ret()]),
+        ],
+    };
+    let mut rules = vec![
         // Published ports. A lookup that finds nothing ends the rule, and the next one is tried:
         // a port on one host address first, then one on every address of its family. The `_any`
         // maps have no address in their key, so the family is matched explicitly (`ip daddr`
@@ -204,6 +231,9 @@ fn rules() -> Vec<(&'static str, Vec<Statement<'static>>)> {
             CHAIN_PUBLISHED,
             vec![is(meta(MetaKey::Nfproto), str("ipv6")), dnat(NATFamily::IP6, &[l4proto(), th_dport()], PORTS6_ANY)],
         ),
+    ];
+    rules.extend(proxied);
+    rules.extend(vec![
         // From outside, from containers (hairpin) and, in output, from the host itself: only
         // packets to one of the host's own addresses are published ports.
         ("prerouting", vec![local(), jump(CHAIN_PUBLISHED)]),
@@ -294,7 +324,8 @@ fn rules() -> Vec<(&'static str, Vec<Statement<'static>>)> {
         // ...and nothing else: not another network's containers, not a routed packet from
         // outside to a container's address, not icc=false neighbours.
         ("forward", vec![in_set(meta(MetaKey::Oifname), SET_BRIDGES, Operator::EQ), drop()]),
-    ]
+    ]);
+    rules
 }
 
 fn single(set_type: SetType) -> SetTypeValue<'static> {
@@ -379,6 +410,10 @@ fn jump(target: &'static str) -> Statement<'static> {
     Statement::Jump(JumpTarget { target: target.into() })
 }
 
+fn ret() -> Statement<'static> {
+    Statement::Return(None)
+}
+
 fn accept() -> Statement<'static> {
     Statement::Accept(None)
 }
@@ -401,6 +436,29 @@ mod tests {
         assert_eq!(items[2]["add"], table);
         let count = |kind: &str| items.iter().filter(|item| item["add"].get(kind).is_some()).count();
         assert_eq!((count("set"), count("map"), count("chain"), count("rule")), (7, 8, 5, 17));
+    }
+
+    #[test]
+    fn the_proxy_mode_returns_loopback_and_bridge_traffic_before_the_jump() {
+        let json = serde_json::to_value(ruleset_with(&LoadOptions { userland_proxy: true })).expect("serializable");
+        let items = json["nftables"].as_array().cloned().unwrap_or_default();
+        let chain_rules = |chain: &str| -> Vec<String> {
+            items
+                .iter()
+                .filter_map(|item| item["add"].get("rule"))
+                .filter(|rule| rule["chain"] == chain)
+                .map(|rule| rule["expr"].to_string())
+                .collect()
+        };
+        let output = chain_rules("output");
+        assert_eq!(output.len(), 3, "{output:?}");
+        assert!(output[0].contains("127.0.0.0") && output[0].contains("return"), "{}", output[0]);
+        assert!(output[1].contains("::1") && output[1].contains("return"), "{}", output[1]);
+        assert!(output[2].contains("jump"), "{}", output[2]);
+        let prerouting = chain_rules("prerouting");
+        assert_eq!(prerouting.len(), 2, "{prerouting:?}");
+        assert!(prerouting[0].contains("@bridges") && prerouting[0].contains("return"), "{}", prerouting[0]);
+        assert!(prerouting[1].contains("jump"), "{}", prerouting[1]);
     }
 
     #[test]

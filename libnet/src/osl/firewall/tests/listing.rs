@@ -95,3 +95,31 @@ fn normalise_sorts_elements_one_a_line() {
         "\tset s {\n\t\telements = {\n\t\t\t\"a\",\n\t\t\t\"b\",\n\t\t}\n\t}\n\tchain c {\n"
     );
 }
+
+/// The userland proxy's variant: the same table, with loopback and bridge traffic returned
+/// before the jump to the published ports (checked against the kernel's own listing).
+#[test]
+fn the_proxy_mode_leaves_loopback_and_containers_to_the_proxy() {
+    let ns = TestNs::new("listing-proxy");
+    let mut firewall = ns.firewall();
+    ok(firewall.load_with(&LoadOptions { userland_proxy: true }));
+    let chain = |name: &str| -> Vec<String> {
+        let listing = normalise(&ns.nft(&["list", "chain", "inet", "weft", name]));
+        listing
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty() && !l.ends_with('{') && l != &"}")
+            .map(String::from)
+            .collect()
+    };
+    assert_eq!(
+        chain("output")[1..],
+        ["ip daddr 127.0.0.0/8 return", "ip6 daddr ::1 return", "fib daddr type local jump published"],
+        "{:?}",
+        chain("output")
+    );
+    assert_eq!(chain("prerouting")[1..], ["iifname @bridges return", "fib daddr type local jump published"]);
+    // And back: the default mode has none of them.
+    ok(firewall.load());
+    assert_eq!(chain("output")[1..], ["fib daddr type local jump published"]);
+}
