@@ -125,20 +125,7 @@ fn parse(packet: &[u8]) -> Option<Parsed> {
     if count(4) != 1 || count(6) != 0 || count(8) != 0 || additional > 1 {
         return None;
     }
-    let mut at = HEADER_LEN;
-    loop {
-        let len = usize::from(*packet.get(at)?);
-        if len & 0xc0 != 0 {
-            return None;
-        }
-        at += 1 + len;
-        if at - HEADER_LEN > MAX_NAME_LEN {
-            return None;
-        }
-        if len == 0 {
-            break;
-        }
-    }
+    let at = crate::wire::name_end(packet, HEADER_LEN)?;
     if at == HEADER_LEN + 1 {
         return None;
     }

@@ -26,27 +26,32 @@ pub fn rcode(msg: &[u8]) -> Option<u8> {
     msg.get(3).map(|b| b & 0x0f)
 }
 
-/// The offset just past the first question (name, type, class), if the message has one written
-/// plainly (no compression pointer: the first name of a message cannot point back).
-pub fn question_end(msg: &[u8]) -> Option<usize> {
-    if msg.len() < HEADER_LEN || u16::from_be_bytes([msg[4], msg[5]]) == 0 {
-        return None;
-    }
-    let mut at = HEADER_LEN;
+/// The offset just past the name written plainly (labels, no compression pointer) at `start`,
+/// if it is there whole and no longer than a name may be.
+pub fn name_end(msg: &[u8], start: usize) -> Option<usize> {
+    let mut at = start;
     loop {
         let len = usize::from(*msg.get(at)?);
         if len & 0xc0 != 0 {
             return None;
         }
         at += 1 + len;
-        if at - HEADER_LEN > MAX_NAME_LEN {
+        if at - start > MAX_NAME_LEN {
             return None;
         }
         if len == 0 {
-            break;
+            return Some(at);
         }
     }
-    let end = at + 4;
+}
+
+/// The offset just past the first question (name, type, class), if the message has one written
+/// plainly (no compression pointer: the first name of a message cannot point back).
+pub fn question_end(msg: &[u8]) -> Option<usize> {
+    if msg.len() < HEADER_LEN || u16::from_be_bytes([msg[4], msg[5]]) == 0 {
+        return None;
+    }
+    let end = name_end(msg, HEADER_LEN)? + 4;
     (end <= msg.len()).then_some(end)
 }
 
