@@ -88,6 +88,8 @@ struct FileConfig {
     icc: Option<bool>,
     ip_masq: Option<bool>,
     userland_proxy: Option<bool>,
+    plugin_dir: Option<Vec<PathBuf>>,
+    plugin_timeout: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -180,6 +182,9 @@ impl Config {
         let ip_masq = pick(flags.ip_masq, file.ip_masq, "ip-masq", &mut both).unwrap_or(true);
         let userland_proxy =
             pick(flags.userland_proxy, file.userland_proxy, "userland-proxy", &mut both).unwrap_or(false);
+        let flag_plugin_dirs = (!flags.plugin_dirs.is_empty()).then_some(flags.plugin_dirs);
+        let plugin_dirs = pick(flag_plugin_dirs, file.plugin_dir, "plugin-dir", &mut both);
+        let plugin_timeout = pick(flags.plugin_timeout, file.plugin_timeout, "plugin-timeout", &mut both);
         if !both.is_empty() {
             bail!(
                 "the following directives are specified both as a flag and in the configuration file {}: {}",
@@ -230,14 +235,13 @@ impl Config {
         if dns_max_concurrent == 0 {
             bail!("invalid --dns-max-concurrent 0: allow at least one forwarded query");
         }
-        let plugin_timeout = match &flags.plugin_timeout {
+        let plugin_timeout = match &plugin_timeout {
             Some(t) => match humantime::parse_duration(t) {
                 Ok(d) if !d.is_zero() => d,
                 _ => bail!("invalid --plugin-timeout \"{t}\": expected a duration like 30s or 500ms"),
             },
             None => std::time::Duration::from_secs(30),
         };
-        let plugin_dirs = (!flags.plugin_dirs.is_empty()).then_some(flags.plugin_dirs);
         Ok(Config {
             data_root: data_root.unwrap_or_else(|| DEFAULT_DATA_ROOT.into()),
             exec_root: exec_root.unwrap_or_else(|| DEFAULT_EXEC_ROOT.into()),
@@ -291,6 +295,16 @@ mod tests {
         }
         let c = Config::load(flags(&["--config-file", "/dev/null", "--ip-forward=false", "--icc=false"])).unwrap();
         assert!(!c.ip_forward && !c.icc && c.ip_masq);
+        let dir = std::env::temp_dir().join(format!("weftd-plugin-config-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let f = dir.join("daemon.json");
+        std::fs::write(&f, r#"{"plugin-dir": ["/srv/plugins"], "plugin-timeout": "2s"}"#).unwrap();
+        let c = Config::load(flags(&["--config-file", f.to_str().unwrap()])).unwrap();
+        assert_eq!(c.plugin_dirs, Some(vec![PathBuf::from("/srv/plugins")]));
+        assert_eq!(c.plugin_timeout, std::time::Duration::from_secs(2));
+        let e = Config::load(flags(&["--config-file", f.to_str().unwrap(), "--plugin-timeout", "1s"])).unwrap_err();
+        assert!(e.to_string().contains("plugin-timeout"), "{e}");
+        let _ = std::fs::remove_dir_all(&dir);
         assert!(!c.userland_proxy, "weft's default: no userland proxy");
         let c = Config::load(flags(&["--config-file", "/dev/null", "--userland-proxy"])).unwrap();
         assert!(c.userland_proxy);
