@@ -55,6 +55,20 @@ pub const MAX_CONNECTIONS: usize = 1024;
 pub const MAX_FLOWS: usize = 1024;
 /// A UDP flow with no datagram either way for this long ends (Docker's figure).
 pub const FLOW_IDLE: Duration = Duration::from_secs(90);
+
+/// The bounds of one proxy: [`MAX_CONNECTIONS`], [`MAX_FLOWS`] and [`FLOW_IDLE`] by default.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    pub max_connections: usize,
+    pub max_flows: usize,
+    pub flow_idle: Duration,
+}
+
+impl Default for Limits {
+    fn default() -> Limits {
+        Limits { max_connections: MAX_CONNECTIONS, max_flows: MAX_FLOWS, flow_idle: FLOW_IDLE }
+    }
+}
 /// How long a connection to the container may take before the client is let go.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 /// The buffer of each direction of a TCP connection: with tokio's default (8 KiB) the proxy
@@ -122,6 +136,16 @@ impl Proxy {
     /// Serve the port held by `socket` (a bound reservation socket of [`super::PortAllocator`];
     /// the proxy uses a duplicate of it), forwarding to `backend`. TCP and UDP only.
     pub fn start(proto: Proto, socket: BorrowedFd<'_>, backend: SocketAddr) -> Result<Proxy, DriverError> {
+        Proxy::start_with(proto, socket, backend, Limits::default())
+    }
+
+    /// [`Proxy::start`] with other bounds.
+    pub fn start_with(
+        proto: Proto,
+        socket: BorrowedFd<'_>,
+        backend: SocketAddr,
+        limits: Limits,
+    ) -> Result<Proxy, DriverError> {
         if proto == Proto::Sctp {
             return Err(DriverError::invalid("the userland proxy does not serve SCTP ports"));
         }
@@ -155,7 +179,7 @@ impl Proxy {
                 let listener = TcpListener::from_std(std).map_err(|e| internal("register the port's socket", e))?;
                 let frontend = listener.local_addr().map_err(|e| internal("read the port's address", e))?;
                 rt.runtime.spawn(async move {
-                    serve_tcp(listener, backend, stop_rx).await;
+                    serve_tcp(listener, backend, limits.max_connections, stop_rx).await;
                     let _ = done_tx.send(());
                 });
                 frontend
@@ -166,7 +190,7 @@ impl Proxy {
                 let listener = UdpSocket::from_std(std).map_err(|e| internal("register the port's socket", e))?;
                 let frontend = listener.local_addr().map_err(|e| internal("read the port's address", e))?;
                 rt.runtime.spawn(async move {
-                    serve_udp(Arc::new(listener), backend, stop_rx).await;
+                    serve_udp(Arc::new(listener), backend, limits, stop_rx).await;
                     let _ = done_tx.send(());
                 });
                 frontend
@@ -197,15 +221,15 @@ impl Drop for Proxy {
 }
 
 /// Accept connections until told to stop; then close the listener and every connection.
-async fn serve_tcp(listener: TcpListener, backend: SocketAddr, mut stop: oneshot::Receiver<()>) {
+async fn serve_tcp(listener: TcpListener, backend: SocketAddr, max: usize, mut stop: oneshot::Receiver<()>) {
     let mut connections = JoinSet::new();
     loop {
         tokio::select! {
             _ = &mut stop => break,
             Some(_) = connections.join_next(), if !connections.is_empty() => {}
             accepted = listener.accept() => match accepted {
-                Ok((client, peer)) if connections.len() >= MAX_CONNECTIONS => {
-                    tracing::debug!("userland proxy to {backend}: {MAX_CONNECTIONS} connections already, {peer} closed");
+                Ok((client, peer)) if connections.len() >= max => {
+                    tracing::debug!("userland proxy to {backend}: {max} connections already, {peer} closed");
                     drop(client);
                 }
                 Ok((client, peer)) => {
@@ -263,7 +287,7 @@ fn millis_since(epoch: Instant) -> u64 {
 }
 
 /// Forward datagrams until told to stop; then end every flow and close the sockets.
-async fn serve_udp(listener: Arc<UdpSocket>, backend: SocketAddr, mut stop: oneshot::Receiver<()>) {
+async fn serve_udp(listener: Arc<UdpSocket>, backend: SocketAddr, limits: Limits, mut stop: oneshot::Receiver<()>) {
     let epoch = Instant::now();
     let mut flows: HashMap<SocketAddr, Flow> = HashMap::new();
     let mut tasks = JoinSet::new();
@@ -291,8 +315,9 @@ async fn serve_udp(listener: Arc<UdpSocket>, backend: SocketAddr, mut stop: ones
                     }
                 };
                 if !flows.contains_key(&client) {
-                    if flows.len() >= MAX_FLOWS {
-                        tracing::debug!("userland proxy to {backend}/udp: {MAX_FLOWS} flows already, datagram of {client} dropped");
+                    if flows.len() >= limits.max_flows {
+                        let max = limits.max_flows;
+                        tracing::debug!("userland proxy to {backend}/udp: {max} flows already, datagram of {client} dropped");
                         continue;
                     }
                     let socket = match open_flow(backend).await {
@@ -310,6 +335,7 @@ async fn serve_udp(listener: Arc<UdpSocket>, backend: SocketAddr, mut stop: ones
                         client,
                         last: flow.last.clone(),
                         epoch,
+                        idle: limits.flow_idle,
                     };
                     let ended = ended_tx.clone();
                     let id = flow.id;
@@ -349,6 +375,7 @@ struct Replies {
     client: SocketAddr,
     last: Arc<AtomicU64>,
     epoch: Instant,
+    idle: Duration,
 }
 
 impl Replies {
@@ -358,12 +385,12 @@ impl Replies {
         let mut buf = vec![0u8; DATAGRAM];
         loop {
             let last = Duration::from_millis(self.last.load(Ordering::Relaxed));
-            let deadline = self.epoch + last + FLOW_IDLE;
+            let deadline = self.epoch + last + self.idle;
             tokio::select! {
                 _ = tokio::time::sleep_until(deadline.into()) => {
                     // The client may have sent since the deadline was taken.
                     if Duration::from_millis(millis_since(self.epoch)).saturating_sub(
-                        Duration::from_millis(self.last.load(Ordering::Relaxed))) >= FLOW_IDLE {
+                        Duration::from_millis(self.last.load(Ordering::Relaxed))) >= self.idle {
                         tracing::debug!("userland proxy {}/udp: flow idle, ended", self.client);
                         return;
                     }
@@ -480,6 +507,77 @@ mod tests {
             let (n, from) = client.recv_from(&mut buf).expect("the answer came back");
             assert_eq!((&buf[..n], from), (&b"pong"[..], SocketAddr::new(LO, held.port)));
         }
+        drop(proxy);
+        ports.release("test", vec![held]);
+    }
+
+    #[test]
+    fn tcp_connections_beyond_the_bound_are_closed() {
+        let (server, thread) = upper_server(2);
+        let (mut ports, held) = hold(Proto::Tcp);
+        let limits = Limits { max_connections: 1, ..Limits::default() };
+        let socket = held.socket(LO).expect("the reservation socket");
+        let proxy = Proxy::start_with(Proto::Tcp, socket, server, limits).expect("proxy");
+        // The one connection allowed, kept open (the server waits for its end).
+        let mut first = std::net::TcpStream::connect((LO, held.port)).expect("connect");
+        first.set_read_timeout(Some(WAIT)).expect("timeout");
+        let mut hi = [0u8; 2];
+        first.read_exact(&mut hi).expect("the server's greeting through the proxy");
+        // A second one is accepted and closed at once: an end of file, or a reset when the
+        // proxy closed it with the client's bytes unread.
+        match ask(held.port, "two") {
+            Ok(answer) => assert_eq!(answer, ""),
+            Err(e) => assert!(
+                matches!(e.kind(), io::ErrorKind::ConnectionReset | io::ErrorKind::BrokenPipe),
+                "the second connection: {e}"
+            ),
+        }
+        first.write_all(b"one").expect("write");
+        first.shutdown(Shutdown::Write).expect("half-close");
+        let mut rest = String::new();
+        first.read_to_string(&mut rest).expect("answer");
+        assert_eq!(rest, "ONE");
+        // Once the first is over, the next one gets through (the proxy learns it in a moment).
+        let deadline = Instant::now() + WAIT;
+        let mut answer = String::new();
+        while answer.is_empty() && Instant::now() < deadline {
+            answer = ask(held.port, "three").unwrap_or_default();
+            if answer.is_empty() {
+                std::thread::sleep(Duration::from_millis(20));
+            }
+        }
+        assert_eq!(answer, "hiTHREE");
+        thread.join().expect("server");
+        drop(proxy);
+        ports.release("test", vec![held]);
+    }
+
+    #[test]
+    fn udp_flows_are_bounded_and_end_when_idle() {
+        let server = std::net::UdpSocket::bind((LO, 0)).expect("bind");
+        let backend = server.local_addr().expect("address");
+        let (mut ports, held) = hold(Proto::Udp);
+        let limits = Limits { max_flows: 1, flow_idle: Duration::from_millis(800), ..Limits::default() };
+        let socket = held.socket(LO).expect("the reservation socket");
+        let proxy = Proxy::start_with(Proto::Udp, socket, backend, limits).expect("proxy");
+        let (a, b) = (std::net::UdpSocket::bind((LO, 0)).expect("a"), std::net::UdpSocket::bind((LO, 0)).expect("b"));
+        let mut buf = [0u8; 16];
+        server.set_read_timeout(Some(WAIT)).expect("timeout");
+        a.send_to(b"a", (LO, held.port)).expect("send");
+        let (n, _) = server.recv_from(&mut buf).expect("a's datagram opens the one flow");
+        assert_eq!(&buf[..n], b"a");
+        // While a's flow lives, b's datagram has no flow to go through.
+        server.set_read_timeout(Some(Duration::from_millis(200))).expect("timeout");
+        b.send_to(b"b", (LO, held.port)).expect("send");
+        assert!(server.recv_from(&mut buf).is_err(), "b's datagram went through a full proxy");
+        // Once a's flow has been idle long enough it ends, and b gets a flow.
+        let deadline = Instant::now() + WAIT;
+        let mut through = false;
+        while !through && Instant::now() < deadline {
+            b.send_to(b"b", (LO, held.port)).expect("send");
+            through = server.recv_from(&mut buf).is_ok_and(|(n, _)| &buf[..n] == b"b");
+        }
+        assert!(through, "b never got a flow after a's went idle");
         drop(proxy);
         ports.release("test", vec![held]);
     }
