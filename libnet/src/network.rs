@@ -69,6 +69,11 @@ pub struct PoolAllocation {
     pub user_subnet: bool,
 }
 
+/// Networks stored before the address space was recorded asked the default one.
+fn default_address_space() -> String {
+    crate::protocol::ipam::LOCAL_DEFAULT_SPACE.to_string()
+}
+
 /// A network, as stored and shown.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Network {
@@ -81,6 +86,9 @@ pub struct Network {
     pub created: String,
     pub ipam_driver: String,
     pub ipam_options: BTreeMap<String, String>,
+    /// The IPAM address space its pools are in: the IPAM driver's local default.
+    #[serde(default = "default_address_space")]
+    pub address_space: String,
     pub ipv4: Vec<PoolAllocation>,
     pub ipv6: Vec<PoolAllocation>,
     pub enable_ipv4: bool,

@@ -158,6 +158,7 @@ mod tests {
             created: "2026-01-01T00:00:00.000000000Z".into(),
             ipam_driver: "default".into(),
             ipam_options: BTreeMap::new(),
+            address_space: "LocalDefault".into(),
             ipv4: vec![],
             ipv6: vec![],
             enable_ipv4: true,

@@ -24,6 +24,9 @@ def save():
 
 
 def request_pool(req):
+    # Pools are asked in the space GetDefaultAddressSpaces gave, as Docker asks them.
+    if req.get("AddressSpace") not in ("tplocal", "tpglobal"):
+        raise server.PluginError("unknown address space %r" % req.get("AddressSpace"))
     if req.get("V6"):
         raise server.PluginError("this test IPAM has no IPv6 pools")
     if req.get("Pool"):

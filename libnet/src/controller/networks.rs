@@ -198,12 +198,21 @@ pub(super) fn driver_options(n: &Network) -> Options {
     o
 }
 
+/// The IPAM driver's local default address space (`GetDefaultAddressSpaces`).
+fn ipam_space(ipam: &dyn crate::IpamDriver) -> Result<String> {
+    let spaces = ipam.get_default_address_spaces()?;
+    Ok(match spaces.local_default_address_space.as_str() {
+        "" => LOCAL_DEFAULT_SPACE.to_string(),
+        s => s.to_string(),
+    })
+}
+
 pub(super) fn create_request(n: &Network) -> CreateNetworkRequest {
     CreateNetworkRequest {
         network_id: n.id.to_string(),
         options: driver_options(n),
-        ipv4_data: ipam_data(LOCAL_DEFAULT_SPACE, &n.ipv4),
-        ipv6_data: ipam_data(LOCAL_DEFAULT_SPACE, &n.ipv6),
+        ipv4_data: ipam_data(&n.address_space, &n.ipv4),
+        ipv6_data: ipam_data(&n.address_space, &n.ipv6),
     }
 }
 
@@ -281,14 +290,15 @@ impl Controller {
         }
 
         let mut rb = Rollback::new();
-        let space = LOCAL_DEFAULT_SPACE;
+        // The pools are asked in the IPAM driver's own default space, as libnetwork does.
+        let space = if uses_ipam { ipam_space(&*ipam)? } else { LOCAL_DEFAULT_SPACE.to_string() };
         let ipv4 = if uses_ipam && req.enable_ipv4 {
-            allocate_pools(&ipam, space, false, &v4, &req.ipam_options, &mut rb)?
+            allocate_pools(&ipam, &space, false, &v4, &req.ipam_options, &mut rb)?
         } else {
             Vec::new()
         };
         let ipv6 = if uses_ipam && req.enable_ipv6 {
-            allocate_pools(&ipam, space, true, &v6, &req.ipam_options, &mut rb)?
+            allocate_pools(&ipam, &space, true, &v6, &req.ipam_options, &mut rb)?
         } else {
             Vec::new()
         };
@@ -300,6 +310,7 @@ impl Controller {
             created: now_rfc3339(),
             ipam_driver: req.ipam_driver,
             ipam_options: req.ipam_options,
+            address_space: space,
             ipv4,
             ipv6,
             enable_ipv4: req.enable_ipv4,

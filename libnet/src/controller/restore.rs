@@ -72,6 +72,7 @@ impl Controller {
         let ipam = self.ipam(&n.ipam_driver)?;
         let mut rb = Rollback::new();
         let options = n.ipam_options.clone();
+        let space = n.address_space.clone();
         let replay = (|| -> Result<()> {
             for (v6, pools) in [(false, &mut n.ipv4), (true, &mut n.ipv6)] {
                 let mut replayed = Vec::new();
@@ -82,8 +83,7 @@ impl Controller {
                         gateway: p.gateway.map(|g| g.addr()),
                         aux: p.aux_addresses.clone(),
                     }];
-                    let mut got =
-                        super::networks::allocate_pools(&ipam, LOCAL_DEFAULT_SPACE, v6, &configs, &options, &mut rb)?;
+                    let mut got = super::networks::allocate_pools(&ipam, &space, v6, &configs, &options, &mut rb)?;
                     let mut granted: PoolAllocation = got.remove(0);
                     granted.user_subnet = p.user_subnet;
                     replayed.push(granted);
