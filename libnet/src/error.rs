@@ -33,7 +33,7 @@ pub enum Error {
     #[error("{0}")]
     Conflict(String),
     /// A host port asked for is published already, by the endpoint of another sandbox.
-    #[error("port {port}/{proto} is already allocated by container {}", container.as_deref().unwrap_or("(none)"))]
+    #[error("port {port}/{proto} is already allocated{}", container.as_deref().map(|c| format!(" by container {c}")).unwrap_or_default())]
     PortAllocated { port: u16, proto: crate::portmap::Proto, container: Option<String> },
     #[error("{0}")]
     Driver(#[from] DriverError),

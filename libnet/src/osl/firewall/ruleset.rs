@@ -166,6 +166,11 @@ pub fn load_ruleset(options: &LoadOptions) -> Result<()> {
         .map(|_| ())
         .map_err(|e| match e {
             nftables::helper::NftablesError::NftFailed { stderr, .. } => OslError::new(op, None, stderr.trim()),
+            nftables::helper::NftablesError::NftExecution { inner, .. }
+                if inner.kind() == std::io::ErrorKind::NotFound =>
+            {
+                OslError::new(op, Some(2), "the nft program is missing: install it (Debian's package nftables)")
+            }
             nftables::helper::NftablesError::NftExecution { inner, .. } => OslError::io(op, inner),
             other => OslError::new(op, None, other.to_string()),
         })
