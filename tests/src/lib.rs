@@ -22,7 +22,7 @@ pub fn bin_dir() -> PathBuf {
 /// Path of one of weft's binaries; panics with the fix if it was not built.
 pub fn bin(name: &str) -> PathBuf {
     let p = bin_dir().join(name);
-    assert!(p.exists(), "{} is missing: build the binaries first (cargo build --bins)", p.display());
+    assert!(p.exists(), "{} is missing: build first (cargo build: the binaries and the driver libraries)", p.display());
     p
 }
 
@@ -101,6 +101,13 @@ impl Host {
         h.extra_args = args.iter().map(|s| s.to_string()).collect();
         h.start();
         h
+    }
+
+    /// Start weftd on a [`Host::bare`] with extra flags (for flags that name files the test puts
+    /// in the host's directory first).
+    pub fn start_with_args(&mut self, args: &[&str]) {
+        self.extra_args = args.iter().map(|s| s.to_string()).collect();
+        self.start();
     }
 
     pub fn data_root(&self) -> PathBuf {

@@ -172,17 +172,19 @@ fn containers_talk_over_a_remote_network_with_remote_ipam() {
     assert!(log.contains("application/vnd.docker.plugins.v1.2+json"), "{log}");
     assert!(ipam.calls().contains(&"IpamDriver.RequestPool".to_string()));
 
-    // weft plugin ls: the built-in drivers and both plugins with their sockets.
+    // weft plugin ls: the drivers from libraries, the default IPAM, and both plugins with their
+    // sockets.
     let ls = h.weft(&["plugin", "ls"]);
     let rows: Vec<Vec<String>> = ls.ok().lines().map(|l| l.split_whitespace().map(String::from).collect()).collect();
-    assert_eq!(rows[0], ["NAME", "KIND", "IMPLEMENTS", "ADDRESS"], "{}", ls.stdout);
+    assert_eq!(rows[0], ["NAME", "KIND", "IMPLEMENTS", "VERSION", "ADDRESS"], "{}", ls.stdout);
     let row = |name: &str| rows.iter().find(|r| r[0] == name).cloned().unwrap_or_default();
-    assert_eq!(row("bridge"), ["bridge", "built-in", "NetworkDriver", "-"]);
-    assert_eq!(row("default"), ["default", "built-in", "IpamDriver", "-"]);
+    assert_eq!(row("bridge")[..4], ["bridge", "dylib", "NetworkDriver", plugins::INTERFACE_VERSION]);
+    assert!(row("bridge")[4].ends_with("/libweft_driver_bridge.so"), "{:?}", row("bridge"));
+    assert_eq!(row("default"), ["default", "built-in", "IpamDriver", "-", "-"]);
     let tnet_sock = format!("unix://{}", net.socket.display());
-    assert_eq!(row("tnet"), ["tnet", "remote", "NetworkDriver", tnet_sock.as_str()]);
+    assert_eq!(row("tnet"), ["tnet", "remote", "NetworkDriver", "-", tnet_sock.as_str()]);
     let tipam_sock = format!("unix://{}", ipam.socket.display());
-    assert_eq!(row("tipam"), ["tipam", "remote", "IpamDriver", tipam_sock.as_str()]);
+    assert_eq!(row("tipam"), ["tipam", "remote", "IpamDriver", "-", tipam_sock.as_str()]);
 
     // Removal gives everything back: the container's veth, its address, the bridge, the pool.
     h.weft(&["rm", "-f", "srv"]).ok();

@@ -148,6 +148,13 @@ impl BridgeDriver {
         Self::with_config(DriverConfig::default())
     }
 
+    /// The driver as weftd makes it from its library: `options` is the daemon's settings as JSON
+    /// (`userland-proxy`: bool).
+    pub fn from_options(options: &serde_json::Value) -> Result<BridgeDriver, String> {
+        let userland_proxy = options.get("userland-proxy").and_then(serde_json::Value::as_bool).unwrap_or(false);
+        Self::with_config(DriverConfig { userland_proxy }).map_err(|e| e.message)
+    }
+
     /// A driver working in the calling thread's network namespace.
     pub fn with_config(config: DriverConfig) -> DriverResult<BridgeDriver> {
         let nl = Netlink::new().map_err(os_err)?;

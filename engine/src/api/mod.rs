@@ -35,16 +35,24 @@ pub struct AppState {
     containers: crate::containers::Manager,
     /// The remote plugins the controller resolves drivers with, for `GET /drivers`.
     plugins: Option<Arc<driver_remote::RemoteResolver>>,
+    /// The driver libraries weftd found, for `GET /drivers`.
+    libraries: Arc<Vec<crate::daemon::drivers::Library>>,
 }
 
 impl AppState {
     pub fn new(controller: Arc<Mutex<Controller>>, containers: crate::containers::Manager) -> Self {
-        Self { controller, containers, plugins: None }
+        Self { controller, containers, plugins: None, libraries: Arc::default() }
     }
 
     /// The same state, listing the remote plugins of `plugins`.
     pub fn with_plugins(mut self, plugins: Arc<driver_remote::RemoteResolver>) -> Self {
         self.plugins = Some(plugins);
+        self
+    }
+
+    /// The same state, listing the driver libraries `libraries`.
+    pub fn with_libraries(mut self, libraries: Vec<crate::daemon::drivers::Library>) -> Self {
+        self.libraries = Arc::new(libraries);
         self
     }
 

@@ -37,14 +37,15 @@ pub fn run(console: &mut Console, root: &Command, args: PluginArgs, host: &str) 
     Ok(())
 }
 
-/// NAME, KIND, IMPLEMENTS, ADDRESS, and ERROR when a plugin cannot be used.
+/// NAME, KIND, IMPLEMENTS, VERSION (a library's interface version), ADDRESS (a library's path or
+/// a remote plugin's socket), and ERROR when a driver cannot be used.
 fn table(drivers: &[Value], quiet: bool) -> String {
     let s = |d: &Value, k: &str| d.get(k).and_then(Value::as_str).unwrap_or("").to_string();
     if quiet {
         return drivers.iter().map(|d| format!("{}\n", s(d, "Name"))).collect();
     }
     let errors = drivers.iter().any(|d| !s(d, "Error").is_empty());
-    let mut text = String::from("NAME\tKIND\tIMPLEMENTS\tADDRESS");
+    let mut text = String::from("NAME\tKIND\tIMPLEMENTS\tVERSION\tADDRESS");
     text.push_str(if errors { "\tERROR\n" } else { "\n" });
     for d in drivers {
         let implements: Vec<&str> = d
@@ -54,10 +55,11 @@ fn table(drivers: &[Value], quiet: bool) -> String {
             .unwrap_or_default();
         let cell = |v: String| if v.is_empty() { "-".to_string() } else { v };
         text.push_str(&format!(
-            "{}\t{}\t{}\t{}",
+            "{}\t{}\t{}\t{}\t{}",
             s(d, "Name"),
             s(d, "Kind"),
             cell(implements.join(",")),
+            cell(s(d, "Version")),
             cell(s(d, "Address"))
         ));
         if errors {
@@ -81,11 +83,14 @@ mod tests {
         .unwrap();
         let t = table(&d, false);
         let lines: Vec<&str> = t.lines().collect();
-        assert_eq!(lines[0].split_whitespace().collect::<Vec<_>>(), ["NAME", "KIND", "IMPLEMENTS", "ADDRESS"]);
-        assert_eq!(lines[1].split_whitespace().collect::<Vec<_>>(), ["bridge", "built-in", "NetworkDriver", "-"]);
+        assert_eq!(
+            lines[0].split_whitespace().collect::<Vec<_>>(),
+            ["NAME", "KIND", "IMPLEMENTS", "VERSION", "ADDRESS"]
+        );
+        assert_eq!(lines[1].split_whitespace().collect::<Vec<_>>(), ["bridge", "built-in", "NetworkDriver", "-", "-"]);
         assert_eq!(
             lines[2].split_whitespace().collect::<Vec<_>>(),
-            ["tnet", "remote", "NetworkDriver", "unix:///p/tnet.sock"]
+            ["tnet", "remote", "NetworkDriver", "-", "unix:///p/tnet.sock"]
         );
         assert_eq!(table(&d, true), "bridge\ntnet\n");
     }

@@ -70,6 +70,14 @@ pub struct Flags {
     /// Time limit of one call to a remote plugin, and of the retries to connect to it (like 30s or 500ms)
     #[arg(long, value_name = "DURATION")]
     pub plugin_timeout: Option<String>,
+    /// Directory of driver libraries (libweft_driver_<name>.so), searched in the order given, instead
+    /// of the drivers/ directory next to weftd, weftd's own directory and /usr/lib/weft/drivers
+    #[arg(long = "driver-dir", value_name = "PATH")]
+    pub driver_dirs: Vec<PathBuf>,
+    /// Time limit of one call into a driver library (like 60s or 2s); a driver that does not answer
+    /// in time fails that call and the daemon goes on
+    #[arg(long, value_name = "DURATION")]
+    pub driver_timeout: Option<String>,
 }
 
 #[derive(Debug, Deserialize, Default)]
@@ -90,6 +98,8 @@ struct FileConfig {
     userland_proxy: Option<bool>,
     plugin_dir: Option<Vec<PathBuf>>,
     plugin_timeout: Option<String>,
+    driver_dir: Option<Vec<PathBuf>>,
+    driver_timeout: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -129,6 +139,10 @@ pub struct Config {
     /// `--userland-proxy`: published ports served by the in-process proxy too (weft's default:
     /// no; dockerd's: yes).
     pub userland_proxy: bool,
+    /// `--driver-dir`: where driver libraries are looked for; `None`: the default directories.
+    pub driver_dirs: Option<Vec<PathBuf>>,
+    /// `--driver-timeout`: one call into a driver library (60 s by default).
+    pub driver_timeout: std::time::Duration,
 }
 
 fn socket_path(host: &str) -> Result<PathBuf> {
@@ -185,6 +199,9 @@ impl Config {
         let flag_plugin_dirs = (!flags.plugin_dirs.is_empty()).then_some(flags.plugin_dirs);
         let plugin_dirs = pick(flag_plugin_dirs, file.plugin_dir, "plugin-dir", &mut both);
         let plugin_timeout = pick(flags.plugin_timeout, file.plugin_timeout, "plugin-timeout", &mut both);
+        let flag_driver_dirs = (!flags.driver_dirs.is_empty()).then_some(flags.driver_dirs);
+        let driver_dirs = pick(flag_driver_dirs, file.driver_dir, "driver-dir", &mut both);
+        let driver_timeout = pick(flags.driver_timeout, file.driver_timeout, "driver-timeout", &mut both);
         if !both.is_empty() {
             bail!(
                 "the following directives are specified both as a flag and in the configuration file {}: {}",
@@ -235,13 +252,8 @@ impl Config {
         if dns_max_concurrent == 0 {
             bail!("invalid --dns-max-concurrent 0: allow at least one forwarded query");
         }
-        let plugin_timeout = match &plugin_timeout {
-            Some(t) => match humantime::parse_duration(t) {
-                Ok(d) if !d.is_zero() => d,
-                _ => bail!("invalid --plugin-timeout \"{t}\": expected a duration like 30s or 500ms"),
-            },
-            None => std::time::Duration::from_secs(30),
-        };
+        let plugin_timeout = duration("plugin-timeout", plugin_timeout, 30)?;
+        let driver_timeout = duration("driver-timeout", driver_timeout, 60)?;
         Ok(Config {
             data_root: data_root.unwrap_or_else(|| DEFAULT_DATA_ROOT.into()),
             exec_root: exec_root.unwrap_or_else(|| DEFAULT_EXEC_ROOT.into()),
@@ -258,7 +270,20 @@ impl Config {
             plugin_dirs,
             plugin_timeout,
             userland_proxy,
+            driver_dirs,
+            driver_timeout,
         })
+    }
+}
+
+/// A duration flag's value (`30s`, `500ms`), or its default in seconds.
+fn duration(flag: &str, value: Option<String>, default_secs: u64) -> Result<std::time::Duration> {
+    match &value {
+        Some(t) => match humantime::parse_duration(t) {
+            Ok(d) if !d.is_zero() => Ok(d),
+            _ => bail!("invalid --{flag} \"{t}\": expected a duration like 30s or 500ms"),
+        },
+        None => Ok(std::time::Duration::from_secs(default_secs)),
     }
 }
 

@@ -2,6 +2,7 @@
 //! restore, make the predefined networks, and serve the API until SIGTERM or SIGINT.
 
 pub mod config;
+pub mod drivers;
 mod predefined;
 
 use std::fs::File;
@@ -54,13 +55,11 @@ fn bind_socket(path: &Path) -> Result<UnixListener> {
     Ok(listener)
 }
 
-/// Build the controller with the built-in drivers and the default IPAM.
-pub fn build_controller(config: &Config) -> Result<Controller> {
+/// Build the controller with the drivers of the driver libraries and the default IPAM; also
+/// returns the libraries found, for `weft plugin ls`.
+pub fn build_controller(config: &Config) -> Result<(Controller, Vec<drivers::Library>)> {
     let mut c = Controller::new(ControllerConfig::new(&config.data_root, &config.exec_root))?;
-    let bridge = driver_bridge::DriverConfig { userland_proxy: config.userland_proxy };
-    c.register_driver(Arc::new(driver_bridge::BridgeDriver::with_config(bridge)?));
-    c.register_driver(Arc::new(driver_host::host_driver()));
-    c.register_driver(Arc::new(driver_null::null_driver()));
+    let libraries = drivers::load(config, &mut c)?;
     let mut ipam_config = ipam::IpamConfig::default();
     if let Some(pools) = &config.default_address_pools {
         ipam_config.local_pools = pools.clone();
@@ -77,7 +76,7 @@ pub fn build_controller(config: &Config) -> Result<Controller> {
         }
     });
     c.register_ipam(Arc::new(ipam::DefaultIpam::new(ipam_config, host_routes)));
-    Ok(c)
+    Ok((c, libraries))
 }
 
 /// The resolver of remote plugins: weft's own `<exec-root>/plugins` first, then `--plugin-dir`s or
@@ -122,9 +121,9 @@ pub async fn run(config: Config) -> Result<()> {
     if config.userland_proxy {
         tracing::info!("--userland-proxy: the host's loopback and containers reach published ports through the proxy");
     }
-    let mut controller = build_controller(&config)?;
+    let (mut controller, libraries) = build_controller(&config)?;
     let plugins = plugin_resolver(&config);
-    controller.set_driver_resolver(plugins.clone());
+    controller.set_driver_resolver(Arc::new(drivers::Resolver::new(&libraries, plugins.clone())));
     let report = controller.restore().context("cannot restore the store")?;
     for f in &report.failed {
         tracing::error!("restore: {f}");
@@ -150,7 +149,7 @@ pub async fn run(config: Config) -> Result<()> {
     let dns_config = dns::DnsConfig { max_concurrent: config.dns_max_concurrent, ..Default::default() };
     let dns = Arc::new(dns::DnsService::new(dns_config, tokio::runtime::Handle::current()));
     containers.set_dns(crate::containers::DnsWiring { service: dns.clone(), default_servers: config.dns.clone() });
-    let state = api::AppState::new(controller, containers.clone()).with_plugins(plugins);
+    let state = api::AppState::new(controller, containers.clone()).with_plugins(plugins).with_libraries(libraries);
     let router = api::router(state);
     // Docker clients prefix paths with /v1.NN; strip it before routing.
     let service = tower::service_fn(move |req: Request| {
