@@ -9,6 +9,19 @@ use std::time::{Duration, Instant};
 
 static COUNTER: AtomicU32 = AtomicU32::new(0);
 
+/// A container's command (`python3 -c OK_SERVER`): a TCP server on port 80 that answers `ok` to
+/// every connection.
+pub const OK_SERVER: &str = "import socket
+s = socket.socket()
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(('0.0.0.0', 80))
+s.listen()
+while True:
+    c, _ = s.accept()
+    c.sendall(b'ok')
+    c.close()
+";
+
 /// The directory holding `weftd` and `weft` (the test binary's `target/<profile>`).
 pub fn bin_dir() -> PathBuf {
     if let Some(d) = std::env::var_os("WEFT_BIN_DIR") {
@@ -290,6 +303,15 @@ impl Host {
             .map(|d| d.flatten().map(|e| e.file_name()).collect())
             .unwrap_or_default();
         assert!(netns.is_empty(), "sandbox namespaces left: {netns:?}");
+    }
+
+    /// Connect to `ip`:80 (an [`OK_SERVER`]) from a fresh container on `network`, `tries` times
+    /// 0.1 s apart while the server starts: what it read (`ok`), or `failed: <error>`.
+    pub fn reach(&self, network: &str, ip: &str, tries: u32) -> String {
+        let client = format!(
+            "import socket, time\nfor i in range({tries}):\n    try:\n        s = socket.create_connection(('{ip}', 80), timeout=1)\n        print(s.recv(16).decode()); break\n    except OSError as e:\n        err = e; time.sleep(0.1)\nelse:\n    print('failed:', err)\n"
+        );
+        self.weft(&["run", "--rm", "--network", network, "hostfs", "python3", "-c", &client]).ok().trim().to_string()
     }
 
     /// `weft network inspect <name>` parsed.

@@ -5,28 +5,12 @@
 use std::process::Command;
 use std::time::Duration;
 
-use weft_tests::{wait_for, Host, Run};
-
-/// A TCP server on port 80 that answers `ok` to every connection.
-const SERVER: &str = "import socket
-s = socket.socket()
-s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-s.bind(('0.0.0.0', 80))
-s.listen()
-while True:
-    c, _ = s.accept()
-    c.sendall(b'ok')
-    c.close()
-";
+use weft_tests::{wait_for, Host, Run, OK_SERVER};
 
 /// Connect to `ip`:80 from a fresh container on `network`: what it read, or the error. Retried for
 /// up to 5 s while the server starts; one try when `once`.
 fn reach(h: &Host, network: &str, ip: &str, once: bool) -> String {
-    let tries = if once { 1 } else { 50 };
-    let client = format!(
-        "import socket, time\nfor i in range({tries}):\n    try:\n        s = socket.create_connection(('{ip}', 80), timeout=1)\n        print(s.recv(16).decode()); break\n    except OSError as e:\n        err = e; time.sleep(0.1)\nelse:\n    print('failed:', err)\n"
-    );
-    h.weft(&["run", "--rm", "--network", network, "hostfs", "python3", "-c", &client]).ok().trim().to_string()
+    h.reach(network, ip, if once { 1 } else { 50 })
 }
 
 /// Run a command in the network namespace of a running container, from the test.
@@ -80,7 +64,7 @@ fn connect_and_disconnect_a_running_container() {
         "hostfs",
         "python3",
         "-c",
-        SERVER,
+        OK_SERVER,
     ])
     .ok();
     assert_eq!(reach(&h, "front", "10.81.0.10", false), "ok");
@@ -154,7 +138,7 @@ fn several_networks_at_run_and_the_default_route() {
     h.weft(&["network", "create", "--subnet", "10.85.0.0/24", "alpha"]).ok();
     h.weft(&["network", "create", "--internal", "--subnet", "10.86.0.0/24", "aaa-internal"]).ok();
     let args = ["run", "-d", "--name", "multi", "--network", "zeta", "--network", "alpha", "--network", "aaa-internal"];
-    h.weft(&[&args[..], &["hostfs", "python3", "-c", SERVER]].concat()).ok();
+    h.weft(&[&args[..], &["hostfs", "python3", "-c", OK_SERVER]].concat()).ok();
     let nets = networks(&h, "multi");
     assert!(
         nets.len() == 3
@@ -224,7 +208,7 @@ fn container_mode_shares_the_namespace() {
         "hostfs",
         "python3",
         "-c",
-        SERVER,
+        OK_SERVER,
     ])
     .ok();
     let seen = h.weft(&["run", "--rm", "--network", "container:a", "hostfs", "cat", "/proc/net/fib_trie"]);

@@ -8,28 +8,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use weft_tests::{bin_dir, wait_for, Host};
-
-/// A TCP server on port 80 that answers `ok`.
-const SERVER: &str = "import socket
-s = socket.socket()
-s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-s.bind(('0.0.0.0', 80))
-s.listen()
-while True:
-    c, _ = s.accept()
-    c.sendall(b'ok')
-    c.close()
-";
-
-/// Connect to `ip`:80 from a fresh container on `network` (retried for up to 5 s while the
-/// server starts): what it read, or the error.
-fn reach(h: &Host, network: &str, ip: &str) -> String {
-    let client = format!(
-        "import socket, time\nfor i in range(50):\n    try:\n        s = socket.create_connection(('{ip}', 80), timeout=1)\n        print(s.recv(16).decode()); break\n    except OSError as e:\n        err = e; time.sleep(0.1)\nelse:\n    print('failed:', err)\n"
-    );
-    h.weft(&["run", "--rm", "--network", network, "hostfs", "python3", "-c", &client]).ok().trim().to_string()
-}
+use weft_tests::{bin_dir, wait_for, Host, OK_SERVER};
 
 /// `weft plugin ls` as rows of cells.
 fn plugin_rows(h: &Host) -> Vec<Vec<String>> {
@@ -73,9 +52,22 @@ fn builtin_drivers_come_from_their_libraries() {
     }
     // Each of them at work: a user bridge network with traffic between two containers, host, none.
     h.weft(&["network", "create", "--subnet", "10.91.0.0/24", "a"]).ok();
-    h.weft(&["run", "-d", "--name", "srv", "--network", "a", "--ip", "10.91.0.10", "hostfs", "python3", "-c", SERVER])
-        .ok();
-    assert_eq!(reach(&h, "a", "10.91.0.10"), "ok");
+    h.weft(&[
+        "run",
+        "-d",
+        "--name",
+        "srv",
+        "--network",
+        "a",
+        "--ip",
+        "10.91.0.10",
+        "hostfs",
+        "python3",
+        "-c",
+        OK_SERVER,
+    ])
+    .ok();
+    assert_eq!(h.reach("a", "10.91.0.10", 50), "ok");
     let host_links = h.weft(&["run", "--rm", "--network", "host", "hostfs", "ip", "-o", "link", "show"]);
     assert!(host_links.ok().contains("wbr-"), "host mode sees the host's links: {}", host_links.stdout);
     let none = h.weft(&["run", "--rm", "--network", "none", "hostfs", "ip", "-o", "link", "show"]);
@@ -107,15 +99,28 @@ fn the_example_driver_attaches_containers_to_the_operators_bridge() {
     let args = ["network", "create", "-d", "example", "-o", "bridge=exbr0", "--subnet", "10.93.0.0/24"];
     h.weft(&[&args[..], &["--gateway", "10.93.0.1", "ex"]].concat()).ok();
     assert_eq!(h.inspect("ex")["Driver"], "example");
-    h.weft(&["run", "-d", "--name", "srv", "--network", "ex", "--ip", "10.93.0.10", "hostfs", "python3", "-c", SERVER])
-        .ok();
+    h.weft(&[
+        "run",
+        "-d",
+        "--name",
+        "srv",
+        "--network",
+        "ex",
+        "--ip",
+        "10.93.0.10",
+        "hostfs",
+        "python3",
+        "-c",
+        OK_SERVER,
+    ])
+    .ok();
     // The container's veth is on the operator's bridge.
     let on_bridge = h.ip(&["-o", "link", "show", "master", "exbr0"]);
     assert_eq!(on_bridge.ok().lines().count(), 1, "{}", on_bridge.stdout);
     assert!(on_bridge.stdout.contains(": wv"), "{}", on_bridge.stdout);
     // A second container reaches it over the bridge, and the host reaches it through the
     // bridge's own address.
-    assert_eq!(reach(&h, "ex", "10.93.0.10"), "ok");
+    assert_eq!(h.reach("ex", "10.93.0.10", 50), "ok");
     let from_host = Command::new("ip")
         .args(["netns", "exec", &h.netns, "python3", "-c"])
         .arg("import socket; print(socket.create_connection(('10.93.0.10', 80), timeout=3).recv(16).decode())")

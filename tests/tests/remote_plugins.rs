@@ -8,19 +8,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
-use weft_tests::{wait_for, Host, Run};
-
-/// A TCP server on port 80 that answers `ok` to every connection.
-const SERVER: &str = "import socket
-s = socket.socket()
-s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-s.bind(('0.0.0.0', 80))
-s.listen()
-while True:
-    c, _ = s.accept()
-    c.sendall(b'ok')
-    c.close()
-";
+use weft_tests::{wait_for, Host, OK_SERVER};
 
 /// A plugin server process, run in the test host's namespace (where weftd runs, so the
 /// interfaces it makes are where weftd looks for them); killed on drop.
@@ -124,14 +112,6 @@ fn held(state: &Path) -> Vec<String> {
     v
 }
 
-/// Connect to `ip`:80 from a fresh container on `network`; retried for up to 5 s.
-fn reach(h: &Host, network: &str, ip: &str) -> Run {
-    let client = format!(
-        "import socket, time\nfor i in range(50):\n    try:\n        s = socket.create_connection(('{ip}', 80), timeout=1)\n        print(s.recv(16).decode()); break\n    except OSError as e:\n        err = e; time.sleep(0.1)\nelse:\n    print('failed:', err)\n"
-    );
-    h.weft(&["run", "--rm", "--network", network, "hostfs", "python3", "-c", &client])
-}
-
 #[test]
 fn containers_talk_over_a_remote_network_with_remote_ipam() {
     let docker_dir = tempfile::tempdir().expect("temp dir");
@@ -152,7 +132,7 @@ fn containers_talk_over_a_remote_network_with_remote_ipam() {
     assert_eq!(h.addresses(&bridge), ["10.77.0.1/24"]);
     assert_eq!(held(&state), ["10.77.0.1"]);
 
-    h.weft(&["run", "-d", "--name", "srv", "--network", "rn", "hostfs", "python3", "-c", SERVER]).ok();
+    h.weft(&["run", "-d", "--name", "srv", "--network", "rn", "hostfs", "python3", "-c", OK_SERVER]).ok();
     let ip =
         h.weft(&["inspect", "--format", "{{.NetworkSettings.Networks.rn.IPAddress}}", "srv"]).ok().trim().to_string();
     assert_eq!(ip, "10.77.0.2");
@@ -160,7 +140,7 @@ fn containers_talk_over_a_remote_network_with_remote_ipam() {
     assert!(eth0.ok().contains("10.77.0.2/24"), "{}", eth0.stdout);
     let route = h.weft(&["exec", "srv", "ip", "route", "show", "default"]);
     assert!(route.ok().starts_with("default via 10.77.0.1"), "{}", route.stdout);
-    assert_eq!(reach(&h, "rn", &ip).ok().trim(), "ok");
+    assert_eq!(h.reach("rn", &ip, 50), "ok");
     // Docker's calls, in Docker's order, with Docker's media type.
     let calls = net.calls();
     for c in ["Plugin.Activate", "NetworkDriver.GetCapabilities", "NetworkDriver.CreateNetwork"] {
