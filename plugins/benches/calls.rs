@@ -47,7 +47,8 @@ impl CallTransport for Unguarded<'_> {
 
 fn calls(c: &mut Criterion) {
     let in_process = driver_null::null_driver();
-    let loaded = plugins::load(&library(), &serde_json::json!({}), Duration::from_secs(10)).expect("load the null driver");
+    let loaded =
+        plugins::load(&library(), &serde_json::json!({}), Duration::from_secs(10)).expect("load the null driver");
     let unguarded = NetworkCaller::new("null", Unguarded(&loaded));
     let guarded = plugins::load(&library(), &serde_json::json!({}), Duration::from_secs(10))
         .expect("load the null driver")

@@ -1,11 +1,12 @@
 //! Calls into a driver library on threads of their own, so a driver that hangs costs its caller a
 //! timeout, not the daemon: the caller waits at most the timeout, and the stuck thread is left to
-//! the driver. Idle threads are kept for the next call.
+//! the driver. A call that ends after its caller gave up is handed to an undo, so what it made
+//! late is not left behind. Idle threads are kept for the next call.
 
 use std::fs::File;
-use std::sync::mpsc::{self, RecvTimeoutError, SyncSender};
-use std::sync::Mutex;
-use std::time::Duration;
+use std::sync::mpsc::{self, SyncSender};
+use std::sync::{Arc, Condvar, Mutex};
+use std::time::{Duration, Instant};
 
 type Job = Box<dyn FnOnce() + Send>;
 
@@ -21,9 +22,24 @@ pub struct Guard {
     netns: Option<File>,
 }
 
-/// The call did not end within the timeout.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct TimedOut(pub Duration);
+/// Why a call has no answer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CallError {
+    /// It did not end within the timeout.
+    TimedOut(Duration),
+    /// No thread could be started to run it.
+    NoThread(String),
+}
+
+/// Where a call's answer meets its caller.
+enum Slot<T> {
+    Pending,
+    Answered(T),
+    /// The caller gave up; a late answer goes to the undo.
+    Abandoned,
+}
+
+type Meeting<T> = Arc<(Mutex<Slot<T>>, Condvar)>;
 
 impl Guard {
     pub fn new(name: &str, timeout: Duration) -> Guard {
@@ -36,36 +52,65 @@ impl Guard {
     }
 
     /// Run `f` on a call thread and wait for it at most the timeout.
-    pub fn run<T: Send + 'static>(&self, f: impl FnOnce() -> T + Send + 'static) -> Result<T, TimedOut> {
-        let (answer_tx, answer_rx) = mpsc::sync_channel(1);
+    pub fn run<T: Send + 'static>(&self, f: impl FnOnce() -> T + Send + 'static) -> Result<T, CallError> {
+        self.run_or_undo(f, |_late| {})
+    }
+
+    /// Like [`Guard::run`]; if `f` ends after the caller gave up, its answer goes to `undo`, on the
+    /// call's thread.
+    pub fn run_or_undo<T: Send + 'static>(
+        &self,
+        f: impl FnOnce() -> T + Send + 'static,
+        undo: impl FnOnce(T) + Send + 'static,
+    ) -> Result<T, CallError> {
+        let meeting: Meeting<T> = Arc::new((Mutex::new(Slot::Pending), Condvar::new()));
+        let theirs = Arc::clone(&meeting);
         let mut job: Job = Box::new(move || {
-            let _ = answer_tx.send(f());
+            let answer = f();
+            let (slot, answered) = &*theirs;
+            let mut slot = slot.lock().unwrap_or_else(|e| e.into_inner());
+            if matches!(*slot, Slot::Abandoned) {
+                drop(slot);
+                undo(answer);
+            } else {
+                *slot = Slot::Answered(answer);
+                answered.notify_one();
+            }
         });
-        // A thread whose channel is closed has ended (it never does, but for a panic that escaped):
-        // the job comes back and goes to the next one.
+        // A thread whose channel is closed has ended: the job comes back and goes to the next one.
         let worker = loop {
             let worker = self.idle.lock().unwrap_or_else(|e| e.into_inner()).pop();
             let worker = match worker {
                 Some(w) => w,
-                None => self.spawn(),
+                None => self.spawn()?,
             };
             match worker.send(job) {
                 Ok(()) => break worker,
                 Err(mpsc::SendError(back)) => job = back,
             }
         };
-        match answer_rx.recv_timeout(self.timeout) {
-            Ok(v) => {
+        let (slot, answered) = &*meeting;
+        let deadline = Instant::now() + self.timeout;
+        let mut slot = slot.lock().unwrap_or_else(|e| e.into_inner());
+        loop {
+            if let Slot::Answered(_) = *slot {
+                let Slot::Answered(answer) = std::mem::replace(&mut *slot, Slot::Pending) else { unreachable!() };
+                drop(slot);
                 self.idle.lock().unwrap_or_else(|e| e.into_inner()).push(worker);
-                Ok(v)
+                return Ok(answer);
             }
-            // The thread stays with the call it is stuck in and is not used again; when the call
-            // ever ends, its channel is gone and it exits.
-            Err(RecvTimeoutError::Timeout) | Err(RecvTimeoutError::Disconnected) => Err(TimedOut(self.timeout)),
+            let now = Instant::now();
+            if now >= deadline {
+                // The thread stays with the call it is stuck in and is not used again; when the
+                // call ever ends, the undo runs and the thread exits (its channel is gone).
+                *slot = Slot::Abandoned;
+                return Err(CallError::TimedOut(self.timeout));
+            }
+            slot = answered.wait_timeout(slot, deadline - now).unwrap_or_else(|e| e.into_inner()).0;
         }
     }
 
-    fn spawn(&self) -> SyncSender<Job> {
+    fn spawn(&self) -> Result<SyncSender<Job>, CallError> {
         let (tx, rx) = mpsc::sync_channel::<Job>(1);
         let netns = self.netns.as_ref().and_then(|f| f.try_clone().ok());
         let spawned = std::thread::Builder::new().name(format!("driver-{}", self.name)).spawn(move || {
@@ -78,19 +123,16 @@ impl Guard {
                 job();
             }
         });
-        if let Err(e) = spawned {
-            // Without a thread the job is dropped with its answer channel: the caller sees
-            // Disconnected at once, reported as the timeout it would otherwise wait out.
-            tracing::error!("cannot start a call thread for driver {}: {e}", self.name);
+        match spawned {
+            Ok(_) => Ok(tx),
+            Err(e) => Err(CallError::NoThread(format!("cannot start a call thread for driver {}: {e}", self.name))),
         }
-        tx
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::time::Instant;
 
     #[test]
     fn calls_answer_and_threads_are_reused() {
@@ -112,9 +154,35 @@ mod tests {
             let _ = release_rx.recv_timeout(Duration::from_secs(10));
             1
         });
-        assert_eq!(r, Err(TimedOut(Duration::from_millis(100))));
+        assert_eq!(r, Err(CallError::TimedOut(Duration::from_millis(100))));
         assert!(start.elapsed() < Duration::from_secs(5));
         assert_eq!(g.run(|| 2), Ok(2));
         let _ = release_tx.send(());
+    }
+
+    #[test]
+    fn a_late_answer_goes_to_the_undo_and_a_timely_one_does_not() {
+        let g = Guard::new("t", Duration::from_millis(100));
+        let (undone_tx, undone_rx) = mpsc::channel::<u32>();
+        let tx = undone_tx.clone();
+        let r = g.run_or_undo(
+            || {
+                std::thread::sleep(Duration::from_millis(300));
+                7
+            },
+            move |late| {
+                let _ = tx.send(late);
+            },
+        );
+        assert_eq!(r, Err(CallError::TimedOut(Duration::from_millis(100))));
+        assert_eq!(undone_rx.recv_timeout(Duration::from_secs(5)), Ok(7));
+        let r = g.run_or_undo(
+            || 8,
+            move |late| {
+                let _ = undone_tx.send(late);
+            },
+        );
+        assert_eq!(r, Ok(8));
+        assert!(undone_rx.recv_timeout(Duration::from_millis(200)).is_err());
     }
 }

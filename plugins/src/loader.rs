@@ -12,7 +12,7 @@ use abi_stable::std_types::RStr;
 use libnet::protocol::dispatch::{CallTransport, NetworkCaller};
 use libnet::{DriverError, DriverResult};
 
-use crate::guard::{Guard, TimedOut};
+use crate::guard::{CallError, Guard};
 use crate::interface::{DriverKind, DriverModuleRef, DriverObject, INTERFACE_VERSION};
 use crate::logging;
 
@@ -155,7 +155,8 @@ pub fn load(path: &Path, options: &serde_json::Value, timeout: Duration) -> Resu
     let object = match started {
         Ok(Ok(object)) => object,
         Ok(Err(message)) => return Err(start_error(message.into_string())),
-        Err(TimedOut(t)) => return Err(start_error(format!("it did not start within {}", seconds(t)))),
+        Err(CallError::TimedOut(t)) => return Err(start_error(format!("it did not start within {}", seconds(t)))),
+        Err(CallError::NoThread(e)) => return Err(start_error(e)),
     };
     Ok(LoadedDriver {
         name: name.clone(),
@@ -207,27 +208,60 @@ fn answer(r: Result<String, String>) -> DriverResult<String> {
     r.map_err(|e| serde_json::from_str::<DriverError>(&e).unwrap_or_else(|_| DriverError::internal(e)))
 }
 
+/// The call that takes back what `method` made, with its request: for a call that succeeds after
+/// its caller gave up (the controller has undone its own side by then).
+fn undo_of(method: &str, body: &str) -> Option<(&'static str, String)> {
+    let undo = match method {
+        "NetworkDriver.CreateNetwork" => "NetworkDriver.DeleteNetwork",
+        "NetworkDriver.CreateEndpoint" => "NetworkDriver.DeleteEndpoint",
+        "NetworkDriver.Join" => "NetworkDriver.Leave",
+        "NetworkDriver.ProgramExternalConnectivity" => "NetworkDriver.RevokeExternalConnectivity",
+        _ => return None,
+    };
+    let req: serde_json::Value = serde_json::from_str(body).ok()?;
+    let ids: serde_json::Map<String, serde_json::Value> =
+        ["NetworkID", "EndpointID"].iter().filter_map(|k| Some((k.to_string(), req.get(*k)?.clone()))).collect();
+    Some((undo, serde_json::Value::Object(ids).to_string()))
+}
+
+fn call_object(object: &DriverObject, method: &str, body: &str) -> Result<String, String> {
+    object
+        .call(RStr::from_str(method), RStr::from_str(body))
+        .into_result()
+        .map(|s| s.into_string())
+        .map_err(|s| s.into_string())
+}
+
 impl CallTransport for LoadedDriver {
     fn call(&self, method: &str, body: Vec<u8>) -> DriverResult<Vec<u8>> {
         let body = String::from_utf8(body)
             .map_err(|e| DriverError::internal(format!("{method}: request is not UTF-8: {e}")))?;
-        let object = Arc::clone(&self.object);
-        let m = method.to_string();
-        let called = self.guard.run(move || {
-            object
-                .call(RStr::from_str(&m), RStr::from_str(&body))
-                .into_result()
-                .map(|s| s.into_string())
-                .map_err(|s| s.into_string())
-        });
+        let undo = undo_of(method, &body);
+        let (object, late_object) = (Arc::clone(&self.object), Arc::clone(&self.object));
+        let (m, late_method, name) = (method.to_string(), method.to_string(), self.name.clone());
+        let called = self.guard.run_or_undo(
+            move || call_object(&object, &m, &body),
+            move |late| {
+                let (Ok(_), Some((undo, undo_body))) = (late, undo) else { return };
+                match call_object(&late_object, undo, &undo_body) {
+                    Ok(_) => tracing::warn!(
+                        "driver {name}: {late_method} succeeded after its caller gave up; undone with {undo}"
+                    ),
+                    Err(e) => tracing::error!(
+                        "driver {name}: {late_method} succeeded after its caller gave up, and {undo} failed: {e}"
+                    ),
+                }
+            },
+        );
         match called {
             Ok(r) => answer(r).map(String::into_bytes),
-            Err(TimedOut(t)) => Err(DriverError::internal(format!(
+            Err(CallError::TimedOut(t)) => Err(DriverError::internal(format!(
                 "driver {}: {method} did not answer within {} ({}); the call was abandoned",
                 self.name,
                 seconds(t),
                 self.path.display()
             ))),
+            Err(CallError::NoThread(e)) => Err(DriverError::internal(e)),
         }
     }
 }
@@ -245,6 +279,17 @@ mod tests {
         assert!(!compatible(&v("1.0.0"), &v("1.1.0")));
         assert!(!compatible(&v("0.2.0"), &v("0.1.0")));
         assert!(version("1.x.0").is_none());
+    }
+
+    #[test]
+    fn undo_calls_take_the_ids() {
+        let (m, b) = undo_of("NetworkDriver.Join", r#"{"NetworkID":"n","EndpointID":"e","SandboxKey":"/k"}"#).unwrap();
+        assert_eq!((m, b.as_str()), ("NetworkDriver.Leave", r#"{"EndpointID":"e","NetworkID":"n"}"#));
+        assert_eq!(
+            undo_of("NetworkDriver.CreateNetwork", r#"{"NetworkID":"n"}"#).unwrap().0,
+            "NetworkDriver.DeleteNetwork"
+        );
+        assert!(undo_of("NetworkDriver.Leave", "{}").is_none());
     }
 
     #[test]

@@ -214,4 +214,13 @@ fn a_drivers_panic_or_hang_fails_that_call_and_weftd_goes_on() {
     h.weft(&["network", "rm", "ok"]).ok();
     // The panic's message is in weftd's log too.
     assert!(h.log().contains("faulty was asked to panic"), "{}", h.log());
+
+    // A call that succeeds after its caller gave up is undone: the bridge it made late is
+    // deleted again with DeleteNetwork.
+    h.weft(&["network", "create", "-d", "faulty", "-o", "mode=slow", "late"])
+        .fails_with(1, "driver faulty: NetworkDriver.CreateNetwork did not answer within 2s");
+    let undone = "driver faulty: NetworkDriver.CreateNetwork succeeded after its caller gave up; undone with NetworkDriver.DeleteNetwork";
+    assert!(wait_for(Duration::from_secs(10), || h.log().contains(undone)), "{}", h.log());
+    assert!(!h.link_names().iter().any(|l| l.starts_with("fslow-")), "{:?}", h.link_names());
+    assert_eq!(h.snapshot(), before);
 }
