@@ -13,6 +13,7 @@ mod http;
 mod ipam;
 mod network;
 mod resolver;
+pub mod server;
 
 pub use client::{CallOptions, PluginClient};
 pub use discovery::{Address, PluginDirs, PluginSpec, TlsSettings};
@@ -20,6 +21,7 @@ pub use error::Error;
 pub use ipam::RemoteIpamDriver;
 pub use network::RemoteNetworkDriver;
 pub use resolver::{PluginInfo, RemoteResolver};
+pub use server::PluginServer;
 
 /// What a plugin names in `Implements` to be a network driver.
 pub const NETWORK_DRIVER: &str = "NetworkDriver";

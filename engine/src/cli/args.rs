@@ -754,6 +754,35 @@ pub enum PluginCommand {
     /// List the network and IPAM drivers: built in, and remote plugins found in the plugin directories
     #[command(name = "ls", visible_alias = "list", override_usage = "weft plugin ls [OPTIONS]")]
     Ls(PluginLsArgs),
+    /// Serve one of weft's network drivers over Docker's plugin protocol, in the foreground
+    #[command(name = "serve", override_usage = "weft plugin serve [OPTIONS] DRIVER")]
+    Serve(PluginServeArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct PluginServeArgs {
+    #[arg(
+        long = "socket",
+        value_name = "string",
+        allow_hyphen_values = true,
+        help = "Unix socket to listen on (Docker finds plugins at /run/docker/plugins/NAME.sock)"
+    )]
+    pub socket: Option<String>,
+
+    #[arg(
+        short = 'o',
+        long = "opt",
+        value_name = "map",
+        allow_hyphen_values = true,
+        help = "Set driver specific options"
+    )]
+    pub opt: Vec<String>,
+
+    #[command(flatten)]
+    pub help: HelpFlag,
+
+    #[arg(value_name = "DRIVER")]
+    pub args: Vec<String>,
 }
 
 #[derive(Args, Debug)]

@@ -15,6 +15,8 @@ mod hijack;
 mod image;
 mod network;
 mod plugin;
+mod plugin_drivers;
+mod plugin_serve;
 mod terminal;
 pub mod usage;
 mod version;

@@ -1,5 +1,5 @@
 //! `weft plugin ls`: the drivers weftd can use — built in, or remote plugins with their socket —
-//! from weftd's `GET /drivers`.
+//! from weftd's `GET /drivers`. (`weft plugin serve` is in `plugin_serve`.)
 
 use clap::Command;
 use serde_json::Value;
@@ -21,9 +21,13 @@ pub fn run(console: &mut Console, root: &Command, args: PluginArgs, host: &str) 
         console.out(&help(root, &path("")));
         return Ok(());
     }
-    let Some(PluginCommand::Ls(a)) = args.command else {
-        console.err(&help(root, &path("")));
-        return Ok(());
+    let a = match args.command {
+        Some(PluginCommand::Ls(a)) => a,
+        Some(PluginCommand::Serve(a)) => return super::plugin_serve::run(console, root, a),
+        None => {
+            console.err(&help(root, &path("")));
+            return Ok(());
+        }
     };
     if a.help.help {
         console.out(&help(root, &path("ls")));

@@ -106,18 +106,27 @@ pub struct PortBinding {
     #[serde(rename = "Proto")]
     pub proto: Proto,
     /// The container's address the port is forwarded to.
-    #[serde(rename = "IP", default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "IP", default, skip_serializing_if = "Option::is_none", deserialize_with = "optional_ip")]
     pub ip: Option<IpAddr>,
     #[serde(rename = "Port")]
     pub port: u16,
     /// The host address; `None` for all of them.
-    #[serde(rename = "HostIP", default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "HostIP", default, skip_serializing_if = "Option::is_none", deserialize_with = "optional_ip")]
     pub host_ip: Option<IpAddr>,
     /// The host port; 0 asks for any free one (within `host_port_end` when that is set).
     #[serde(rename = "HostPort")]
     pub host_port: u16,
     #[serde(rename = "HostPortEnd", default)]
     pub host_port_end: u16,
+}
+
+/// An address that may be absent: `null`, or `""` as Go writes a nil `net.IP` (dockerd sends
+/// its port bindings to remote drivers that way).
+fn optional_ip<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<IpAddr>, D::Error> {
+    match Option::<String>::deserialize(d)?.as_deref() {
+        None | Some("") => Ok(None),
+        Some(s) => s.parse().map(Some).map_err(|_| serde::de::Error::custom(format!("invalid IP address \"{s}\""))),
+    }
 }
 
 /// A port or a range `a-b` (`a <= b`).
@@ -209,6 +218,18 @@ pub fn parse_port_key(key: &str) -> Result<(u16, Proto), String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn bindings_read_dockers_empty_addresses() {
+        let j = r#"{"Proto":6,"IP":"","Port":8080,"HostIP":"","HostPort":8080,"HostPortEnd":8080}"#;
+        let b: PortBinding = serde_json::from_str(j).unwrap();
+        assert_eq!((b.ip, b.host_ip, b.port, b.host_port), (None, None, 8080, 8080));
+        let b: PortBinding =
+            serde_json::from_str(r#"{"Proto":17,"HostIP":"127.0.0.1","Port":53,"HostPort":0}"#).unwrap();
+        assert_eq!((b.proto, b.host_ip), (Proto::Udp, Some("127.0.0.1".parse().unwrap())));
+        let e = serde_json::from_str::<PortBinding>(r#"{"Proto":6,"HostIP":"nope","Port":1,"HostPort":1}"#);
+        assert!(e.unwrap_err().to_string().contains("invalid IP address \"nope\""));
+    }
 
     fn one(raw: &str) -> PublishSpec {
         let mut v = parse_publish(raw).unwrap_or_else(|e| panic!("{raw}: {e}"));

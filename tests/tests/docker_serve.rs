@@ -1,0 +1,387 @@
+//! Docker uses a weft driver: `weft plugin serve bridge` on a socket in Docker's plugin directory,
+//! and Debian's dockerd (20.10) in the same network namespace of the test's own. As a user would,
+//! the test creates a network with `docker network create -d <plugin>`, runs two containers on it,
+//! checks their addresses and that they reach each other and a published port, and removes it
+//! all; weft's bridge exists exactly while the network does.
+//!
+//! dockerd runs in the test's namespace (`nsenter --net`) and in a mount namespace of its own
+//! (`unshare --mount`), so its mounts vanish with it; its data root, exec root, API socket,
+//! pidfile and cgroup parent are the test's. If dockerd is not installed or cannot start here,
+//! the test says `SKIP docker_serve: <why>` on stderr and returns.
+
+use std::os::unix::fs::FileTypeExt;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use ipnet::IpNet;
+use libnet::{marks, NetworkId};
+use serde_json::Value;
+use weft_tests::{bin, run_bounded, wait_for, Host, Run};
+
+/// Where Docker looks for plugin sockets.
+const PLUGIN_DIR: &str = "/run/docker/plugins";
+/// The image the test makes from busybox.
+const IMAGE: &str = "weft-busybox:e2e";
+/// The port the first container serves and publishes.
+const PORT: &str = "8080";
+
+fn skip(reason: &str) {
+    eprintln!("SKIP docker_serve: {reason}");
+}
+
+/// A program's path from PATH.
+fn which(name: &str) -> Option<PathBuf> {
+    let path = std::env::var_os("PATH")?;
+    std::env::split_paths(&path).map(|d| d.join(name)).find(|p| p.is_file())
+}
+
+/// The programs the test needs, or why they are not here.
+struct Tools {
+    dockerd: PathBuf,
+    docker: PathBuf,
+    busybox: PathBuf,
+}
+
+fn tools() -> Result<Tools, String> {
+    let install = "install Debian's docker.io (scripts/install-deps does)";
+    let dockerd = which("dockerd").ok_or(format!("dockerd is not installed: {install}"))?;
+    for helper in ["containerd", "runc"] {
+        which(helper).ok_or(format!("{helper} is not installed (dockerd needs it): {install}"))?;
+    }
+    // Debian's own client, of dockerd's version, before any other in PATH.
+    let docker = [PathBuf::from("/usr/bin/docker")]
+        .into_iter()
+        .find(|p| p.is_file())
+        .or_else(|| which("docker"))
+        .ok_or(format!("the docker client is not installed: {install}"))?;
+    let busybox = PathBuf::from("/bin/busybox");
+    if !busybox.is_file() {
+        return Err("/bin/busybox is missing: install busybox-static".into());
+    }
+    let ldd = run_bounded(Command::new("ldd").arg(&busybox), Duration::from_secs(20));
+    let text = format!("{}{}", ldd.stdout, ldd.stderr);
+    if !text.contains("not a dynamic executable") && !text.contains("statically linked") {
+        return Err("/bin/busybox is not statically linked: install busybox-static".into());
+    }
+    Ok(Tools { dockerd, docker, busybox })
+}
+
+/// `weft plugin serve bridge` in the test's namespace, on `/run/docker/plugins/<name>.sock`.
+struct Plugin {
+    child: Option<Child>,
+    socket: PathBuf,
+    log: PathBuf,
+}
+
+impl Plugin {
+    fn start(host: &Host, name: &str) -> Plugin {
+        let socket = Path::new(PLUGIN_DIR).join(format!("{name}.sock"));
+        let log = host.dir.path().join("plugin.log");
+        let out = std::fs::File::create(&log).expect("plugin log");
+        let child = Command::new("nsenter")
+            .arg(format!("--net={}", host.netns_path().display()))
+            .arg(bin("weft"))
+            .args(["plugin", "serve", "bridge", "--socket"])
+            .arg(&socket)
+            .env("RUST_LOG", "info,driver_remote=debug")
+            .stdin(Stdio::null())
+            .stdout(out.try_clone().expect("plugin log"))
+            .stderr(out)
+            .spawn()
+            .expect("start weft plugin serve");
+        let mut plugin = Plugin { child: Some(child), socket, log };
+        let up = wait_for(Duration::from_secs(20), || {
+            std::os::unix::net::UnixStream::connect(&plugin.socket).is_ok() || plugin.exited()
+        });
+        assert!(up && !plugin.exited(), "weft plugin serve did not come up: {}", plugin.log());
+        plugin
+    }
+
+    fn exited(&mut self) -> bool {
+        self.child.as_mut().is_none_or(|c| matches!(c.try_wait(), Ok(Some(_))))
+    }
+
+    fn log(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    /// SIGTERM, as a user's Ctrl-C; true if it ended by itself within 15 s.
+    fn stop(&mut self) -> bool {
+        let Some(mut c) = self.child.take() else { return true };
+        signal(c.id(), nix::sys::signal::Signal::SIGTERM);
+        let ended = wait_for(Duration::from_secs(15), || matches!(c.try_wait(), Ok(Some(_))));
+        if !ended {
+            let _ = c.kill();
+        }
+        let _ = c.wait();
+        ended
+    }
+}
+
+impl Drop for Plugin {
+    fn drop(&mut self) {
+        self.stop();
+        if std::fs::symlink_metadata(&self.socket).is_ok_and(|m| m.file_type().is_socket()) {
+            let _ = std::fs::remove_file(&self.socket);
+        }
+    }
+}
+
+fn signal(pid: u32, sig: nix::sys::signal::Signal) {
+    if let Ok(pid) = i32::try_from(pid) {
+        let _ = nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), sig);
+    }
+}
+
+/// A process is still there (and not a zombie of ours).
+fn alive(pid: u32) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/stat"))
+        .map(|s| !s.rsplit_once(')').is_some_and(|(_, rest)| rest.trim_start().starts_with('Z')))
+        .unwrap_or(false)
+}
+
+/// A dockerd of the test's own, and its containerd.
+struct Dockerd {
+    child: Option<Child>,
+    dir: PathBuf,
+    docker: PathBuf,
+    cgroup_parent: String,
+}
+
+impl Dockerd {
+    fn socket(&self) -> PathBuf {
+        self.dir.join("docker.sock")
+    }
+    fn log(&self) -> String {
+        std::fs::read_to_string(self.dir.join("dockerd.log")).unwrap_or_default()
+    }
+    /// The pid of the containerd dockerd started, from the file dockerd writes.
+    fn containerd_pid(&self) -> Option<u32> {
+        let text = std::fs::read_to_string(self.dir.join("exec/containerd/containerd.pid")).ok()?;
+        text.trim().parse().ok()
+    }
+
+    /// Start dockerd and wait until it answers; `Err` says why it cannot run here.
+    fn start(host: &Host, tools: &Tools) -> Result<Dockerd, String> {
+        let dir = host.dir.path().join("docker");
+        std::fs::create_dir_all(&dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+        // Its own (empty) configuration: nothing from the machine's /etc/docker/daemon.json.
+        std::fs::write(dir.join("daemon.json"), "{}").map_err(|e| format!("cannot write daemon.json: {e}"))?;
+        let log = std::fs::File::create(dir.join("dockerd.log")).map_err(|e| format!("dockerd log: {e}"))?;
+        let cgroup_parent = format!("weft-e2e-docker-{}", std::process::id());
+        let child = Command::new("nsenter")
+            .arg(format!("--net={}", host.netns_path().display()))
+            .args(["unshare", "--mount", "--propagation", "slave"])
+            .arg(&tools.dockerd)
+            .arg(format!("--data-root={}", dir.join("data").display()))
+            .arg(format!("--exec-root={}", dir.join("exec").display()))
+            .arg(format!("--host=unix://{}", dir.join("docker.sock").display()))
+            .arg(format!("--pidfile={}", dir.join("docker.pid").display()))
+            .arg(format!("--config-file={}", dir.join("daemon.json").display()))
+            .arg(format!("--cgroup-parent=/{cgroup_parent}"))
+            // No docker0: the only network driver here is weft's. No iptables rules either:
+            // Docker's FORWARD policy would drop bridged traffic wherever br_netfilter is loaded;
+            // weft's nftables table does the filtering and the published ports.
+            .args(["--bridge=none", "--iptables=false", "--ip6tables=false", "--ip-masq=false"])
+            // The image is 2 MB: vfs works on any backing filesystem.
+            .args(["--storage-driver=vfs", "--log-level=info"])
+            .stdin(Stdio::null())
+            .stdout(log.try_clone().map_err(|e| format!("dockerd log: {e}"))?)
+            .stderr(log)
+            .spawn()
+            .map_err(|e| format!("cannot start dockerd: {e}"))?;
+        let mut d = Dockerd { child: Some(child), dir, docker: tools.docker.clone(), cgroup_parent };
+        let mut exited = false;
+        let up = wait_for(Duration::from_secs(60), || {
+            exited = d.child.as_mut().is_none_or(|c| matches!(c.try_wait(), Ok(Some(_))));
+            exited || d.docker(&["version", "--format", "{{.Server.Version}}"]).code == 0
+        });
+        if exited || !up {
+            let log = d.log();
+            let last: Vec<&str> = log.lines().rev().take(3).collect();
+            let why = if exited { "dockerd exited" } else { "dockerd did not answer within 60 s" };
+            return Err(format!("{why}: {}", last.into_iter().rev().collect::<Vec<_>>().join(" | ")));
+        }
+        Ok(d)
+    }
+
+    /// Run the docker client against this dockerd.
+    fn docker(&self, args: &[&str]) -> Run {
+        let mut cmd = Command::new(&self.docker);
+        cmd.env("DOCKER_CONFIG", self.dir.join("client")).arg("-H").arg(format!("unix://{}", self.socket().display()));
+        run_bounded(cmd.args(args), Duration::from_secs(120))
+    }
+
+    /// SIGTERM to dockerd, which stops its containers and its containerd; true if both ended by
+    /// themselves. Whatever is left is killed by its pid.
+    fn stop(&mut self) -> bool {
+        let Some(mut c) = self.child.take() else { return true };
+        let containerd = self.containerd_pid();
+        signal(c.id(), nix::sys::signal::Signal::SIGTERM);
+        let mut clean = wait_for(Duration::from_secs(30), || matches!(c.try_wait(), Ok(Some(_))));
+        if !clean {
+            let _ = c.kill();
+        }
+        let _ = c.wait();
+        if let Some(pid) = containerd {
+            if !wait_for(Duration::from_secs(10), || !alive(pid)) {
+                clean = false;
+                signal(pid, nix::sys::signal::Signal::SIGKILL);
+            }
+        }
+        remove_cgroups(&self.cgroup_parent);
+        clean
+    }
+}
+
+impl Drop for Dockerd {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+/// Remove the cgroup parent's directories in every hierarchy (deepest first; empty ones only).
+fn remove_cgroups(parent: &str) {
+    fn rmdir_tree(dir: &Path) {
+        if let Ok(entries) = std::fs::read_dir(dir) {
+            for e in entries.flatten() {
+                if e.file_type().is_ok_and(|t| t.is_dir()) {
+                    rmdir_tree(&e.path());
+                }
+            }
+        }
+        let _ = std::fs::remove_dir(dir);
+    }
+    let root = Path::new("/sys/fs/cgroup");
+    rmdir_tree(&root.join(parent));
+    if let Ok(hierarchies) = std::fs::read_dir(root) {
+        for h in hierarchies.flatten() {
+            rmdir_tree(&h.path().join(parent));
+        }
+    }
+}
+
+/// A root filesystem with busybox and the applets the test uses, as an image.
+fn import_image(d: &Dockerd, tools: &Tools, dir: &Path) {
+    let rootfs = dir.join("rootfs");
+    std::fs::create_dir_all(rootfs.join("bin")).expect("rootfs");
+    std::fs::copy(&tools.busybox, rootfs.join("bin/busybox")).expect("copy busybox");
+    for applet in ["sh", "sleep", "ping", "ip", "nc", "cat"] {
+        std::os::unix::fs::symlink("busybox", rootfs.join("bin").join(applet)).expect("applet link");
+    }
+    let tar = dir.join("rootfs.tar");
+    run_bounded(Command::new("tar").arg("-C").arg(&rootfs).arg("-cf").arg(&tar).arg("."), Duration::from_secs(60)).ok();
+    d.docker(&["import", &tar.display().to_string(), IMAGE]).ok();
+}
+
+/// The JSON of a `docker ... inspect`, first element.
+#[track_caller]
+fn inspect(d: &Dockerd, args: &[&str]) -> Value {
+    let out = d.docker(args);
+    let v: Value = serde_json::from_str(out.ok()).expect("inspect JSON");
+    v.get(0).cloned().expect("one object")
+}
+
+/// The host-side ports of a bridge.
+fn bridge_ports(host: &Host, bridge: &str) -> Vec<String> {
+    let r = host.ip(&["-j", "link", "show", "master", bridge]);
+    let v: Value = serde_json::from_str(&r.stdout).unwrap_or_default();
+    v.as_array().map(|a| a.iter().filter_map(|l| l["ifname"].as_str().map(String::from)).collect()).unwrap_or_default()
+}
+
+#[test]
+fn dockerd_runs_containers_on_a_network_of_weft_plugin_serve() {
+    let tools = match tools() {
+        Ok(t) => t,
+        Err(reason) => return skip(&reason),
+    };
+    let host = Host::bare();
+    let name = format!("weft-e2e-{}", std::process::id());
+    let mut plugin = Plugin::start(&host, &name);
+    let mut docker = match Dockerd::start(&host, &tools) {
+        Ok(d) => d,
+        Err(reason) => return skip(&reason),
+    };
+    let d = &docker;
+    import_image(d, &tools, host.dir.path());
+
+    // The network: dockerd's IPAM picks the subnet, weft's bridge driver makes the bridge.
+    let id = d.docker(&["network", "create", "-d", &name, "n1"]).ok().trim().to_string();
+    let bridge = marks::bridge_name(&NetworkId::from_string(&id));
+    assert!(host.link(&bridge).is_some(), "no bridge {bridge} for network {id}: {}", plugin.log());
+    let net = inspect(d, &["network", "inspect", "n1"]);
+    assert_eq!(net["Driver"], name.as_str());
+    let subnet: IpNet = net["IPAM"]["Config"][0]["Subnet"].as_str().expect("subnet").parse().expect("a CIDR");
+    let gateway = net["IPAM"]["Config"][0]["Gateway"].as_str().expect("gateway").to_string();
+    assert_eq!(host.addresses(&bridge), [format!("{gateway}/{}", subnet.prefix_len())]);
+
+    // Two containers; the first serves a line on PORT, published on the host.
+    let serve = format!("for i in 1 2 3 4 5; do echo weft-$i | nc -l -p {PORT}; done");
+    let publish = format!("{PORT}:{PORT}");
+    d.docker(&["run", "-d", "--name", "c1", "--network", "n1", "-p", &publish, IMAGE, "sh", "-c", &serve]).ok();
+    d.docker(&["run", "-d", "--name", "c2", "--network", "n1", IMAGE, "sleep", "600"]).ok();
+    let mut ips = Vec::new();
+    for c in ["c1", "c2"] {
+        let settings = &inspect(d, &["inspect", c])["NetworkSettings"]["Networks"]["n1"];
+        let ip: std::net::IpAddr = settings["IPAddress"].as_str().expect("IPAddress").parse().expect("an address");
+        assert!(subnet.contains(&ip), "{c} got {ip}, outside {subnet}");
+        assert_eq!(settings["Gateway"], gateway.as_str());
+        // The interface weft's driver made, moved in and named by dockerd, with that address.
+        let eth0 = d.docker(&["exec", c, "ip", "-o", "-4", "addr", "show", "eth0"]);
+        assert!(eth0.ok().contains(&format!("inet {ip}/{}", subnet.prefix_len())), "{c}: {}", eth0.stdout);
+        let route = d.docker(&["exec", c, "ip", "route"]);
+        assert!(route.ok().contains(&format!("default via {gateway} dev eth0")), "{c}: {}", route.stdout);
+        ips.push(ip.to_string());
+    }
+    assert_ne!(ips[0], ips[1]);
+    assert_eq!(bridge_ports(&host, &bridge).len(), 2, "the bridge's ports: {:?}", bridge_ports(&host, &bridge));
+
+    // c2 reaches c1, by ICMP and by TCP.
+    let ping = d.docker(&["exec", "c2", "ping", "-c", "1", "-W", "5", &ips[0]]);
+    assert!(ping.ok().contains("1 packets received"), "{}", ping.stdout);
+    let got = d.docker(&["exec", "c2", "nc", "-w", "5", &ips[0], PORT]);
+    assert_eq!(got.ok().trim(), "weft-1");
+    // The published port, from the host (the test's namespace) through weft's DNAT.
+    let mut nc = Command::new("nsenter");
+    nc.arg(format!("--net={}", host.netns_path().display()))
+        .arg(&tools.busybox)
+        .args(["nc", "-w", "5", &gateway, PORT]);
+    assert_eq!(run_bounded(&mut nc, Duration::from_secs(30)).ok().trim(), "weft-2");
+
+    let net = inspect(d, &["network", "inspect", "n1"]);
+    let mut attached: Vec<(String, String)> = net["Containers"]
+        .as_object()
+        .expect("Containers")
+        .values()
+        .map(|c| (c["Name"].as_str().unwrap_or("").to_string(), c["IPv4Address"].as_str().unwrap_or("").to_string()))
+        .collect();
+    attached.sort();
+    let want: Vec<(String, String)> =
+        ["c1", "c2"].iter().zip(&ips).map(|(c, ip)| (c.to_string(), format!("{ip}/{}", subnet.prefix_len()))).collect();
+    assert_eq!(attached, want);
+
+    // Everything goes as a user removes it: the endpoints' veths, then the bridge.
+    d.docker(&["rm", "-f", "c1", "c2"]).ok();
+    assert!(wait_for(Duration::from_secs(10), || bridge_ports(&host, &bridge).is_empty()));
+    assert!(host.link(&bridge).is_some(), "the bridge went before its network");
+    assert_eq!(host.veths_left(), Vec::<String>::new());
+    d.docker(&["network", "rm", "n1"]).ok();
+    assert!(host.link(&bridge).is_none(), "bridge {bridge} is left after docker network rm");
+    d.docker(&["rmi", IMAGE]).ok();
+    assert!(host.link("docker0").is_none(), "dockerd made docker0 despite --bridge=none");
+
+    let log = plugin.log();
+    assert!(!log.contains("driver error"), "the driver refused a call of dockerd's: {log}");
+    for call in ["CreateNetwork", "CreateEndpoint", "Join", "ProgramExternalConnectivity", "Leave", "DeleteEndpoint"] {
+        assert!(log.contains(&format!("call=NetworkDriver.{call}")), "dockerd never called {call}: {log}");
+    }
+    assert!(log.contains("call=NetworkDriver.DeleteNetwork"), "{log}");
+
+    // dockerd and its containerd end on SIGTERM; the plugin too, and takes its socket away.
+    let containerd = docker.containerd_pid().expect("containerd's pid file");
+    assert!(docker.stop(), "dockerd or containerd did not stop by itself: {}", docker.log());
+    assert!(!alive(containerd));
+    assert!(plugin.stop(), "weft plugin serve did not stop on SIGTERM: {}", plugin.log());
+    assert!(!plugin.socket.exists(), "the plugin left its socket {}", plugin.socket.display());
+}
