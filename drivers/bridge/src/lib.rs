@@ -151,7 +151,11 @@ impl BridgeDriver {
     /// The driver as weftd makes it from its library: `options` is the daemon's settings as JSON
     /// (`userland-proxy`: bool).
     pub fn from_options(options: &serde_json::Value) -> Result<BridgeDriver, String> {
-        let userland_proxy = options.get("userland-proxy").and_then(serde_json::Value::as_bool).unwrap_or(false);
+        let userland_proxy = match options.get("userland-proxy") {
+            None => false,
+            Some(serde_json::Value::Bool(b)) => *b,
+            Some(v) => return Err(format!("invalid value {v} for userland-proxy: must be true or false")),
+        };
         Self::with_config(DriverConfig { userland_proxy }).map_err(|e| e.message)
     }
 

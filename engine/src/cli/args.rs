@@ -754,7 +754,7 @@ pub enum PluginCommand {
     /// List the network and IPAM drivers: built in, and remote plugins found in the plugin directories
     #[command(name = "ls", visible_alias = "list", override_usage = "weft plugin ls [OPTIONS]")]
     Ls(PluginLsArgs),
-    /// Serve one of weft's network drivers over Docker's plugin protocol, in the foreground
+    /// Serve a weft network driver (from its library) over Docker's plugin protocol, in the foreground
     #[command(name = "serve", override_usage = "weft plugin serve [OPTIONS] DRIVER")]
     Serve(PluginServeArgs),
 }
@@ -777,6 +777,13 @@ pub struct PluginServeArgs {
         help = "Set driver specific options"
     )]
     pub opt: Vec<String>,
+
+    #[arg(
+        long = "driver-dir",
+        value_name = "string",
+        help = "Directory of driver libraries, as weftd's --driver-dir (default: weftd's)"
+    )]
+    pub driver_dirs: Vec<String>,
 
     #[command(flatten)]
     pub help: HelpFlag,

@@ -40,7 +40,8 @@ pub fn run(console: &mut Console, root: &Command, a: PluginServeArgs) -> Result<
     let options = parse_options(&a.opt)?;
     check_socket(&socket)?;
     let name = &a.args[0];
-    let driver = load_driver(name, &options)?;
+    let dirs: Vec<PathBuf> = a.driver_dirs.iter().map(PathBuf::from).collect();
+    let driver = load_driver(name, &options, &dirs)?;
     init_logging();
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
