@@ -1,12 +1,15 @@
 //! What one driver call costs by transport: the same `Join` of the null driver (a ~200-byte
 //! request, the answer's JSON back) called in-process, through its library without the guard's
 //! thread (what crossing the boundary costs: JSON both ways and the FFI call), and through its
-//! library as weftd calls it (plus the hand-off to a guarded call thread and back).
+//! library as weftd calls it (plus the hand-off to a guarded call thread and back), and through a
+//! remote plugin's unix socket (weft's remote client against `weft plugin serve`'s server, in this
+//! process: one connection per call, an HTTP/1.1 POST each way).
 //!
 //! Needs the release build of the library: `cargo build --release -p weft-driver-null`, then
 //! `cargo bench -p plugins --bench calls`.
 
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 
 use criterion::{criterion_group, criterion_main, Criterion};
@@ -45,6 +48,26 @@ impl CallTransport for Unguarded<'_> {
     }
 }
 
+/// The null driver served over Docker's plugin protocol on a socket in `dir`, on a runtime of its
+/// own; and a remote driver calling it.
+fn remote(dir: &std::path::Path) -> (tokio::runtime::Runtime, driver_remote::RemoteNetworkDriver) {
+    let socket = dir.join("null.sock");
+    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().expect("runtime");
+    let listener = runtime.block_on(async { tokio::net::UnixListener::bind(&socket) }).expect("bind");
+    let server = driver_remote::PluginServer::new(Arc::new(driver_null::null_driver()));
+    runtime.spawn(server.serve(listener, std::future::pending()));
+    let spec = driver_remote::PluginSpec {
+        name: "null".into(),
+        address: driver_remote::Address::Unix(socket.clone()),
+        tls: None,
+        source: socket,
+    };
+    let options = driver_remote::CallOptions { timeout: Duration::from_secs(10), retry_for: Duration::from_secs(10) };
+    let client = Arc::new(driver_remote::PluginClient::new(spec, options).expect("client"));
+    let driver = driver_remote::RemoteNetworkDriver::new(client).expect("activate");
+    (runtime, driver)
+}
+
 fn calls(c: &mut Criterion) {
     let in_process = driver_null::null_driver();
     let loaded =
@@ -54,11 +77,16 @@ fn calls(c: &mut Criterion) {
         .expect("load the null driver")
         .into_network_driver()
         .expect("a network driver");
+    let dir = std::env::temp_dir().join(format!("weft-bench-calls-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let (_runtime, over_socket) = remote(&dir);
     let mut g = c.benchmark_group("join");
     g.bench_function("in-process", |b| b.iter(|| in_process.join(request()).expect("join")));
     g.bench_function("dylib, on the caller's thread", |b| b.iter(|| unguarded.join(request()).expect("join")));
     g.bench_function("dylib, guarded (as weftd calls)", |b| b.iter(|| guarded.join(request()).expect("join")));
+    g.bench_function("remote plugin, unix socket", |b| b.iter(|| over_socket.join(request()).expect("join")));
     g.finish();
+    let _ = std::fs::remove_dir_all(&dir);
 }
 
 criterion_group!(benches, calls);
