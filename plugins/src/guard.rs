@@ -4,11 +4,16 @@
 //! late is not left behind. Idle threads are kept for the next call.
 
 use std::fs::File;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc::{self, SyncSender};
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
 
 type Job = Box<dyn FnOnce() + Send>;
+
+/// At most this many calls may be stuck in one driver; beyond, calls fail at once instead of each
+/// leaving one more thread behind.
+pub const MAX_STUCK: usize = 8;
 
 /// The threads that run one library's calls.
 pub struct Guard {
@@ -20,6 +25,8 @@ pub struct Guard {
     /// The network namespace of the thread that loaded the library: every call thread enters it,
     /// whichever thread (maybe one inside a sandbox's namespace) happened to start it.
     netns: Option<File>,
+    /// Calls abandoned at their timeout that have not ended yet.
+    stuck: Arc<AtomicUsize>,
 }
 
 /// Why a call has no answer.
@@ -29,6 +36,8 @@ pub enum CallError {
     TimedOut(Duration),
     /// No thread could be started to run it.
     NoThread(String),
+    /// Too many earlier calls are still stuck in the driver ([`MAX_STUCK`]).
+    Stuck(usize),
 }
 
 /// Where a call's answer meets its caller.
@@ -44,7 +53,7 @@ type Meeting<T> = Arc<(Mutex<Slot<T>>, Condvar)>;
 impl Guard {
     pub fn new(name: &str, timeout: Duration) -> Guard {
         let netns = File::open("/proc/thread-self/ns/net").ok();
-        Guard { name: name.to_string(), timeout, idle: Mutex::new(Vec::new()), netns }
+        Guard { name: name.to_string(), timeout, idle: Mutex::new(Vec::new()), netns, stuck: Arc::default() }
     }
 
     pub fn timeout(&self) -> Duration {
@@ -63,14 +72,20 @@ impl Guard {
         f: impl FnOnce() -> T + Send + 'static,
         undo: impl FnOnce(T) + Send + 'static,
     ) -> Result<T, CallError> {
+        let stuck = self.stuck.load(Ordering::SeqCst);
+        if stuck >= MAX_STUCK {
+            return Err(CallError::Stuck(stuck));
+        }
         let meeting: Meeting<T> = Arc::new((Mutex::new(Slot::Pending), Condvar::new()));
         let theirs = Arc::clone(&meeting);
+        let stuck = Arc::clone(&self.stuck);
         let mut job: Job = Box::new(move || {
             let answer = f();
             let (slot, answered) = &*theirs;
             let mut slot = slot.lock().unwrap_or_else(|e| e.into_inner());
             if matches!(*slot, Slot::Abandoned) {
                 drop(slot);
+                stuck.fetch_sub(1, Ordering::SeqCst);
                 undo(answer);
             } else {
                 *slot = Slot::Answered(answer);
@@ -104,6 +119,7 @@ impl Guard {
                 // The thread stays with the call it is stuck in and is not used again; when the
                 // call ever ends, the undo runs and the thread exits (its channel is gone).
                 *slot = Slot::Abandoned;
+                self.stuck.fetch_add(1, Ordering::SeqCst);
                 return Err(CallError::TimedOut(self.timeout));
             }
             slot = answered.wait_timeout(slot, deadline - now).unwrap_or_else(|e| e.into_inner()).0;
@@ -158,6 +174,40 @@ mod tests {
         assert!(start.elapsed() < Duration::from_secs(5));
         assert_eq!(g.run(|| 2), Ok(2));
         let _ = release_tx.send(());
+    }
+
+    #[test]
+    fn calls_fail_at_once_while_too_many_are_stuck() {
+        let g = Guard::new("t", Duration::from_millis(20));
+        let (release_tx, release_rx) = mpsc::channel::<()>();
+        let release_rx = Arc::new(Mutex::new(release_rx));
+        for _ in 0..MAX_STUCK {
+            let rx = Arc::clone(&release_rx);
+            let hang = move || {
+                let _ = rx.lock().map(|r| r.recv_timeout(Duration::from_secs(10)));
+            };
+            assert_eq!(g.run(hang), Err(CallError::TimedOut(Duration::from_millis(20))));
+        }
+        assert_eq!(g.run(|| 1), Err(CallError::Stuck(MAX_STUCK)));
+        // One ends: calls go through again.
+        release_tx.send(()).unwrap();
+        assert!(wait(|| g.stuck.load(Ordering::SeqCst) < MAX_STUCK));
+        assert_eq!(g.run(|| 1), Ok(1));
+        for _ in 1..MAX_STUCK {
+            let _ = release_tx.send(());
+        }
+    }
+
+    /// Poll `f` for up to 5 s.
+    fn wait(f: impl Fn() -> bool) -> bool {
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while Instant::now() < deadline {
+            if f() {
+                return true;
+            }
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        false
     }
 
     #[test]

@@ -157,6 +157,7 @@ pub fn load(path: &Path, options: &serde_json::Value, timeout: Duration) -> Resu
         Ok(Err(message)) => return Err(start_error(message.into_string())),
         Err(CallError::TimedOut(t)) => return Err(start_error(format!("it did not start within {}", seconds(t)))),
         Err(CallError::NoThread(e)) => return Err(start_error(e)),
+        Err(CallError::Stuck(n)) => return Err(start_error(format!("{n} calls are stuck in it"))),
     };
     Ok(LoadedDriver {
         name: name.clone(),
@@ -262,6 +263,11 @@ impl CallTransport for LoadedDriver {
                 self.path.display()
             ))),
             Err(CallError::NoThread(e)) => Err(DriverError::internal(e)),
+            Err(CallError::Stuck(n)) => Err(DriverError::internal(format!(
+                "driver {}: {method} refused: {n} earlier calls are still stuck in the driver ({}); restart weftd to reload it",
+                self.name,
+                self.path.display()
+            ))),
         }
     }
 }
