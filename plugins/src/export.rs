@@ -8,8 +8,8 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use abi_stable::prefix_type::PrefixTypeTrait;
 use abi_stable::sabi_trait::TD_Opaque;
 use abi_stable::std_types::{RErr, ROk, RResult, RStr, RString};
-use libnet::protocol::dispatch::serve_network;
-use libnet::{DriverError, NetworkDriver};
+use libnet::protocol::dispatch::{serve_ipam, serve_network};
+use libnet::{DriverError, DriverResult, IpamDriver, NetworkDriver};
 
 use crate::interface::{Driver, DriverKind, DriverModule, DriverModuleRef, DriverObject, LogFn, NewFn};
 use crate::logging;
@@ -31,12 +31,35 @@ fn panic_message(payload: &(dyn Any + Send)) -> String {
     }
 }
 
+/// How an adapter answers one call with its driver.
+type Serve<D> = fn(&D, &str, &[u8]) -> DriverResult<Vec<u8>>;
+
 /// Make a network driver with `make` from the daemon's options.
 pub fn new_network<D: NetworkDriver + 'static>(
-    name: &str,
+    name: &'static str,
     options: RStr<'_>,
     log: LogFn,
     make: fn(&serde_json::Value) -> Result<D, String>,
+) -> RResult<DriverObject, RString> {
+    new_driver(name, options, log, make, |d, method, body| serve_network(d, method, body))
+}
+
+/// Make an IPAM driver with `make` from the daemon's options.
+pub fn new_ipam<D: IpamDriver + 'static>(
+    name: &'static str,
+    options: RStr<'_>,
+    log: LogFn,
+    make: fn(&serde_json::Value) -> Result<D, String>,
+) -> RResult<DriverObject, RString> {
+    new_driver(name, options, log, make, |d, method, body| serve_ipam(d, method, body))
+}
+
+fn new_driver<D: Send + Sync + 'static>(
+    name: &'static str,
+    options: RStr<'_>,
+    log: LogFn,
+    make: fn(&serde_json::Value) -> Result<D, String>,
+    serve: Serve<D>,
 ) -> RResult<DriverObject, RString> {
     let made = catch_unwind(AssertUnwindSafe(|| {
         let options: serde_json::Value = serde_json::from_str(options.as_str())
@@ -46,25 +69,25 @@ pub fn new_network<D: NetworkDriver + 'static>(
         make(&options)
     }));
     match made {
-        Ok(Ok(driver)) => ROk(DriverObject::from_value(NetworkAdapter(driver), TD_Opaque)),
+        Ok(Ok(driver)) => ROk(DriverObject::from_value(Adapter { driver, name, serve }, TD_Opaque)),
         Ok(Err(message)) => RErr(message.into()),
         Err(p) => RErr(format!("driver {name} panicked while starting: {}", panic_message(&*p)).into()),
     }
 }
 
-/// A network driver behind the interface's one call.
-struct NetworkAdapter<D>(D);
+/// A driver behind the interface's one call.
+struct Adapter<D> {
+    driver: D,
+    name: &'static str,
+    serve: Serve<D>,
+}
 
-impl<D: NetworkDriver> Driver for NetworkAdapter<D> {
+impl<D: Send + Sync> Driver for Adapter<D> {
     fn call(&self, method: RStr<'_>, body: RStr<'_>) -> RResult<RString, RString> {
         let method = method.as_str();
-        let answered = catch_unwind(AssertUnwindSafe(|| serve_network(&self.0, method, body.as_str().as_bytes())))
+        let answered = catch_unwind(AssertUnwindSafe(|| (self.serve)(&self.driver, method, body.as_str().as_bytes())))
             .unwrap_or_else(|p| {
-                Err(DriverError::internal(format!(
-                    "driver {} panicked in {method}: {}",
-                    self.0.name(),
-                    panic_message(&*p)
-                )))
+                Err(DriverError::internal(format!("driver {} panicked in {method}: {}", self.name, panic_message(&*p))))
             });
         match answered {
             // serde_json writes UTF-8.

@@ -19,7 +19,9 @@ pub mod loader;
 mod logging;
 
 pub use interface::{DriverKind, INTERFACE_VERSION};
-pub use loader::{default_dirs, load, name_from_path, scan, DylibNetworkDriver, LoadError, LoadedDriver};
+pub use loader::{
+    default_dirs, load, name_from_path, scan, DylibDriver, DylibIpamDriver, DylibNetworkDriver, LoadError, LoadedDriver,
+};
 
 #[doc(hidden)]
 pub mod __private {
@@ -43,16 +45,33 @@ macro_rules! __root_module_symbol {
 #[macro_export]
 macro_rules! export_network_driver {
     (name: $name:expr, new: $new:expr $(,)?) => {
+        $crate::__export_driver!($name, $new, new_network, Network);
+    };
+}
+
+/// Export an IPAM driver from a `cdylib` crate: `name` is the driver's name (`--ipam-driver
+/// name`), `new` a `fn(&serde_json::Value) -> Result<D, String>` where `D: libnet::IpamDriver`.
+#[macro_export]
+macro_rules! export_ipam_driver {
+    (name: $name:expr, new: $new:expr $(,)?) => {
+        $crate::__export_driver!($name, $new, new_ipam, Ipam);
+    };
+}
+
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __export_driver {
+    ($name:expr, $new:expr, $make:ident, $kind:ident) => {
         extern "C" fn __weft_driver_new(
             options: $crate::__private::RStr<'_>,
             log: $crate::interface::LogFn,
         ) -> $crate::__private::RResult<$crate::interface::DriverObject, $crate::__private::RString> {
-            $crate::export::new_network($name, options, log, $new)
+            $crate::export::$make($name, options, log, $new)
         }
 
         extern "C" fn __weft_driver_root() -> $crate::__private::abi_stable::library::RootModuleResult {
             $crate::__private::abi_stable::library::__call_root_module_loader(|| {
-                $crate::export::module($name, $crate::interface::DriverKind::Network, __weft_driver_new)
+                $crate::export::module($name, $crate::interface::DriverKind::$kind, __weft_driver_new)
             })
         }
 

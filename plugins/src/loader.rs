@@ -9,7 +9,7 @@ use std::time::Duration;
 use abi_stable::library::{abi_header_from_raw_library, LibraryError, RawLibrary};
 use abi_stable::sabi_types::VersionNumber;
 use abi_stable::std_types::RStr;
-use libnet::protocol::dispatch::{CallTransport, NetworkCaller};
+use libnet::protocol::dispatch::{CallTransport, IpamCaller, NetworkCaller};
 use libnet::{DriverError, DriverResult};
 
 use crate::guard::{CallError, Guard};
@@ -49,6 +49,14 @@ pub struct LoadedDriver {
 
 /// A network driver from a library, as the controller sees it.
 pub type DylibNetworkDriver = NetworkCaller<LoadedDriver>;
+/// An IPAM driver from a library, as the controller sees it.
+pub type DylibIpamDriver = IpamCaller<LoadedDriver>;
+
+/// A library's driver, by kind.
+pub enum DylibDriver {
+    Network(DylibNetworkDriver),
+    Ipam(DylibIpamDriver),
+}
 
 /// Where weftd looks for driver libraries when `--driver-dir` is not given: `drivers/` next to
 /// weftd, then weftd's own directory (where `cargo build` puts `libweft_driver_*.so`), then
@@ -183,11 +191,19 @@ fn humanize(s: f64) -> String {
 }
 
 impl LoadedDriver {
-    /// The driver as a network driver for the controller; None if it is an IPAM driver.
-    pub fn into_network_driver(self) -> Option<DylibNetworkDriver> {
+    /// The driver for the controller, by its kind.
+    pub fn into_driver(self) -> DylibDriver {
         match self.kind {
-            DriverKind::Network => Some(NetworkCaller::new(self.name.clone(), self)),
-            _ => None,
+            DriverKind::Network => DylibDriver::Network(NetworkCaller::new(self.name.clone(), self)),
+            DriverKind::Ipam => DylibDriver::Ipam(IpamCaller::new(self.name.clone(), self)),
+        }
+    }
+
+    /// The driver as a network driver; None if it is an IPAM driver.
+    pub fn into_network_driver(self) -> Option<DylibNetworkDriver> {
+        match self.into_driver() {
+            DylibDriver::Network(d) => Some(d),
+            DylibDriver::Ipam(_) => None,
         }
     }
 

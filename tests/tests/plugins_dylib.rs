@@ -224,3 +224,35 @@ fn a_drivers_panic_or_hang_fails_that_call_and_weftd_goes_on() {
     assert!(!h.link_names().iter().any(|l| l.starts_with("fslow-")), "{:?}", h.link_names());
     assert_eq!(h.snapshot(), before);
 }
+
+#[test]
+fn an_ipam_driver_from_a_library_hands_out_the_addresses() {
+    let mut h = Host::bare();
+    let dir = driver_dir(&h);
+    symlink(bin_dir().join("libweft_fixture_seq_ipam.so"), dir.join("libweft_driver_seq.so")).expect("link seq");
+    h.start_with_args(&["--driver-dir", &dir.display().to_string()]);
+    let rows = plugin_rows(&h);
+    let seq = rows.iter().find(|r| r[0] == "seq").unwrap_or_else(|| panic!("no seq in {rows:?}"));
+    assert_eq!(seq[1..4], ["dylib", "IpamDriver", plugins::INTERFACE_VERSION], "{seq:?}");
+
+    // The driver's own refusal reaches the user; nothing is made.
+    let before = h.snapshot();
+    h.weft(&["network", "create", "--ipam-driver", "seq", "s"])
+        .fails_with(1, "seq hands out IPv4 subnets the user gives: use --subnet");
+    assert_eq!(h.snapshot(), before);
+
+    h.weft(&["network", "create", "--ipam-driver", "seq", "--subnet", "10.95.0.0/24", "s"]).ok();
+    let net = h.inspect("s");
+    assert_eq!(net["IPAM"]["Driver"], "seq");
+    assert_eq!(net["IPAM"]["Config"][0]["Gateway"], "10.95.0.1", "{net}");
+    h.weft(&["run", "-d", "--name", "srv", "--network", "s", "hostfs", "python3", "-c", OK_SERVER]).ok();
+    let ip = h.weft(&["inspect", "-f", "{{.NetworkSettings.Networks.s.IPAddress}}", "srv"]);
+    assert_eq!(ip.ok().trim(), "10.95.0.2", "the first address after the gateway");
+    assert_eq!(h.reach("s", "10.95.0.2", 50), "ok");
+    h.weft(&["rm", "-f", "srv"]).ok();
+    h.weft(&["network", "rm", "s"]).ok();
+    // The pool went back: the same subnet can be had again.
+    h.weft(&["network", "create", "--ipam-driver", "seq", "--subnet", "10.95.0.0/24", "s2"]).ok();
+    h.weft(&["network", "rm", "s2"]).ok();
+    h.assert_no_networking_left();
+}

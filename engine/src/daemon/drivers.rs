@@ -1,4 +1,4 @@
-//! weftd's drivers: every network driver comes from its library (`libweft_driver_<name>.so`,
+//! weftd's drivers: every network driver (and any IPAM driver but the default) comes from its library (`libweft_driver_<name>.so`,
 //! found in `--driver-dir` or the default directories) through the `plugins` loader, the path a
 //! third party's driver takes too; remote plugins are resolved on first use. A library that cannot
 //! be loaded is logged, listed by `weft plugin ls` with its reason, and named in the error of a
@@ -63,20 +63,15 @@ pub fn load(config: &Config, controller: &mut Controller) -> Result<Vec<Library>
                     tracing::warn!("{} is not used: driver {} is already loaded", path.display(), loaded.name);
                     continue;
                 }
-                match loaded.into_network_driver() {
-                    Some(driver) => {
-                        tracing::info!(
-                            "driver {} loaded from {} (interface {})",
-                            library.name,
-                            path.display(),
-                            library.interface
-                        );
-                        controller.register_driver(Arc::new(driver));
-                    }
-                    None => {
-                        library.error =
-                            Some("IPAM drivers are not loaded from libraries yet: serve it as a remote plugin".into());
-                    }
+                tracing::info!(
+                    "driver {} loaded from {} (interface {})",
+                    library.name,
+                    path.display(),
+                    library.interface
+                );
+                match loaded.into_driver() {
+                    plugins::DylibDriver::Network(d) => controller.register_driver(Arc::new(d)),
+                    plugins::DylibDriver::Ipam(d) => controller.register_ipam(Arc::new(d)),
                 }
             }
             Err(e) => {
@@ -127,6 +122,9 @@ impl DriverResolver for Resolver {
     }
 
     fn ipam_driver(&self, name: &str) -> DriverResult<Option<Arc<dyn IpamDriver>>> {
+        if let Some(e) = self.failed.get(name) {
+            return Err(DriverError::internal(e.clone()));
+        }
         self.remote.ipam_driver(name)
     }
 }

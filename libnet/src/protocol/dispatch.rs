@@ -8,7 +8,7 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
 use super::*;
-use crate::driver::{DriverError, DriverResult, NetworkDriver};
+use crate::driver::{DriverError, DriverResult, IpamDriver, NetworkDriver};
 
 /// The `NetworkDriver.*` calls of Docker's remote protocol that weft's drivers answer.
 pub const NETWORK_METHODS: &[&str] = &[
@@ -69,6 +69,23 @@ pub fn serve_network(driver: &dyn NetworkDriver, method: &str, body: &[u8]) -> D
     }
 }
 
+/// Answer one `IpamDriver.*` call with `driver`.
+pub fn serve_ipam(driver: &dyn IpamDriver, method: &str, body: &[u8]) -> DriverResult<Vec<u8>> {
+    let m = method;
+    match method.strip_prefix("IpamDriver.").unwrap_or("") {
+        "GetCapabilities" => answer(m, driver.get_capabilities()),
+        "GetDefaultAddressSpaces" => answer(m, driver.get_default_address_spaces()),
+        "RequestPool" => answer(m, driver.request_pool(parse(m, body)?)),
+        "ReleasePool" => answer(m, unit(driver.release_pool(parse(m, body)?))),
+        "RequestAddress" => answer(m, driver.request_address(parse(m, body)?)),
+        "ReleaseAddress" => answer(m, unit(driver.release_address(parse(m, body)?))),
+        _ => Err(DriverError::new(
+            crate::driver::ErrorKind::NotImplemented,
+            format!("IPAM driver \"{}\" has no call {method}", driver.name()),
+        )),
+    }
+}
+
 /// What carries one call to a driver and brings its answer back.
 pub trait CallTransport: Send + Sync {
     /// Send `body` as the request of `method` (`NetworkDriver.Join`), return the answer's body.
@@ -92,10 +109,13 @@ impl<T: CallTransport> NetworkCaller<T> {
     }
 
     fn call<Req: Serialize, Resp: DeserializeOwned>(&self, call: &str, req: &Req) -> DriverResult<Resp> {
-        let method = format!("NetworkDriver.{call}");
+        self.call_method(&format!("NetworkDriver.{call}"), req)
+    }
+
+    fn call_method<Req: Serialize, Resp: DeserializeOwned>(&self, method: &str, req: &Req) -> DriverResult<Resp> {
         let body = serde_json::to_vec(req)
             .map_err(|e| DriverError::internal(format!("{method}: the request cannot be written: {e}")))?;
-        let answer = self.transport.call(&method, body)?;
+        let answer = self.transport.call(method, body)?;
         serde_json::from_slice(&answer).map_err(|e| {
             DriverError::internal(format!("driver \"{}\": {method}: the answer is not valid: {e}", self.name))
         })
@@ -103,6 +123,45 @@ impl<T: CallTransport> NetworkCaller<T> {
 
     fn call_unit<Req: Serialize>(&self, call: &str, req: &Req) -> DriverResult<()> {
         self.call::<_, Empty>(call, req).map(|_| ())
+    }
+}
+
+/// An IPAM driver whose calls go through a [`CallTransport`] as protocol messages.
+pub struct IpamCaller<T> {
+    inner: NetworkCaller<T>,
+}
+
+impl<T: CallTransport> IpamCaller<T> {
+    pub fn new(name: impl Into<String>, transport: T) -> Self {
+        Self { inner: NetworkCaller::new(name, transport) }
+    }
+
+    fn call<Req: Serialize, Resp: DeserializeOwned>(&self, call: &str, req: &Req) -> DriverResult<Resp> {
+        self.inner.call_method(&format!("IpamDriver.{call}"), req)
+    }
+}
+
+impl<T: CallTransport> IpamDriver for IpamCaller<T> {
+    fn name(&self) -> &str {
+        &self.inner.name
+    }
+    fn get_capabilities(&self) -> DriverResult<IpamCapabilities> {
+        self.call("GetCapabilities", &Empty {})
+    }
+    fn get_default_address_spaces(&self) -> DriverResult<AddressSpacesResponse> {
+        self.call("GetDefaultAddressSpaces", &Empty {})
+    }
+    fn request_pool(&self, req: RequestPoolRequest) -> DriverResult<RequestPoolResponse> {
+        self.call("RequestPool", &req)
+    }
+    fn release_pool(&self, req: ReleasePoolRequest) -> DriverResult<()> {
+        self.call::<_, Empty>("ReleasePool", &req).map(|_| ())
+    }
+    fn request_address(&self, req: RequestAddressRequest) -> DriverResult<RequestAddressResponse> {
+        self.call("RequestAddress", &req)
+    }
+    fn release_address(&self, req: ReleaseAddressRequest) -> DriverResult<()> {
+        self.call::<_, Empty>("ReleaseAddress", &req).map(|_| ())
     }
 }
 
