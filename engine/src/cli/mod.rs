@@ -24,7 +24,7 @@ mod version;
 #[cfg(test)]
 mod tests;
 
-use clap::{CommandFactory, Parser};
+use clap::{CommandFactory, FromArgMatches};
 
 use self::args::{Cli, Command, ContainerCommand};
 use self::client::{socket_path, Client, DEFAULT_HOST};
@@ -54,8 +54,11 @@ pub fn run(args: &[String], console: &mut Console) -> i32 {
 }
 
 fn execute(args: &[String], console: &mut Console) -> Result<(), CliError> {
-    let root = Cli::command();
-    let cli = Cli::try_parse_from(args).map_err(|e| usage::parse_error(&root, args, &e))?;
+    // One command tree, built once: parsing builds it, and help and errors reuse it (building
+    // it is most of the CLI's own start-up time).
+    let mut root = Cli::command();
+    let matches = root.try_get_matches_from_mut(args).map_err(|e| usage::parse_error(&root, args, &e))?;
+    let cli = Cli::from_arg_matches(&matches).map_err(|e| usage::parse_error(&root, args, &e))?;
     let root_path = [root.get_name().to_string()];
     if cli.help.help {
         console.out(&help::help(&root, &root_path));
