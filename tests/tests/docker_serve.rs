@@ -385,3 +385,78 @@ fn dockerd_runs_containers_on_a_network_of_weft_plugin_serve() {
     assert!(plugin.stop(), "weft plugin serve did not stop on SIGTERM: {}", plugin.log());
     assert!(!plugin.socket.exists(), "the plugin left its socket {}", plugin.socket.display());
 }
+
+/// One POST to a plugin socket: the status and the body.
+fn post(socket: &Path, path: &str) -> (u16, Value) {
+    use std::io::{Read, Write};
+    let mut s = std::os::unix::net::UnixStream::connect(socket).expect("connect to the plugin");
+    s.set_read_timeout(Some(Duration::from_secs(10))).expect("timeout");
+    let req = format!("POST {path} HTTP/1.1\r\nHost: plugin\r\nContent-Length: 5\r\nConnection: close\r\n\r\nnull\n");
+    s.write_all(req.as_bytes()).expect("send");
+    let mut text = String::new();
+    s.read_to_string(&mut text).expect("read");
+    let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
+    let status = head.split(' ').nth(1).and_then(|c| c.parse().ok()).unwrap_or(0);
+    (status, serde_json::from_str(body).unwrap_or(Value::Null))
+}
+
+/// `weft plugin serve null` (no kernel state, so no namespace needed) on `socket`, up.
+fn serve_null(socket: &Path) -> Child {
+    let mut child = Command::new(bin("weft"))
+        .args(["plugin", "serve", "null", "--socket"])
+        .arg(socket)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start weft plugin serve");
+    let up = wait_for(Duration::from_secs(20), || {
+        std::os::unix::net::UnixStream::connect(socket).is_ok() || matches!(child.try_wait(), Ok(Some(_)))
+    });
+    assert!(up && matches!(child.try_wait(), Ok(None)), "weft plugin serve null did not come up");
+    child
+}
+
+/// SIGTERM; the exit code.
+fn terminate(mut child: Child) -> Option<i32> {
+    signal(child.id(), nix::sys::signal::Signal::SIGTERM);
+    if !wait_for(Duration::from_secs(15), || matches!(child.try_wait(), Ok(Some(_)))) {
+        let _ = child.kill();
+    }
+    child.wait().ok().and_then(|s| s.code())
+}
+
+#[test]
+fn weft_plugin_serve_checks_its_arguments_and_owns_its_socket() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let socket = dir.path().join("run/plugins/wnull.sock");
+    let sock = socket.to_str().expect("a UTF-8 path");
+    let weft = |args: &[&str]| {
+        run_bounded(Command::new(bin("weft")).args(["plugin", "serve"]).args(args), Duration::from_secs(60))
+    };
+    weft(&["--socket", sock]).fails_with(1, "'weft plugin serve' requires 1 argument");
+    weft(&["null"]).fails_with(125, "--socket is required");
+    weft(&["overlay", "--socket", sock])
+        .fails_with(1, "unknown driver \"overlay\": the drivers weft can serve are bridge, host, null");
+    weft(&["null", "--socket", sock, "-o", "mtu"]).fails_with(125, "invalid argument \"mtu\" for \"-o, --opt\" flag");
+    weft(&["null", "--socket", sock, "-o", "mtu=1400"]).fails_with(1, "driver null takes no options (got mtu)");
+    assert!(!socket.parent().expect("parent").exists(), "a refused command made the socket's directory");
+
+    // Its directory is made; Docker's activation and calls are answered.
+    let server = serve_null(&socket);
+    assert_eq!(post(&socket, "/Plugin.Activate"), (200, serde_json::json!({"Implements": ["NetworkDriver"]})));
+    assert_eq!(post(&socket, "/NetworkDriver.GetCapabilities"), (200, serde_json::json!({"Scope": "local"})));
+    // A second server on a live socket is refused, and leaves the first alone.
+    weft(&["null", "--socket", sock]).fails_with(1, &format!("something is already listening on {sock}"));
+    assert_eq!(post(&socket, "/Plugin.Activate").0, 200);
+    assert_eq!(terminate(server), Some(0));
+    assert!(!socket.exists(), "the socket is left after SIGTERM");
+
+    // A stale socket (nobody listening) is replaced.
+    drop(std::os::unix::net::UnixListener::bind(&socket).expect("a stale socket"));
+    assert!(socket.exists());
+    let server = serve_null(&socket);
+    assert_eq!(post(&socket, "/Plugin.Activate").0, 200);
+    assert_eq!(terminate(server), Some(0));
+    assert!(!socket.exists());
+}
