@@ -378,12 +378,14 @@ fn dockerd_runs_containers_on_a_network_of_weft_plugin_serve() {
     }
     assert!(log.contains("call=NetworkDriver.DeleteNetwork"), "{log}");
 
-    // dockerd and its containerd end on SIGTERM; the plugin too, and takes its socket away.
+    // The plugin ends on SIGTERM while dockerd still holds its connections, and takes its socket
+    // away; then dockerd and its containerd end on SIGTERM.
+    assert!(plugin.stop(), "weft plugin serve did not stop on SIGTERM: {}", plugin.log());
+    assert!(!plugin.log().contains("calls still in progress"), "{}", plugin.log());
+    assert!(!plugin.socket.exists(), "the plugin left its socket {}", plugin.socket.display());
     let containerd = docker.containerd_pid().expect("containerd's pid file");
     assert!(docker.stop(), "dockerd or containerd did not stop by itself: {}", docker.log());
     assert!(!alive(containerd));
-    assert!(plugin.stop(), "weft plugin serve did not stop on SIGTERM: {}", plugin.log());
-    assert!(!plugin.socket.exists(), "the plugin left its socket {}", plugin.socket.display());
 }
 
 /// One POST to a plugin socket: the status and the body.
