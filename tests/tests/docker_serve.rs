@@ -340,6 +340,9 @@ fn dockerd_runs_containers_on_a_network_of_weft_plugin_serve() {
     // c2 reaches c1, by ICMP and by TCP.
     let ping = d.docker(&["exec", "c2", "ping", "-c", "1", "-W", "5", &ips[0]]);
     assert!(ping.ok().contains("1 packets received"), "{}", ping.stdout);
+    // By name too: dockerd's embedded DNS in c2's sandbox knows c1 (nothing is forwarded).
+    let ping = d.docker(&["exec", "c2", "ping", "-c", "1", "-W", "5", "c1"]);
+    assert!(ping.ok().contains(&format!("PING c1 ({})", ips[0])), "{}", ping.stdout);
     let got = d.docker(&["exec", "c2", "nc", "-w", "5", &ips[0], PORT]);
     assert_eq!(got.ok().trim(), "weft-1");
     // The published port, from the host (the test's namespace) through weft's DNAT.
