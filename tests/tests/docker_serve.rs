@@ -1,8 +1,8 @@
 //! Docker uses a weft driver: `weft plugin serve bridge` on a socket in Docker's plugin directory,
 //! and Debian's dockerd (20.10) in the same network namespace of the test's own. As a user would,
-//! the test creates a network with `docker network create -d <plugin>`, runs two containers on it,
-//! checks their addresses and that they reach each other and a published port, and removes it
-//! all; weft's bridge exists exactly while the network does.
+//! the test creates a dual-stack network with `docker network create -d <plugin>`, runs two
+//! containers on it, checks their addresses and that they reach each other (IPv4, IPv6, by name)
+//! and a published port, and removes it all; weft's bridge exists exactly while the network does.
 //!
 //! dockerd runs in the test's namespace (`nsenter --net`) and in a mount namespace of its own
 //! (`unshare --mount`), so its mounts vanish with it; its data root, exec root, API socket,
@@ -23,6 +23,8 @@ use weft_tests::{bin, run_bounded, wait_for, Host, Run};
 const PLUGIN_DIR: &str = "/run/docker/plugins";
 /// The image the test makes from busybox.
 const IMAGE: &str = "weft-busybox:e2e";
+/// The IPv6 subnet of the network (dockerd's IPAM picks the IPv4 one).
+const SUBNET6: &str = "fd00:77::/64";
 /// The port the first container serves and publishes.
 const PORT: &str = "8080";
 
@@ -306,22 +308,35 @@ fn dockerd_runs_containers_on_a_network_of_weft_plugin_serve() {
     let d = &docker;
     import_image(d, &tools, host.dir.path());
 
-    // The network: dockerd's IPAM picks the subnet, weft's bridge driver makes the bridge.
-    let id = d.docker(&["network", "create", "-d", &name, "n1"]).ok().trim().to_string();
+    // The network: dockerd's IPAM picks the IPv4 subnet, weft's bridge driver makes the bridge.
+    let id = d.docker(&["network", "create", "-d", &name, "--ipv6", "--subnet", SUBNET6, "n1"]).ok().trim().to_string();
     let bridge = marks::bridge_name(&NetworkId::from_string(&id));
     assert!(host.link(&bridge).is_some(), "no bridge {bridge} for network {id}: {}", plugin.log());
     let net = inspect(d, &["network", "inspect", "n1"]);
     assert_eq!(net["Driver"], name.as_str());
-    let subnet: IpNet = net["IPAM"]["Config"][0]["Subnet"].as_str().expect("subnet").parse().expect("a CIDR");
-    let gateway = net["IPAM"]["Config"][0]["Gateway"].as_str().expect("gateway").to_string();
-    assert_eq!(host.addresses(&bridge), [format!("{gateway}/{}", subnet.prefix_len())]);
+    let pools: Vec<(IpNet, String)> = net["IPAM"]["Config"]
+        .as_array()
+        .expect("IPAM.Config")
+        .iter()
+        .map(|c| {
+            let subnet = c["Subnet"].as_str().expect("Subnet").parse().expect("a CIDR");
+            // dockerd records no gateway for a subnet given without one (IPv6 here).
+            (subnet, c["Gateway"].as_str().unwrap_or("").to_string())
+        })
+        .collect();
+    let pool = |v6: bool| pools.iter().find(|(s, _)| matches!(s, IpNet::V6(_)) == v6).cloned().expect("a pool");
+    let ((subnet, gateway), (subnet6, _)) = (pool(false), pool(true));
+    assert_eq!(subnet6.to_string(), SUBNET6);
+    // The gateways dockerd's IPAM chose are on weft's bridge (IPv6's is read from a container).
+    let on_bridge = host.addresses(&bridge);
+    assert!(on_bridge.contains(&format!("{gateway}/{}", subnet.prefix_len())), "{on_bridge:?}");
 
     // Two containers; the first serves a line on PORT, published on the host.
     let serve = format!("for i in 1 2 3 4 5; do echo weft-$i | nc -l -p {PORT}; done");
     let publish = format!("{PORT}:{PORT}");
     d.docker(&["run", "-d", "--name", "c1", "--network", "n1", "-p", &publish, IMAGE, "sh", "-c", &serve]).ok();
     d.docker(&["run", "-d", "--name", "c2", "--network", "n1", IMAGE, "sleep", "600"]).ok();
-    let mut ips = Vec::new();
+    let (mut ips, mut ips6, mut gateways6) = (Vec::new(), Vec::new(), Vec::new());
     for c in ["c1", "c2"] {
         let settings = &inspect(d, &["inspect", c])["NetworkSettings"]["Networks"]["n1"];
         let ip: std::net::IpAddr = settings["IPAddress"].as_str().expect("IPAddress").parse().expect("an address");
@@ -333,16 +348,34 @@ fn dockerd_runs_containers_on_a_network_of_weft_plugin_serve() {
         let route = d.docker(&["exec", c, "ip", "route"]);
         assert!(route.ok().contains(&format!("default via {gateway} dev eth0")), "{c}: {}", route.stdout);
         ips.push(ip.to_string());
+        let ip6: std::net::IpAddr =
+            settings["GlobalIPv6Address"].as_str().expect("GlobalIPv6Address").parse().expect("an address");
+        assert!(subnet6.contains(&ip6), "{c} got {ip6}, outside {subnet6}");
+        gateways6.push(settings["IPv6Gateway"].as_str().expect("IPv6Gateway").to_string());
+        let eth0 = d.docker(&["exec", c, "ip", "-o", "-6", "addr", "show", "eth0"]);
+        assert!(eth0.ok().contains(&format!("inet6 {ip6}/64")), "{c}: {}", eth0.stdout);
+        ips6.push(ip6.to_string());
     }
     assert_ne!(ips[0], ips[1]);
+    assert_ne!(ips6[0], ips6[1]);
+    assert_eq!(gateways6[0], gateways6[1]);
+    let gateway6: std::net::IpAddr = gateways6[0].parse().expect("an IPv6 gateway");
+    assert!(subnet6.contains(&gateway6));
+    let mut on_bridge = host.addresses(&bridge);
+    on_bridge.sort();
+    assert_eq!(on_bridge, [format!("{gateway}/{}", subnet.prefix_len()), format!("{gateway6}/64")]);
     assert_eq!(bridge_ports(&host, &bridge).len(), 2, "the bridge's ports: {:?}", bridge_ports(&host, &bridge));
 
-    // c2 reaches c1, by ICMP and by TCP.
-    let ping = d.docker(&["exec", "c2", "ping", "-c", "1", "-W", "5", &ips[0]]);
-    assert!(ping.ok().contains("1 packets received"), "{}", ping.stdout);
+    // c2 reaches c1, by ICMP (IPv4 and IPv6) and by TCP.
+    for ip in [&ips[0], &ips6[0]] {
+        let ping = d.docker(&["exec", "c2", "ping", "-c", "1", "-W", "5", ip]);
+        assert!(ping.ok().contains("1 packets received"), "{}", ping.stdout);
+    }
     // By name too: dockerd's embedded DNS in c2's sandbox knows c1 (nothing is forwarded).
     let ping = d.docker(&["exec", "c2", "ping", "-c", "1", "-W", "5", "c1"]);
-    assert!(ping.ok().contains(&format!("PING c1 ({})", ips[0])), "{}", ping.stdout);
+    let (v4, v6) = (format!("PING c1 ({})", ips[0]), format!("PING c1 ({})", ips6[0]));
+    let out = ping.ok();
+    assert!((out.contains(&v4) || out.contains(&v6)) && out.contains("1 packets received"), "{out}");
     let got = d.docker(&["exec", "c2", "nc", "-w", "5", &ips[0], PORT]);
     assert_eq!(got.ok().trim(), "weft-1");
     // The published port, from the host (the test's namespace) through weft's DNAT.
