@@ -1,8 +1,8 @@
 //! Docker uses a weft driver: `weft plugin serve bridge` on a socket in Docker's plugin directory,
 //! and Debian's dockerd (20.10) in the same network namespace of the test's own. As a user would,
-//! the test creates a network with `docker network create -d <plugin>`, runs two containers on it,
-//! checks their addresses and that they reach each other and a published port, and removes it
-//! all; weft's bridge exists exactly while the network does.
+//! the test creates a dual-stack network with `docker network create -d <plugin>`, runs two
+//! containers on it, checks their addresses and that they reach each other (IPv4, IPv6, by name)
+//! and a published port, and removes it all; weft's bridge exists exactly while the network does.
 //!
 //! dockerd runs in the test's namespace (`nsenter --net`) and in a mount namespace of its own
 //! (`unshare --mount`), so its mounts vanish with it; its data root, exec root, API socket,
@@ -23,6 +23,8 @@ use weft_tests::{bin, run_bounded, wait_for, Host, Run};
 const PLUGIN_DIR: &str = "/run/docker/plugins";
 /// The image the test makes from busybox.
 const IMAGE: &str = "weft-busybox:e2e";
+/// The IPv6 subnet of the network (dockerd's IPAM picks the IPv4 one).
+const SUBNET6: &str = "fd00:77::/64";
 /// The port the first container serves and publishes.
 const PORT: &str = "8080";
 
@@ -306,22 +308,35 @@ fn dockerd_runs_containers_on_a_network_of_weft_plugin_serve() {
     let d = &docker;
     import_image(d, &tools, host.dir.path());
 
-    // The network: dockerd's IPAM picks the subnet, weft's bridge driver makes the bridge.
-    let id = d.docker(&["network", "create", "-d", &name, "n1"]).ok().trim().to_string();
+    // The network: dockerd's IPAM picks the IPv4 subnet, weft's bridge driver makes the bridge.
+    let id = d.docker(&["network", "create", "-d", &name, "--ipv6", "--subnet", SUBNET6, "n1"]).ok().trim().to_string();
     let bridge = marks::bridge_name(&NetworkId::from_string(&id));
     assert!(host.link(&bridge).is_some(), "no bridge {bridge} for network {id}: {}", plugin.log());
     let net = inspect(d, &["network", "inspect", "n1"]);
     assert_eq!(net["Driver"], name.as_str());
-    let subnet: IpNet = net["IPAM"]["Config"][0]["Subnet"].as_str().expect("subnet").parse().expect("a CIDR");
-    let gateway = net["IPAM"]["Config"][0]["Gateway"].as_str().expect("gateway").to_string();
-    assert_eq!(host.addresses(&bridge), [format!("{gateway}/{}", subnet.prefix_len())]);
+    let pools: Vec<(IpNet, String)> = net["IPAM"]["Config"]
+        .as_array()
+        .expect("IPAM.Config")
+        .iter()
+        .map(|c| {
+            let subnet = c["Subnet"].as_str().expect("Subnet").parse().expect("a CIDR");
+            // dockerd records no gateway for a subnet given without one (IPv6 here).
+            (subnet, c["Gateway"].as_str().unwrap_or("").to_string())
+        })
+        .collect();
+    let pool = |v6: bool| pools.iter().find(|(s, _)| matches!(s, IpNet::V6(_)) == v6).cloned().expect("a pool");
+    let ((subnet, gateway), (subnet6, _)) = (pool(false), pool(true));
+    assert_eq!(subnet6.to_string(), SUBNET6);
+    // The gateways dockerd's IPAM chose are on weft's bridge (IPv6's is read from a container).
+    let on_bridge = host.addresses(&bridge);
+    assert!(on_bridge.contains(&format!("{gateway}/{}", subnet.prefix_len())), "{on_bridge:?}");
 
     // Two containers; the first serves a line on PORT, published on the host.
     let serve = format!("for i in 1 2 3 4 5; do echo weft-$i | nc -l -p {PORT}; done");
     let publish = format!("{PORT}:{PORT}");
     d.docker(&["run", "-d", "--name", "c1", "--network", "n1", "-p", &publish, IMAGE, "sh", "-c", &serve]).ok();
     d.docker(&["run", "-d", "--name", "c2", "--network", "n1", IMAGE, "sleep", "600"]).ok();
-    let mut ips = Vec::new();
+    let (mut ips, mut ips6, mut gateways6) = (Vec::new(), Vec::new(), Vec::new());
     for c in ["c1", "c2"] {
         let settings = &inspect(d, &["inspect", c])["NetworkSettings"]["Networks"]["n1"];
         let ip: std::net::IpAddr = settings["IPAddress"].as_str().expect("IPAddress").parse().expect("an address");
@@ -333,13 +348,34 @@ fn dockerd_runs_containers_on_a_network_of_weft_plugin_serve() {
         let route = d.docker(&["exec", c, "ip", "route"]);
         assert!(route.ok().contains(&format!("default via {gateway} dev eth0")), "{c}: {}", route.stdout);
         ips.push(ip.to_string());
+        let ip6: std::net::IpAddr =
+            settings["GlobalIPv6Address"].as_str().expect("GlobalIPv6Address").parse().expect("an address");
+        assert!(subnet6.contains(&ip6), "{c} got {ip6}, outside {subnet6}");
+        gateways6.push(settings["IPv6Gateway"].as_str().expect("IPv6Gateway").to_string());
+        let eth0 = d.docker(&["exec", c, "ip", "-o", "-6", "addr", "show", "eth0"]);
+        assert!(eth0.ok().contains(&format!("inet6 {ip6}/64")), "{c}: {}", eth0.stdout);
+        ips6.push(ip6.to_string());
     }
     assert_ne!(ips[0], ips[1]);
+    assert_ne!(ips6[0], ips6[1]);
+    assert_eq!(gateways6[0], gateways6[1]);
+    let gateway6: std::net::IpAddr = gateways6[0].parse().expect("an IPv6 gateway");
+    assert!(subnet6.contains(&gateway6));
+    let mut on_bridge = host.addresses(&bridge);
+    on_bridge.sort();
+    assert_eq!(on_bridge, [format!("{gateway}/{}", subnet.prefix_len()), format!("{gateway6}/64")]);
     assert_eq!(bridge_ports(&host, &bridge).len(), 2, "the bridge's ports: {:?}", bridge_ports(&host, &bridge));
 
-    // c2 reaches c1, by ICMP and by TCP.
-    let ping = d.docker(&["exec", "c2", "ping", "-c", "1", "-W", "5", &ips[0]]);
-    assert!(ping.ok().contains("1 packets received"), "{}", ping.stdout);
+    // c2 reaches c1, by ICMP (IPv4 and IPv6) and by TCP.
+    for ip in [&ips[0], &ips6[0]] {
+        let ping = d.docker(&["exec", "c2", "ping", "-c", "1", "-W", "5", ip]);
+        assert!(ping.ok().contains("1 packets received"), "{}", ping.stdout);
+    }
+    // By name too: dockerd's embedded DNS in c2's sandbox knows c1 (nothing is forwarded).
+    let ping = d.docker(&["exec", "c2", "ping", "-c", "1", "-W", "5", "c1"]);
+    let (v4, v6) = (format!("PING c1 ({})", ips[0]), format!("PING c1 ({})", ips6[0]));
+    let out = ping.ok();
+    assert!((out.contains(&v4) || out.contains(&v6)) && out.contains("1 packets received"), "{out}");
     let got = d.docker(&["exec", "c2", "nc", "-w", "5", &ips[0], PORT]);
     assert_eq!(got.ok().trim(), "weft-1");
     // The published port, from the host (the test's namespace) through weft's DNAT.
@@ -378,10 +414,87 @@ fn dockerd_runs_containers_on_a_network_of_weft_plugin_serve() {
     }
     assert!(log.contains("call=NetworkDriver.DeleteNetwork"), "{log}");
 
-    // dockerd and its containerd end on SIGTERM; the plugin too, and takes its socket away.
+    // The plugin ends on SIGTERM while dockerd still holds its connections, and takes its socket
+    // away; then dockerd and its containerd end on SIGTERM.
+    assert!(plugin.stop(), "weft plugin serve did not stop on SIGTERM: {}", plugin.log());
+    assert!(!plugin.log().contains("calls still in progress"), "{}", plugin.log());
+    assert!(!plugin.socket.exists(), "the plugin left its socket {}", plugin.socket.display());
     let containerd = docker.containerd_pid().expect("containerd's pid file");
     assert!(docker.stop(), "dockerd or containerd did not stop by itself: {}", docker.log());
     assert!(!alive(containerd));
-    assert!(plugin.stop(), "weft plugin serve did not stop on SIGTERM: {}", plugin.log());
-    assert!(!plugin.socket.exists(), "the plugin left its socket {}", plugin.socket.display());
+}
+
+/// One POST to a plugin socket: the status and the body.
+fn post(socket: &Path, path: &str) -> (u16, Value) {
+    use std::io::{Read, Write};
+    let mut s = std::os::unix::net::UnixStream::connect(socket).expect("connect to the plugin");
+    s.set_read_timeout(Some(Duration::from_secs(10))).expect("timeout");
+    let req = format!("POST {path} HTTP/1.1\r\nHost: plugin\r\nContent-Length: 5\r\nConnection: close\r\n\r\nnull\n");
+    s.write_all(req.as_bytes()).expect("send");
+    let mut text = String::new();
+    s.read_to_string(&mut text).expect("read");
+    let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
+    let status = head.split(' ').nth(1).and_then(|c| c.parse().ok()).unwrap_or(0);
+    (status, serde_json::from_str(body).unwrap_or(Value::Null))
+}
+
+/// `weft plugin serve null` (no kernel state, so no namespace needed) on `socket`, up.
+fn serve_null(socket: &Path) -> Child {
+    let mut child = Command::new(bin("weft"))
+        .args(["plugin", "serve", "null", "--socket"])
+        .arg(socket)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start weft plugin serve");
+    let up = wait_for(Duration::from_secs(20), || {
+        std::os::unix::net::UnixStream::connect(socket).is_ok() || matches!(child.try_wait(), Ok(Some(_)))
+    });
+    assert!(up && matches!(child.try_wait(), Ok(None)), "weft plugin serve null did not come up");
+    child
+}
+
+/// SIGTERM; the exit code.
+fn terminate(mut child: Child) -> Option<i32> {
+    signal(child.id(), nix::sys::signal::Signal::SIGTERM);
+    if !wait_for(Duration::from_secs(15), || matches!(child.try_wait(), Ok(Some(_)))) {
+        let _ = child.kill();
+    }
+    child.wait().ok().and_then(|s| s.code())
+}
+
+#[test]
+fn weft_plugin_serve_checks_its_arguments_and_owns_its_socket() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let socket = dir.path().join("run/plugins/wnull.sock");
+    let sock = socket.to_str().expect("a UTF-8 path");
+    let weft = |args: &[&str]| {
+        run_bounded(Command::new(bin("weft")).args(["plugin", "serve"]).args(args), Duration::from_secs(60))
+    };
+    weft(&["--socket", sock]).fails_with(1, "'weft plugin serve' requires 1 argument");
+    weft(&["null"]).fails_with(125, "--socket is required");
+    weft(&["overlay", "--socket", sock])
+        .fails_with(1, "unknown driver \"overlay\": the drivers weft can serve are bridge, host, null");
+    weft(&["null", "--socket", sock, "-o", "mtu"]).fails_with(125, "invalid argument \"mtu\" for \"-o, --opt\" flag");
+    weft(&["null", "--socket", sock, "-o", "mtu=1400"]).fails_with(1, "driver null takes no options (got mtu)");
+    assert!(!socket.parent().expect("parent").exists(), "a refused command made the socket's directory");
+
+    // Its directory is made; Docker's activation and calls are answered.
+    let server = serve_null(&socket);
+    assert_eq!(post(&socket, "/Plugin.Activate"), (200, serde_json::json!({"Implements": ["NetworkDriver"]})));
+    assert_eq!(post(&socket, "/NetworkDriver.GetCapabilities"), (200, serde_json::json!({"Scope": "local"})));
+    // A second server on a live socket is refused, and leaves the first alone.
+    weft(&["null", "--socket", sock]).fails_with(1, &format!("something is already listening on {sock}"));
+    assert_eq!(post(&socket, "/Plugin.Activate").0, 200);
+    assert_eq!(terminate(server), Some(0));
+    assert!(!socket.exists(), "the socket is left after SIGTERM");
+
+    // A stale socket (nobody listening) is replaced.
+    drop(std::os::unix::net::UnixListener::bind(&socket).expect("a stale socket"));
+    assert!(socket.exists());
+    let server = serve_null(&socket);
+    assert_eq!(post(&socket, "/Plugin.Activate").0, 200);
+    assert_eq!(terminate(server), Some(0));
+    assert!(!socket.exists());
 }

@@ -186,13 +186,12 @@ async fn handle(State(server): State<Arc<PluginServer>>, method: Method, uri: Ur
             Err(m) => failure(protocol, StatusCode::BAD_REQUEST, &m),
         };
     }
-    if let Some(name) = call.strip_prefix("NetworkDriver.") {
-        return network_call(server.network.clone(), name, &call, &body).await;
-    }
-    if let (Some(name), Some(ipam)) = (call.strip_prefix("IpamDriver."), server.ipam.clone()) {
-        return ipam_call(ipam, name, &call, &body).await;
-    }
-    unknown(protocol, path, &server.implements())
+    let answered = match (call.split_once('.'), server.ipam.clone()) {
+        (Some(("NetworkDriver", name)), _) => network_call(server.network.clone(), name, &call, &body).await,
+        (Some(("IpamDriver", name)), Some(ipam)) => ipam_call(ipam, name, &call, &body).await,
+        _ => None,
+    };
+    answered.unwrap_or_else(|| unknown(protocol, path, &server.implements()))
 }
 
 fn unknown(protocol: Protocol, path: &str, implements: &[String]) -> Response {
@@ -201,9 +200,10 @@ fn unknown(protocol: Protocol, path: &str, implements: &[String]) -> Response {
     failure(protocol, StatusCode::NOT_FOUND, &message)
 }
 
-async fn network_call(d: Arc<dyn NetworkDriver>, name: &str, call: &str, body: &[u8]) -> Response {
+/// The answer to `NetworkDriver.<name>`; `None` for a call the protocol does not have.
+async fn network_call(d: Arc<dyn NetworkDriver>, name: &str, call: &str, body: &[u8]) -> Option<Response> {
     let p = Protocol::Network;
-    match name {
+    let answer = match name {
         "GetCapabilities" => match check_empty(call, body) {
             Ok(()) => blocking(p, call, move || d.get_capabilities()).await,
             Err(m) => failure(p, StatusCode::BAD_REQUEST, &m),
@@ -250,8 +250,9 @@ async fn network_call(d: Arc<dyn NetworkDriver>, name: &str, call: &str, body: &
             };
             with_request(p, call, body, check).await
         }
-        _ => unknown(p, &format!("/{call}"), &[NETWORK_DRIVER.to_string()]),
-    }
+        _ => return None,
+    };
+    Some(answer)
 }
 
 /// `CreateEndpoint`, answered the way Docker accepts: only what the request left empty.
@@ -296,9 +297,10 @@ fn same(what: &str, a: &str, b: &str) -> bool {
     }
 }
 
-async fn ipam_call(d: Arc<dyn IpamDriver>, name: &str, call: &str, body: &[u8]) -> Response {
+/// The answer to `IpamDriver.<name>`; `None` for a call the protocol does not have.
+async fn ipam_call(d: Arc<dyn IpamDriver>, name: &str, call: &str, body: &[u8]) -> Option<Response> {
     let p = Protocol::Ipam;
-    match name {
+    let answer = match name {
         "GetCapabilities" => match check_empty(call, body) {
             Ok(()) => blocking(p, call, move || d.get_capabilities()).await,
             Err(m) => failure(p, StatusCode::BAD_REQUEST, &m),
@@ -311,8 +313,9 @@ async fn ipam_call(d: Arc<dyn IpamDriver>, name: &str, call: &str, body: &[u8]) 
         "ReleasePool" => with_request(p, call, body, move |r| done(d.release_pool(r))).await,
         "RequestAddress" => with_request(p, call, body, move |r| d.request_address(r)).await,
         "ReleaseAddress" => with_request(p, call, body, move |r| done(d.release_address(r))).await,
-        _ => unknown(p, &format!("/{call}"), &[IPAM_DRIVER.to_string()]),
-    }
+        _ => return None,
+    };
+    Some(answer)
 }
 
 #[cfg(test)]

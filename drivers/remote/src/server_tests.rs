@@ -372,6 +372,10 @@ fn ipam_calls_round_trip_and_errors_go_where_docker_reads_them() {
     let addr = ipam.request_address(RequestAddressRequest { pool_id: "p1".into(), ..Default::default() }).unwrap();
     assert_eq!(addr.address, "10.5.0.7/16 in p1");
     ipam.release_pool(ReleasePoolRequest { pool_id: "p1".into() }).unwrap();
+    let (status, _, body) = raw(&served.socket, "POST", "/IpamDriver.Bogus", "{}");
+    let message =
+        "unknown call /IpamDriver.Bogus: this plugin implements NetworkDriver and IpamDriver (and Plugin.Activate)";
+    assert_eq!((status, body), (404, json!({"Err": message, "Error": message})));
     let e =
         ipam.release_address(ReleaseAddressRequest { pool_id: "p1".into(), address: "10.5.0.8".into() }).unwrap_err();
     assert_eq!(e.message, "plugin \"tp\": IpamDriver.ReleaseAddress: address 10.5.0.8 is not allocated");

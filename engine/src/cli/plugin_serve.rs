@@ -58,7 +58,7 @@ pub fn run(console: &mut Console, root: &Command, a: PluginServeArgs) -> Result<
         stop_signal().await;
         notify.notify_one();
     };
-    runtime.block_on(async {
+    let served = runtime.block_on(async {
         tokio::select! {
             served = server.serve(listener, shutdown) => {
                 served.map_err(|e| CliError::failed(format!("serving on {}: {e}", socket.display())))
@@ -70,7 +70,10 @@ pub fn run(console: &mut Console, root: &Command, a: PluginServeArgs) -> Result<
                 Ok(())
             }
         }
-    })
+    });
+    // Not the runtime's drop, which would wait for a driver call stuck in the kernel forever.
+    runtime.shutdown_timeout(Duration::from_secs(1));
+    served
 }
 
 /// How long calls in progress may take to end once the server is told to stop.
