@@ -245,38 +245,7 @@ impl Host {
     pub fn weft(&self, args: &[&str]) -> Run {
         let mut cmd = Command::new(bin("weft"));
         cmd.arg("-H").arg(format!("unix://{}", self.socket().display())).args(args);
-        let mut child =
-            cmd.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().expect("run weft");
-        // Drained while it runs, so a large output cannot fill a pipe and stall the child.
-        let drain = |pipe: Option<Box<dyn std::io::Read + Send>>| {
-            std::thread::spawn(move || {
-                let mut buf = Vec::new();
-                if let Some(mut p) = pipe {
-                    let _ = p.read_to_end(&mut buf);
-                }
-                buf
-            })
-        };
-        let stdout = drain(child.stdout.take().map(|p| Box::new(p) as _));
-        let stderr = drain(child.stderr.take().map(|p| Box::new(p) as _));
-        let deadline = Instant::now() + Duration::from_secs(120);
-        let status = loop {
-            if let Some(status) = child.try_wait().expect("wait for weft") {
-                break status;
-            }
-            if Instant::now() >= deadline {
-                let _ = child.kill();
-                let _ = child.wait();
-                panic!("timed out after 120 s: {cmd:?}");
-            }
-            std::thread::sleep(Duration::from_millis(10));
-        };
-        let out = Output {
-            status,
-            stdout: stdout.join().expect("read weft's stdout"),
-            stderr: stderr.join().expect("read weft's stderr"),
-        };
-        Run::from(out)
+        run_bounded(&mut cmd, Duration::from_secs(120))
     }
 
     /// Run `ip -n <netns> args...`.

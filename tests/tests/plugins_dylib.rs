@@ -10,6 +10,12 @@ use std::time::Duration;
 
 use weft_tests::{bin_dir, wait_for, Host, OK_SERVER};
 
+/// A container `srv` on `network` at `ip`, serving `ok` on port 80.
+fn serve_ok(h: &Host, network: &str, ip: &str) {
+    h.weft(&["run", "-d", "--name", "srv", "--network", network, "--ip", ip, "hostfs", "python3", "-c", OK_SERVER])
+        .ok();
+}
+
 /// `weft plugin ls` as rows of cells.
 fn plugin_rows(h: &Host) -> Vec<Vec<String>> {
     let ls = h.weft(&["plugin", "ls"]);
@@ -52,21 +58,7 @@ fn builtin_drivers_come_from_their_libraries() {
     }
     // Each of them at work: a user bridge network with traffic between two containers, host, none.
     h.weft(&["network", "create", "--subnet", "10.91.0.0/24", "a"]).ok();
-    h.weft(&[
-        "run",
-        "-d",
-        "--name",
-        "srv",
-        "--network",
-        "a",
-        "--ip",
-        "10.91.0.10",
-        "hostfs",
-        "python3",
-        "-c",
-        OK_SERVER,
-    ])
-    .ok();
+    serve_ok(&h, "a", "10.91.0.10");
     assert_eq!(h.reach("a", "10.91.0.10", 50), "ok");
     let host_links = h.weft(&["run", "--rm", "--network", "host", "hostfs", "ip", "-o", "link", "show"]);
     assert!(host_links.ok().contains("wbr-"), "host mode sees the host's links: {}", host_links.stdout);
@@ -99,21 +91,7 @@ fn the_example_driver_attaches_containers_to_the_operators_bridge() {
     let args = ["network", "create", "-d", "example", "-o", "bridge=exbr0", "--subnet", "10.93.0.0/24"];
     h.weft(&[&args[..], &["--gateway", "10.93.0.1", "ex"]].concat()).ok();
     assert_eq!(h.inspect("ex")["Driver"], "example");
-    h.weft(&[
-        "run",
-        "-d",
-        "--name",
-        "srv",
-        "--network",
-        "ex",
-        "--ip",
-        "10.93.0.10",
-        "hostfs",
-        "python3",
-        "-c",
-        OK_SERVER,
-    ])
-    .ok();
+    serve_ok(&h, "ex", "10.93.0.10");
     // The container's veth is on the operator's bridge.
     let on_bridge = h.ip(&["-o", "link", "show", "master", "exbr0"]);
     assert_eq!(on_bridge.ok().lines().count(), 1, "{}", on_bridge.stdout);
