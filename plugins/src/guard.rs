@@ -11,6 +11,9 @@ use std::time::{Duration, Instant};
 
 type Job = Box<dyn FnOnce() + Send>;
 
+/// How long a caller looks for the answer before it sleeps until it comes.
+const SPIN: Duration = Duration::from_micros(50);
+
 /// At most this many calls may be stuck in one driver; beyond, calls fail at once instead of each
 /// leaving one more thread behind.
 pub const MAX_STUCK: usize = 8;
@@ -106,6 +109,15 @@ impl Guard {
         };
         let (slot, answered) = &*meeting;
         let deadline = Instant::now() + self.timeout;
+        // A quick call's answer is often there within microseconds: look for it a short while
+        // before sleeping, which saves the caller's own wake-up (tens of µs on an idle VM).
+        let spin_until = Instant::now() + SPIN;
+        while Instant::now() < spin_until {
+            if slot.try_lock().is_ok_and(|s| matches!(*s, Slot::Answered(_))) {
+                break;
+            }
+            std::hint::spin_loop();
+        }
         let mut slot = slot.lock().unwrap_or_else(|e| e.into_inner());
         loop {
             if let Slot::Answered(_) = *slot {
