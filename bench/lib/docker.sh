@@ -91,6 +91,10 @@ docker_net_count() { docker_cli network ls -q | wc -l; }
 docker_user_net() {
   docker_cli network create --subnet 10.200.0.0/16 user >/dev/null
   docker_cli network create --subnet 10.201.0.0/16 other >/dev/null
+}
+# The running container that attach connects and disconnects, made anew (a restart stops it).
+docker_target() {
+  docker_cli rm -f target >/dev/null 2>&1 || true
   docker_cli run -d --name target --network other "$DOCKER_IMAGE" sleep 1000000 >/dev/null
 }
 docker_fill() { docker_cli run -d --name "f$1" --network user -p "$((20000 + $1)):80" "$DOCKER_IMAGE" sleep 1000000; }

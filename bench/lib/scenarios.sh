@@ -82,6 +82,7 @@ scen_network_create() {
 scen_attach() {
   local y=$1 cp i
   ensure_containers "$y" 0
+  ! has "${y}_target" || "${y}_target"
   # One untimed run first: the first container of a daemon pays one-time costs (image layers).
   ! has "${y}_run_rm" || "${y}_run_rm" >/dev/null
   for cp in 0 $((ctrs / 5)) "$ctrs"; do

@@ -49,6 +49,10 @@ weft_net_count() { weft_cli network ls -q | wc -l; }
 weft_user_net() {
   weft_cli network create --subnet 10.200.0.0/16 user >/dev/null
   weft_cli network create --subnet 10.201.0.0/16 other >/dev/null
+}
+# The running container that attach connects and disconnects, made anew (a restart stops it).
+weft_target() {
+  weft_cli rm -f target >/dev/null 2>&1 || true
   weft_cli run -d --name target --network other hostfs sleep 1000000 >/dev/null
 }
 # weft_fill I: the Ith long-running container on the user network, publishing one port.
