@@ -14,6 +14,8 @@ use std::process::ExitCode;
 use plotters::prelude::*;
 use serde::Serialize;
 
+mod goals;
+
 /// One row of the report: the statistics of one (scenario, metric, size, system).
 #[derive(Serialize, Clone)]
 struct Row {
@@ -206,18 +208,22 @@ fn chart(rows: &[Row], path: &str) -> Result<(), String> {
     let palette = [RGBColor(31, 119, 180), RGBColor(214, 39, 40), RGBColor(44, 160, 44), RGBColor(127, 127, 127)];
     for (area, ((scenario, metric), systems)) in areas.iter().zip(panels.iter()) {
         let xmax = systems.values().flatten().map(|p| p.0).max().unwrap_or(1).max(1) as f64;
-        let ymax = systems.values().flatten().map(|p| p.1).fold(0.0f64, f64::max).max(1e-9) * 1.15;
+        // A log scale: the peers' figures are often 10-100 times weft's, which a linear axis flattens.
+        let ymax = systems.values().flatten().map(|p| p.1).fold(0.0f64, f64::max).max(1e-6) * 1.5;
+        let ymin = systems.values().flatten().map(|p| p.1).filter(|v| *v > 0.0).fold(f64::MAX, f64::min).min(ymax)
+            / 1.5;
         let unit = systems.values().flatten().next().map(|p| p.2.clone()).unwrap_or_default();
         let mut c = ChartBuilder::on(area)
             .caption(format!("{scenario}: {metric}"), ("sans-serif", 18))
             .margin(12)
             .x_label_area_size(36)
             .y_label_area_size(56)
-            .build_cartesian_2d(0f64..xmax * 1.05, 0f64..ymax)
+            .build_cartesian_2d(0f64..xmax * 1.05, (ymin..ymax).log_scale())
             .map_err(|e| err(&e))?;
         c.configure_mesh()
             .x_desc("networks or containers already there")
-            .y_desc(format!("median, {unit}"))
+            .y_desc(format!("median, {unit} (log scale)"))
+            .light_line_style(WHITE)
             .draw()
             .map_err(|e| err(&e))?;
         let mut names: Vec<&String> = systems.keys().collect();
@@ -256,7 +262,8 @@ fn run() -> Result<(), String> {
         .collect();
     let notes = std::fs::read_to_string(notes_path).unwrap_or_default();
     let tbl = table(&rows);
-    print!("{tbl}");
+    let goals = goals::goals(&rows);
+    print!("{tbl}\n{goals}");
     let svg = format!("{out}.svg");
     chart(&rows, &svg)?;
     let svg_name = std::path::Path::new(&svg).file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
@@ -269,7 +276,7 @@ fn run() -> Result<(), String> {
         "\nTimes are whole command runs as a user sees them (process start included), unless the metric \
          says otherwise. `existing` is the number of networks or containers already there. The ratio is \
          this system's median over weft's: above 1 means slower (or, for q/s and Gbit/s, more).\n\n{tbl}\n\
-         ![medians against the number of existing networks or containers]({svg_name})\n\n{notes}"
+         {goals}![medians against the number of existing networks or containers]({svg_name})\n\n{notes}"
     );
     std::fs::write(format!("{out}.md"), md).map_err(|e| format!("write {out}.md: {e}"))?;
     let json = serde_json::to_string_pretty(&Report { meta, rows }).map_err(|e| format!("json: {e}"))?;
