@@ -52,7 +52,7 @@ rss_mb() { awk '/^VmRSS:/ {printf "%.1f", $2 / 1024}' "/proc/$1/status"; }
 cpu_ticks() { awk '{print $14, $15}' "/proc/$1/stat"; }
 
 # The registry of what the run made. Processes are stopped in the reverse order they were
-# registered: SIGTERM, 20 s to exit, then SIGKILL.
+# registered (stop_pid).
 PIDS=()
 NETNS=()
 CGROUPS=()
@@ -62,11 +62,12 @@ track_netns() { NETNS+=("$1"); }
 track_cgroup() { CGROUPS+=("$1"); }
 on_cleanup() { CLEANUP_HOOKS+=("$1"); }
 
+# stop_pid PID [SECONDS]: SIGTERM, SECONDS (default 20) to exit, then SIGKILL.
 stop_pid() {
-  local p=$1
+  local p=$1 secs=${2:-20}
   kill -0 "$p" 2>/dev/null || return 0
   kill "$p" 2>/dev/null || true
-  wait_gone 20 "$p" || { log "pid $p did not stop on SIGTERM in 20 s: SIGKILL"; kill -9 "$p" 2>/dev/null || true; }
+  wait_gone "$secs" "$p" || { log "pid $p did not stop on SIGTERM in $secs s: SIGKILL"; kill -9 "$p" 2>/dev/null || true; }
   wait "$p" 2>/dev/null || true
 }
 

@@ -34,6 +34,9 @@ docker_install() {
 }
 
 docker_cli() { "$DOCKER_CLI" -H "$DOCKER_SOCK" "$@"; }
+# One bounded try to reach the API (the CLI waits as long as the socket accepts and the daemon has
+# not answered, which at a restart with 1000 networks is minutes).
+docker_api_up() { timeout 10 "$DOCKER_CLI" -H "$DOCKER_SOCK" version; }
 
 docker_daemon_up() {
   nsenter --net="/run/netns/$DOCKER_NS" /usr/sbin/dockerd --data-root "$DOCKER_DIR/data" \
@@ -57,25 +60,49 @@ docker_daemon_down() {
 
 docker_start() {
   docker_install
+  docker_check_root "before the run"
   mkdir -p "$DOCKER_DIR/rootfs/bin" "$DOCKER_DIR/rootfs/"{etc,proc,sys,dev,tmp}
   ip netns add "$DOCKER_NS"
   track_netns "$DOCKER_NS"
   track_cgroup "$DOCKER_CG"
+  on_cleanup docker_kill_containers
   ip -n "$DOCKER_NS" link set lo up
   upstream_in_ns "$DOCKER_NS"
   docker_daemon_up
-  wait_until 60 docker_cli version || { tail -20 "$DOCKER_DIR/log" >&2; return 1; }
+  wait_until 60 docker_api_up || { tail -20 "$DOCKER_DIR/log" >&2; return 1; }
   docker_track_containerd
   cp "$(command -v busybox)" "$DOCKER_DIR/rootfs/bin/busybox"
   for a in sh true sleep cat; do ln -s busybox "$DOCKER_DIR/rootfs/bin/$a"; done
   tar -C "$DOCKER_DIR/rootfs" -c . | docker_cli import - "$DOCKER_IMAGE" >/dev/null
 }
 
-docker_stop() {
-  docker_daemon_down
-  # Any shim left behind is found by the run's own directory in its command line, and stopped by pid.
+# Nothing of Docker's may ever be in the root namespace: no docker0, no DOCKER chains or tables.
+docker_check_root() {
+  local bad=
+  ip link show docker0 >/dev/null 2>&1 && bad="docker0 exists"
+  iptables-save 2>/dev/null | grep -qi docker && bad="$bad; iptables rules name docker"
+  nft list ruleset 2>/dev/null | grep -qi docker && bad="$bad; nftables rules name docker"
+  [ -z "$bad" ] || { log "in the root namespace ($1): $bad"; return 1; }
+}
+
+# The containers' processes, found in the run's own cgroup parent, killed by pid: dockerd then has
+# no container left to stop, which with hundreds of them takes it longer than a minute.
+docker_kill_containers() {
   local p
-  for p in $(pgrep -f "$DOCKER_DIR" || true); do stop_pid "$p"; done
+  for p in $(cat /sys/fs/cgroup/pids/"$DOCKER_CG"/*/cgroup.procs /sys/fs/cgroup/"$DOCKER_CG"/*/cgroup.procs 2>/dev/null); do
+    kill -9 "$p" 2>/dev/null || true
+  done
+}
+
+docker_stop() {
+  docker_kill_containers
+  stop_pid "$DOCKER_PID" 120
+  [ -z "$DOCKER_CTRD_PID" ] || stop_pid "$DOCKER_CTRD_PID" 30
+  # The shims left behind are found by the run's own directory in their command line; they do not
+  # end on SIGTERM once containerd is gone, so SIGKILL, by pid.
+  local p
+  for p in $(pgrep -f "$DOCKER_DIR" || true); do kill -9 "$p" 2>/dev/null || true; done
+  docker_check_root "after the run"
 }
 
 docker_versions() { echo "docker $(docker_cli version --format '{{.Server.Version}}' 2>/dev/null)"; }
@@ -122,11 +149,12 @@ docker_restart() {
   docker_daemon_down
   t0=$(now)
   docker_daemon_up
-  wait_until 120 docker_cli version
+  # dockerd re-runs iptables for every network before it answers: 1000 networks take minutes.
+  wait_until 1200 docker_api_up
   t1=$(now)
   docker_track_containerd
   sample restart "until the API answers" "$size" docker "$(ms_of $((t1 - t0)))" ms
-  wait_until 120 test_count "$want" docker_net_count
+  wait_until 600 test_count "$want" docker_net_count
   t1=$(now)
   sample restart "until network ls lists all" "$size" docker "$(ms_of $((t1 - t0)))" ms
 }

@@ -9,6 +9,7 @@ WEFT_SOCK="unix://$WEFT_DIR/weft.sock"
 WEFT_PID=
 
 weft_cli() { "$BIN/weft" -H "$WEFT_SOCK" "$@"; }
+weft_api_up() { timeout 10 "$BIN/weft" -H "$WEFT_SOCK" version; }
 
 weft_daemon_up() {
   nsenter --net="/run/netns/$WEFT_NS" "$BIN/weftd" --data-root "$WEFT_DIR/data" --exec-root "$WEFT_DIR/exec" \
@@ -29,7 +30,7 @@ weft_start() {
   ip -n "$WEFT_NS" link set lo up
   upstream_in_ns "$WEFT_NS"
   weft_daemon_up
-  wait_until 30 weft_cli version || { cat "$WEFT_DIR/log" >&2; return 1; }
+  wait_until 30 weft_api_up || { cat "$WEFT_DIR/log" >&2; return 1; }
 }
 
 weft_stop() {
@@ -84,7 +85,7 @@ weft_restart() {
   weft_daemon_down
   t0=$(now)
   weft_daemon_up
-  wait_until 60 weft_cli version
+  wait_until 60 weft_api_up
   t1=$(now)
   sample restart "until the API answers" "$size" weft "$(ms_of $((t1 - t0)))" ms
   wait_until 60 test_count "$want" weft_net_count

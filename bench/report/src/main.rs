@@ -205,7 +205,15 @@ fn chart(rows: &[Row], path: &str) -> Result<(), String> {
     let err = |e: &dyn std::fmt::Display| format!("chart {path}: {e}");
     root.fill(&WHITE).map_err(|e| err(&e))?;
     let areas = root.split_evenly((nrows, cols));
-    let palette = [RGBColor(31, 119, 180), RGBColor(214, 39, 40), RGBColor(44, 160, 44), RGBColor(127, 127, 127)];
+    // One colour per system, the same in every panel, in the order of SYSTEMS.
+    let palette = [
+        RGBColor(31, 119, 180),
+        RGBColor(214, 39, 40),
+        RGBColor(44, 160, 44),
+        RGBColor(127, 127, 127),
+        RGBColor(148, 103, 189),
+        RGBColor(140, 86, 75),
+    ];
     for (area, ((scenario, metric), systems)) in areas.iter().zip(panels.iter()) {
         let xmax = systems.values().flatten().map(|p| p.0).max().unwrap_or(1).max(1) as f64;
         // A log scale: the peers' figures are often 10-100 times weft's, which a linear axis flattens.
@@ -228,8 +236,8 @@ fn chart(rows: &[Row], path: &str) -> Result<(), String> {
             .map_err(|e| err(&e))?;
         let mut names: Vec<&String> = systems.keys().collect();
         names.sort_by_key(|s| (system_rank(s), s.to_string()));
-        for (i, name) in names.into_iter().enumerate() {
-            let color = palette[i % palette.len()];
+        for name in names {
+            let color = palette[system_rank(name).min(palette.len() - 1)];
             let mut pts: Vec<(f64, f64)> = systems[name].iter().map(|p| (p.0 as f64, p.1)).collect();
             pts.sort_by(|a, b| a.0.total_cmp(&b.0));
             c.draw_series(LineSeries::new(pts.clone(), color.stroke_width(2)))
