@@ -19,7 +19,7 @@ netavark_install() {
   if [ -x "$NV_BIN" ] && [ -x "$AV_BIN" ]; then return 0; fi
   command -v protoc >/dev/null || DEBIAN_FRONTEND=noninteractive apt-get install -y -qq protobuf-compiler >/dev/null
   log "cargo install netavark and aardvark-dns $NV_VERSION into bench/.peers (about 5 min each on 2 cores)"
-  cargo install --locked --root "$NV_PEERS" --version "$NV_VERSION" netavark aardvark-dns
+  cargo install --locked --root "$NV_PEERS" "netavark@$NV_VERSION" "aardvark-dns@$NV_VERSION"
 }
 
 # nv NETAVARK-ARGS...: netavark in the host namespace of this peer. `ip netns exec` gives it a

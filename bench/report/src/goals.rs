@@ -50,9 +50,17 @@ fn median_of(rows: &[Row], scenario: &str, metric: &str, system: &str) -> Option
 }
 
 pub fn goals(rows: &[Row]) -> String {
-    let mut s = String::from("## The issue's goals, judged on this run's medians\n\n| goal | figures | verdict |\n|---|---|---|\n");
+    let mut s = String::from(
+        "## The issue's goals, judged on this run's medians\n\n| goal | figures | verdict |\n|---|---|---|\n",
+    );
     s += &flat_under(rows, "attach", "connect", 5.0, "attach (`network connect` of a running container)");
-    s += &flat_under(rows, "attach", "run --rm -p", 5.0, "attach as a whole `run --rm -p` (process, namespaces, port, DNS)");
+    s += &flat_under(
+        rows,
+        "attach",
+        "run --rm -p",
+        5.0,
+        "attach as a whole `run --rm -p` (process, namespaces, port, DNS)",
+    );
     s += &flat_under(rows, "network-create", "create", 5.0, "network create");
     s += &flat_under(rows, "network-create", "rm", 5.0, "network rm");
     let metric = "local CPU per 1000 queries, 100 outstanding";

@@ -176,10 +176,13 @@ fn table(rows: &[Row]) -> String {
     s
 }
 
+/// A chart point: the size, the median, the unit.
+type Point = (u64, f64, String);
+
 /// One panel per (scenario, metric) measured at two sizes or more: the median per system against
 /// the number of networks or containers that existed.
 fn chart(rows: &[Row], path: &str) -> Result<(), String> {
-    let mut panels: BTreeMap<(String, String), BTreeMap<String, Vec<(u64, f64, String)>>> = BTreeMap::new();
+    let mut panels: BTreeMap<(String, String), BTreeMap<String, Vec<Point>>> = BTreeMap::new();
     for r in rows {
         if let Some(size) = r.size {
             panels
@@ -217,9 +220,11 @@ fn chart(rows: &[Row], path: &str) -> Result<(), String> {
     for (area, ((scenario, metric), systems)) in areas.iter().zip(panels.iter()) {
         let xmax = systems.values().flatten().map(|p| p.0).max().unwrap_or(1).max(1) as f64;
         // A log scale: the peers' figures are often 10-100 times weft's, which a linear axis flattens.
-        let ymax = systems.values().flatten().map(|p| p.1).fold(0.0f64, f64::max).max(1e-6) * 1.5;
-        let ymin = systems.values().flatten().map(|p| p.1).filter(|v| *v > 0.0).fold(f64::MAX, f64::min).min(ymax)
-            / 1.5;
+        // Whole decades, so that every panel has labelled ticks.
+        let vmax = systems.values().flatten().map(|p| p.1).fold(0.0f64, f64::max).max(1e-6);
+        let vmin = systems.values().flatten().map(|p| p.1).filter(|v| *v > 0.0).fold(f64::MAX, f64::min).min(vmax);
+        let ymin = 10f64.powf(vmin.log10().floor());
+        let ymax = 10f64.powf((vmax * 1.2).log10().ceil());
         let unit = systems.values().flatten().next().map(|p| p.2.clone()).unwrap_or_default();
         let mut c = ChartBuilder::on(area)
             .caption(format!("{scenario}: {metric}"), ("sans-serif", 18))
@@ -263,11 +268,8 @@ fn run() -> Result<(), String> {
     };
     let rows = rows_of(read_samples(samples)?);
     let meta_text = std::fs::read_to_string(meta_path).map_err(|e| format!("read meta {meta_path}: {e}"))?;
-    let meta: BTreeMap<String, String> = meta_text
-        .lines()
-        .filter_map(|l| l.split_once('\t'))
-        .map(|(k, v)| (k.to_string(), v.to_string()))
-        .collect();
+    let meta: BTreeMap<String, String> =
+        meta_text.lines().filter_map(|l| l.split_once('\t')).map(|(k, v)| (k.to_string(), v.to_string())).collect();
     let notes = std::fs::read_to_string(notes_path).unwrap_or_default();
     let tbl = table(&rows);
     let goals = goals::goals(&rows);
