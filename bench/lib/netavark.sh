@@ -67,12 +67,10 @@ netavark_start() {
 }
 
 netavark_stop() {
-  local f p
-  for f in "$NV_DIR"/config/aardvark-dns/aardvark.pid; do
-    [ -f "$f" ] || continue
-    p=$(cat "$f")
-    [ -n "$p" ] && [ "$(readlink "/proc/$p/exe" 2>/dev/null)" = "$AV_BIN" ] && stop_pid "$p"
-  done
+  local p
+  p=$(netavark_aardvark_pid)
+  # Only if that pid is still our aardvark-dns (a pidfile may outlive its process).
+  if [ -n "$p" ] && [ "$(readlink "/proc/$p/exe" 2>/dev/null)" = "$AV_BIN" ]; then stop_pid "$p"; fi
   return 0
 }
 

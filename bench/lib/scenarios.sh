@@ -112,11 +112,11 @@ dnsperf_run() {
     awk '/Queries completed:/ {d = $3} /Queries per second:/ {r = $4} /Average Latency/ {l = $4}
          END {printf "%d %f %f", d, r, l * 1e6}')
   read -r u1 s1 < <(cpu_ticks "$pid")
-  local done qps lat
-  read -r done qps lat <<<"$res"
-  [ "${done:-0}" -gt 0 ] || { log "$label: dnsperf got no answers from $server:$port ($kind, $q outstanding)"; return 1; }
+  local answered qps lat
+  read -r answered qps lat <<<"$res"
+  [ "${answered:-0}" -gt 0 ] || { log "$label: dnsperf got no answers from $server:$port ($kind, $q outstanding)"; return 1; }
   local cpu
-  cpu=$(awk -v t=$((u1 - u0 + s1 - s0)) -v hz="$(getconf CLK_TCK)" -v d="$done" 'BEGIN {printf "%.3f", t / hz * 1000 / d * 1000}')
+  cpu=$(awk -v t=$((u1 - u0 + s1 - s0)) -v hz="$(getconf CLK_TCK)" -v d="$answered" 'BEGIN {printf "%.3f", t / hz * 1000 / d * 1000}')
   if [ "$q" = 100 ]; then
     sample dns "$kind q/s, 100 outstanding" - "$label" "$qps" "q/s"
   else
