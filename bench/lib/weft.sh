@@ -1,0 +1,101 @@
+# shellcheck shell=bash
+# bench/run's driver for weft: a weftd of its own in a network namespace of its own (the release
+# build in target/release), driven through the `weft` CLI, as bench/network-create, containers and
+# dns do. Each primitive is one user-visible command. Sourced by bench/run.
+
+WEFT_NS=weftbench-weft-$$
+WEFT_DIR=$ROOT/weft
+WEFT_SOCK="unix://$WEFT_DIR/weft.sock"
+WEFT_PID=
+
+weft_cli() { "$BIN/weft" -H "$WEFT_SOCK" "$@"; }
+weft_api_up() { timeout 10 "$BIN/weft" -H "$WEFT_SOCK" version; }
+
+weft_daemon_up() {
+  nsenter --net="/run/netns/$WEFT_NS" "$BIN/weftd" --data-root "$WEFT_DIR/data" --exec-root "$WEFT_DIR/exec" \
+    -H "$WEFT_SOCK" --config-file /dev/null --default-address-pool base=10.0.0.0/8,size=24 \
+    --dns 192.0.2.53 --log-level warn 2>>"$WEFT_DIR/log" &
+  WEFT_PID=$!
+  track_pid "$WEFT_PID"
+}
+
+weft_daemon_down() {
+  stop_pid "$WEFT_PID"
+}
+
+weft_start() {
+  mkdir -p "$WEFT_DIR"
+  ip netns add "$WEFT_NS"
+  track_netns "$WEFT_NS"
+  ip -n "$WEFT_NS" link set lo up
+  upstream_in_ns "$WEFT_NS"
+  weft_daemon_up
+  wait_until 30 weft_api_up || { cat "$WEFT_DIR/log" >&2; return 1; }
+}
+
+weft_stop() {
+  weft_daemon_down
+}
+
+weft_versions() { "$BIN/weft" --version 2>/dev/null | head -1; }
+weft_ns() { echo "$WEFT_NS"; }
+weft_rss() { rss_mb "$WEFT_PID"; }
+
+# network-create
+weft_net_create() { weft_cli network create "$1"; }
+weft_net_rm() { weft_cli network rm "$1"; }
+weft_net_count() { weft_cli network ls -q | wc -l; }
+
+# attach: the user network, its long-running containers, the probes.
+weft_user_net() {
+  weft_cli network create --subnet 10.200.0.0/16 user >/dev/null
+  weft_cli network create --subnet 10.201.0.0/16 other >/dev/null
+}
+# The running container that attach connects and disconnects, made anew (a restart stops it).
+weft_target() {
+  weft_cli rm -f target >/dev/null 2>&1 || true
+  weft_cli run -d --name target --network other hostfs sleep 1000000 >/dev/null
+}
+# weft_fill I: the Ith long-running container on the user network, publishing one port.
+weft_fill() { weft_cli run -d --name "f$1" --network user -p "$((20000 + $1)):80" hostfs sleep 1000000; }
+weft_run_rm() { weft_cli run --rm --network user -p 18080:80 hostfs true; }
+weft_connect() { weft_cli network connect user target; }
+weft_disconnect() { weft_cli network disconnect user target; }
+
+# dns: two containers on network `app`; dnsperf runs in the client's namespace.
+WEFT_CLIENT_PID=
+weft_dns_setup() {
+  weft_cli network create --subnet 10.210.0.0/24 app >/dev/null
+  weft_cli run -d --name db --network app --network-alias database hostfs sleep 1000000 >/dev/null
+  weft_cli run -d --name client --network app hostfs sleep 1000000 >/dev/null
+  WEFT_CLIENT_PID=$(weft_cli inspect -f '{{.State.Pid}}' client)
+}
+weft_dns_netns() { echo "/proc/$WEFT_CLIENT_PID/ns/net"; }
+weft_dns_server() { echo "127.0.0.11 53"; }
+weft_dns_cpu_pid() { echo "$WEFT_PID"; }
+weft_dns_teardown() {
+  weft_cli rm -f db client >/dev/null
+  weft_cli network rm app >/dev/null
+}
+
+# restart: SIGTERM, wait for the exit, start; the time from the start until the API answers, and
+# until `network ls` lists every network again.
+weft_restart() {
+  local want=$1 size=$2 t0 t1
+  weft_daemon_down
+  t0=$(now)
+  weft_daemon_up
+  wait_until 60 weft_api_up
+  t1=$(now)
+  sample restart "until the API answers" "$size" weft "$(ms_of $((t1 - t0)))" ms
+  wait_until 60 test_count "$want" weft_net_count
+  t1=$(now)
+  sample restart "until network ls lists all" "$size" weft "$(ms_of $((t1 - t0)))" ms
+}
+
+# ports: an iperf3 server in a container publishing 15201 -> 5201; its address in IPERF_IP.
+weft_iperf_up() {
+  weft_cli run -d --name srv --network user -p 15201:5201 hostfs iperf3 -s -p 5201 >/dev/null
+  IPERF_IP=$(weft_cli inspect -f '{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}' srv)
+}
+weft_iperf_down() { weft_cli rm -f srv >/dev/null; }
