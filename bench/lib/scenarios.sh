@@ -197,6 +197,13 @@ run_scenarios() {
     ensure_containers "$y" "$ctrs"
     memory "$y" "RSS with containers" "$ctrs"
   fi
+  # Last, as it ends the containers: the daemon killed with them running, and started again.
+  if want restart && has "${y}_crash_restart"; then
+    ensure_containers "$y" "$ctrs"
+    log "$y: restart after kill -9 with $ctrs containers running"
+    "${y}_crash_restart" "$ctrs"
+    CTRS_NOW=0
+  fi
 }
 
 # gbits NETNS HOST PORT: one iperf3 run from NETNS, its received throughput in Gbit/s.

@@ -93,6 +93,25 @@ weft_restart() {
   sample restart "until network ls lists all" "$size" weft "$(ms_of $((t1 - t0)))" ms
 }
 
+# restart after a crash: SIGKILL with C containers running (their endpoints, veths and published
+# ports in the kernel), then start. weftd stops what the dead daemon left running and releases its
+# networking before it listens, so "until the API answers" includes that; the kernel removes the
+# veths of the namespaces it let go in the background, hence the second figure.
+weft_no_veths() { ! ip -n "$WEFT_NS" -o link show | grep -q ': wv'; }
+weft_crash_restart() {
+  local size=$1 t0 t1
+  kill -9 "$WEFT_PID" 2>/dev/null || true
+  wait "$WEFT_PID" 2>/dev/null || true
+  t0=$(now)
+  weft_daemon_up
+  wait_until 120 weft_api_up
+  t1=$(now)
+  sample restart "after kill -9 with containers running, until the API answers" "$size" weft "$(ms_of $((t1 - t0)))" ms
+  wait_until 120 weft_no_veths
+  t1=$(now)
+  sample restart "after kill -9 with containers running, until their veths are gone" "$size" weft "$(ms_of $((t1 - t0)))" ms
+}
+
 # ports: an iperf3 server in a container publishing 15201 -> 5201; its address in IPERF_IP.
 weft_iperf_up() {
   weft_cli run -d --name srv --network user -p 15201:5201 hostfs iperf3 -s -p 5201 >/dev/null
