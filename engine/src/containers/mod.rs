@@ -474,6 +474,9 @@ impl Manager {
     fn reconcile(&self) -> Result<(), ContainerError> {
         let leftovers: Vec<ContainerRecord> =
             self.table()?.records.values().filter(|r| r.running() || r.attachment.is_some()).cloned().collect();
+        // Their state directories are cleaned up together at the end, with one read of the
+        // mount table.
+        let mut state_dirs = Vec::new();
         for mut rec in leftovers {
             let mut code = 255;
             if rec.running()
@@ -487,9 +490,7 @@ impl Manager {
                     tracing::error!("restore: release networking of container {}: {e}", rec.name);
                 }
             }
-            if let Err(e) = runtime::cleanup(&self.state_dir(&rec.id)) {
-                tracing::warn!("restore: {e}");
-            }
+            state_dirs.push(self.state_dir(&rec.id));
             if rec.running() {
                 rec.state = ContainerState {
                     status: Status::Exited,
@@ -527,11 +528,12 @@ impl Manager {
         }
         drop(c);
         if let Ok(dir) = std::fs::read_dir(self.inner.exec_root.join("containers")) {
-            for e in dir.flatten() {
-                if let Err(err) = runtime::cleanup(&e.path()) {
-                    tracing::warn!("restore: {err}");
-                }
-            }
+            state_dirs.extend(dir.flatten().map(|e| e.path()));
+        }
+        state_dirs.sort();
+        state_dirs.dedup();
+        for err in runtime::cleanup_all(&state_dirs) {
+            tracing::warn!("restore: {err}");
         }
         Ok(())
     }

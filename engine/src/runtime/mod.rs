@@ -208,16 +208,36 @@ pub(crate) fn exit_code(status: WaitStatus) -> Option<i32> {
 /// live in its own mount namespace) and remove it. A missing directory is not an error.
 pub fn cleanup(state_dir: &Path) -> Result<(), RuntimeError> {
     let failed = |source| RuntimeError::Cleanup { path: state_dir.to_path_buf(), source };
+    let mounts = rootfs::mount_points().map_err(failed)?;
+    cleanup_with(state_dir, &mounts)
+}
+
+/// [`cleanup`] of many state directories with one read of the mount table (restore cleans up
+/// every container a dead daemon left: one read each would cost O(containers²)). The failures,
+/// one per directory that could not be cleaned up.
+pub fn cleanup_all(state_dirs: &[PathBuf]) -> Vec<RuntimeError> {
+    let mounts = match rootfs::mount_points() {
+        Ok(m) => m,
+        Err(e) => {
+            let path = state_dirs.first().cloned().unwrap_or_default();
+            return vec![RuntimeError::Cleanup { path, source: e }];
+        }
+    };
+    state_dirs.iter().filter_map(|dir| cleanup_with(dir, &mounts).err()).collect()
+}
+
+fn cleanup_with(state_dir: &Path, mounts: &[PathBuf]) -> Result<(), RuntimeError> {
+    let failed = |source| RuntimeError::Cleanup { path: state_dir.to_path_buf(), source };
     let state_dir = match state_dir.canonicalize() {
         Ok(dir) => dir,
         Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(()),
         Err(e) => return Err(failed(e)),
     };
-    let mut mounted = rootfs::mounts_under(&state_dir).map_err(failed)?;
+    let mut mounted: Vec<&PathBuf> = mounts.iter().filter(|p| p.starts_with(&state_dir)).collect();
     // Deepest first, so a mount is never busy with one on top of it.
     mounted.sort_by_key(|path| std::cmp::Reverse(path.components().count()));
     for path in mounted {
-        match nix::mount::umount2(&path, nix::mount::MntFlags::MNT_DETACH) {
+        match nix::mount::umount2(path, nix::mount::MntFlags::MNT_DETACH) {
             Ok(()) | Err(Errno::EINVAL) | Err(Errno::ENOENT) => {}
             Err(errno) => return Err(failed(io::Error::from(errno))),
         }

@@ -302,14 +302,15 @@ fn read_only_recursive(path: &CStr) -> Result<(), MountErrno> {
     mount(None, path, None, libc::MS_REMOUNT | libc::MS_BIND | libc::MS_RDONLY, None)
 }
 
-/// The mount points at or below `dir` in the caller's mount namespace.
-pub(super) fn mounts_under(dir: &Path) -> io::Result<Vec<PathBuf>> {
+/// Every mount point in the caller's mount namespace. The kernel writes the whole table on each
+/// read (a line per sandbox's namespace too), so a caller with many directories to check reads it
+/// once.
+pub(super) fn mount_points() -> io::Result<Vec<PathBuf>> {
     let mountinfo = std::fs::read_to_string("/proc/self/mountinfo")?;
     Ok(mountinfo
         .lines()
         .filter_map(|line| line.split(' ').nth(4))
         .map(|field| PathBuf::from(unescape_mountinfo(field)))
-        .filter(|point| point.starts_with(dir))
         .collect())
 }
 

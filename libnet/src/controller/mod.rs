@@ -217,9 +217,9 @@ fn locked<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
-/// Whether `path` is a namespace mount point (an nsfs file), not a plain file left behind.
+/// Whether `path` is a namespace mount point (an nsfs file), not a plain file left behind. One
+/// statfs, not a read of the mount table: that table holds a line per sandbox, and restore asks
+/// this of every sandbox.
 fn is_netns_mount(path: &Path) -> bool {
-    std::fs::read_to_string("/proc/self/mounts")
-        .map(|m| m.lines().any(|l| l.split_whitespace().nth(1) == Some(&path.display().to_string())))
-        .unwrap_or(false)
+    nix::sys::statfs::statfs(path).is_ok_and(|s| s.filesystem_type() == nix::sys::statfs::NSFS_MAGIC)
 }
