@@ -32,10 +32,20 @@ pub struct StoreTx<'a> {
     path: &'a Path,
 }
 
+/// Create the database file at `path` readable by its owner only (0600), or make an existing
+/// one so, before SQLite opens it: SQLite gives its `-wal` and `-shm` files the database file's
+/// mode, so they are private too.
+pub fn make_private(path: &Path) -> std::io::Result<()> {
+    use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+    let file = std::fs::OpenOptions::new().create(true).append(true).mode(0o600).open(path)?;
+    file.set_permissions(std::fs::Permissions::from_mode(0o600))
+}
+
 impl Store {
     /// Open (or create) the database at `path`.
     pub fn open(path: &Path) -> Result<Store> {
         let err = |source| Error::Store { path: path.display().to_string(), source };
+        make_private(path).map_err(|e| err(rusqlite::Error::ToSqlConversionFailure(Box::new(e))))?;
         let conn = Connection::open(path).map_err(err)?;
         // WAL with synchronous=NORMAL: a committed transaction survives the daemon being killed;
         // only a power cut can lose the last ones. Each operation then costs no fsync.

@@ -2,6 +2,8 @@
 //! its own data root, exec root and socket under a temporary directory, driven with the real
 //! `weft` binary. Nothing touches the machine's root namespace; everything goes away on drop.
 
+pub mod docker;
+
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::sync::atomic::{AtomicU32, Ordering};

@@ -15,6 +15,7 @@ use serde_json::{json, Value};
 use super::error::ApiError;
 use super::AppState;
 use crate::containers::ports::{self, PortConfig};
+use crate::containers::security::SecurityConfig;
 use crate::containers::{
     etcfiles, links, logs, parse_signal, ContainerConfig, ContainerError, ContainerRecord, CreateRequest,
     EndpointConfig, Manager, Status, WaitCondition,
@@ -141,6 +142,7 @@ pub async fn create(
         attach_stdout: flag(&body["AttachStdout"]),
         attach_stderr: flag(&body["AttachStderr"]),
         ports,
+        security: SecurityConfig::from_api(&body),
     };
     if config.image.is_empty() {
         return Err(ApiError::bad_request("config cannot be empty in order to create a container"));
@@ -414,6 +416,8 @@ fn etc_path(dir: &std::path::Path, name: &str) -> String {
 
 fn inspect_json(r: &ContainerRecord, c: &libnet::Controller, log_dir: &std::path::Path) -> Value {
     let running = r.running();
+    let sec = &r.config.security;
+    let (masked, readonly) = sec.shown_paths();
     let mut v = json!({
         "Id": r.id,
         "Created": rfc3339(Some(r.created)),
@@ -450,6 +454,7 @@ fn inspect_json(r: &ContainerRecord, c: &libnet::Controller, log_dir: &std::path
             "AttachStdin": r.config.attach_stdin,
             "AttachStdout": r.config.attach_stdout,
             "AttachStderr": r.config.attach_stderr,
+            "User": r.config.security.user,
         },
         "HostConfig": {
             "NetworkMode": network_mode(r),
@@ -461,6 +466,15 @@ fn inspect_json(r: &ContainerRecord, c: &libnet::Controller, log_dir: &std::path
             "Links": Some(links_shown(r)).filter(|l| !l.is_empty()),
             "PortBindings": r.config.ports.bindings_json(),
             "PublishAllPorts": r.config.ports.publish_all,
+            "Privileged": sec.privileged,
+            "CapAdd": Some(&sec.cap_add).filter(|c| !c.is_empty()),
+            "CapDrop": Some(&sec.cap_drop).filter(|c| !c.is_empty()),
+            "SecurityOpt": sec.shown_security_opt(),
+            "ReadonlyRootfs": sec.readonly_rootfs,
+            "Sysctls": Some(&sec.sysctls).filter(|s| !s.is_empty()),
+            "GroupAdd": Some(&sec.group_add).filter(|g| !g.is_empty()),
+            "MaskedPaths": masked,
+            "ReadonlyPaths": readonly,
         },
         "ResolvConfPath": etc_path(log_dir, etcfiles::RESOLV_CONF),
         "HostnamePath": etc_path(log_dir, etcfiles::HOSTNAME),

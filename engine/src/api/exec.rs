@@ -47,6 +47,8 @@ pub async fn create(
         attach_stdin: flag(&body["AttachStdin"]),
         attach_stdout: flag(&body["AttachStdout"]),
         attach_stderr: flag(&body["AttachStderr"]),
+        user: body["User"].as_str().unwrap_or_default().to_string(),
+        privileged: flag(&body["Privileged"]),
     };
     let exec_id = blocking(state.containers(), move |m| m.exec_create(&id, config)).await?;
     Ok((StatusCode::CREATED, Json(json!({ "Id": exec_id }))))

@@ -14,6 +14,14 @@ use clap::{Args, Parser, Subcommand};
 use super::filters::parse_filter;
 
 /// Go's `strconv.ParseBool`, for boolean flags given a value.
+/// `--sysctl key=value`, with Docker's message for an entry without `=`.
+pub fn parse_sysctl(s: &str) -> Result<(String, String), String> {
+    match s.split_once('=') {
+        Some((k, v)) if !k.is_empty() => Ok((k.to_string(), v.to_string())),
+        _ => Err(format!("invalid argument {s:?} for \"--sysctl\" flag: {s:?} is not a valid key=value pair")),
+    }
+}
+
 pub fn go_bool(s: &str) -> Result<bool, String> {
     match s {
         "1" | "t" | "T" | "TRUE" | "true" | "True" => Ok(true),
@@ -263,6 +271,12 @@ pub struct RunArgs {
           help = "Add a custom host-to-IP mapping (host:ip)")]
     pub add_host: Vec<String>,
 
+    #[arg(long = "cap-add", value_name = "list", allow_hyphen_values = true, help = "Add Linux capabilities")]
+    pub cap_add: Vec<String>,
+
+    #[arg(long = "cap-drop", value_name = "list", allow_hyphen_values = true, help = "Drop Linux capabilities")]
+    pub cap_drop: Vec<String>,
+
     #[arg(short = 'd', long = "detach", action = clap::ArgAction::Set, num_args = 0..=1, require_equals = true,
           default_value = "false", default_missing_value = "true", value_parser = go_bool,
           help = "Run container in background and print container ID")]
@@ -298,6 +312,9 @@ pub struct RunArgs {
     pub expose: Vec<String>,
 
     // `-h` is the host name here, as in Docker: help is `--help` only, and shown.
+    #[arg(long = "group-add", value_name = "list", allow_hyphen_values = true, help = "Add additional groups to join")]
+    pub group_add: Vec<String>,
+
     #[arg(long = "help", action = clap::ArgAction::Set, num_args = 0..=1, require_equals = true,
           default_value = "false", default_missing_value = "true", value_parser = go_bool, help = "Print usage")]
     pub help: bool,
@@ -358,6 +375,11 @@ pub struct RunArgs {
     )]
     pub network_alias: Vec<String>,
 
+    #[arg(long = "privileged", action = clap::ArgAction::Set, num_args = 0..=1, require_equals = true,
+          default_value = "false", default_missing_value = "true", value_parser = go_bool,
+          help = "Give extended privileges to this container")]
+    pub privileged: bool,
+
     #[arg(
         short = 'p',
         long = "publish",
@@ -372,20 +394,41 @@ pub struct RunArgs {
           help = "Publish all exposed ports to random ports")]
     pub publish_all: bool,
 
+    #[arg(long = "read-only", action = clap::ArgAction::Set, num_args = 0..=1, require_equals = true,
+          default_value = "false", default_missing_value = "true", value_parser = go_bool,
+          help = "Mount the container's root filesystem as read only")]
+    pub read_only: bool,
+
     #[arg(long = "rm", action = clap::ArgAction::Set, num_args = 0..=1, require_equals = true,
           default_value = "false", default_missing_value = "true", value_parser = go_bool,
           help = "Automatically remove the container and its associated anonymous volumes when it exits")]
     pub rm: bool,
+
+    #[arg(long = "security-opt", value_name = "list", allow_hyphen_values = true, help = "Security Options")]
+    pub security_opt: Vec<String>,
 
     // Unset unless given, as Docker's default is true; hence the default in the text.
     #[arg(long = "sig-proxy", num_args = 0..=1, require_equals = true, default_missing_value = "true",
           value_parser = go_bool, help = "Proxy received signals to the process (default true)")]
     pub sig_proxy: Option<bool>,
 
+    #[arg(long = "sysctl", value_name = "map", allow_hyphen_values = true, value_parser = parse_sysctl,
+          help = "Sysctl options")]
+    pub sysctl: Vec<(String, String)>,
+
     #[arg(short = 't', long = "tty", action = clap::ArgAction::Set, num_args = 0..=1, require_equals = true,
           default_value = "false", default_missing_value = "true", value_parser = go_bool,
           help = "Allocate a pseudo-TTY")]
     pub tty: bool,
+
+    #[arg(
+        short = 'u',
+        long = "user",
+        value_name = "string",
+        allow_hyphen_values = true,
+        help = "Username or UID (format: <name|uid>[:<group|gid>])"
+    )]
+    pub user: Option<String>,
 
     #[arg(
         short = 'w',
@@ -422,10 +465,24 @@ pub struct ExecArgs {
           help = "Keep STDIN open even if not attached")]
     pub interactive: bool,
 
+    #[arg(long = "privileged", action = clap::ArgAction::Set, num_args = 0..=1, require_equals = true,
+          default_value = "false", default_missing_value = "true", value_parser = go_bool,
+          help = "Give extended privileges to the command")]
+    pub privileged: bool,
+
     #[arg(short = 't', long = "tty", action = clap::ArgAction::Set, num_args = 0..=1, require_equals = true,
           default_value = "false", default_missing_value = "true", value_parser = go_bool,
           help = "Allocate a pseudo-TTY")]
     pub tty: bool,
+
+    #[arg(
+        short = 'u',
+        long = "user",
+        value_name = "string",
+        allow_hyphen_values = true,
+        help = "Username or UID (format: \"<name|uid>[:<group|gid>]\")"
+    )]
+    pub user: Option<String>,
 
     #[arg(
         short = 'w',

@@ -21,6 +21,10 @@ pub struct ExecConfig {
     pub attach_stdin: bool,
     pub attach_stdout: bool,
     pub attach_stderr: bool,
+    /// `User`: `user[:group]` to run as instead of the container's user.
+    pub user: String,
+    /// `Privileged`: every capability for this process.
+    pub privileged: bool,
 }
 
 /// Where an exec instance is in its life.
@@ -174,7 +178,9 @@ impl Manager {
             let stderr = stream(c.attach_stderr, 2)?;
             (stdin, stdout, stderr, None)
         };
+        let limits = self.exec_limits(&rec, Some(c.user.as_str()).filter(|u| !u.is_empty()), c.privileged)?;
         let spec = runtime::ExecSpec {
+            limits,
             init_pid: rec.state.pid,
             argv: c.cmd.clone(),
             env,

@@ -28,6 +28,7 @@ pub mod logs;
 mod names;
 pub mod network;
 pub mod ports;
+pub mod security;
 pub mod stdio;
 pub mod store;
 
@@ -122,6 +123,9 @@ pub struct ContainerConfig {
     /// `Config.ExposedPorts`, `HostConfig.PortBindings` and `PublishAllPorts`.
     #[serde(default)]
     pub ports: ports::PortConfig,
+    /// `--privileged`, `--cap-add`, `--security-opt`, `--user`, ... (see [`security`]).
+    #[serde(default)]
+    pub security: security::SecurityConfig,
 }
 
 /// What a container asks of one network (Docker's `EndpointSettings`, the parts weft uses).
@@ -617,9 +621,12 @@ impl Manager {
         } else {
             config.endpoints = self.resolve_endpoints(&config.network_mode, std::mem::take(&mut config.endpoints))?;
         }
+        config.security.validate(config.network_mode == "host").map_err(ContainerError::InvalidParameter)?;
         let mut t = self.table()?;
         etcsetup::check_config(&t, &config)?;
         let image_id = self.apply_image(&t, &mut config)?;
+        let user_root = if image_id.is_empty() { PathBuf::from("/") } else { self.inner.images.rootfs(&image_id) };
+        config.security.check_user(&user_root).map_err(ContainerError::InvalidParameter)?;
         if config.cmd.is_empty() {
             return Err(ContainerError::InvalidParameter("No command specified".into()));
         }
@@ -841,9 +848,8 @@ impl Manager {
             .map_err(|e| ContainerError::Internal(format!("create log directory {}: {e}", logs.display())))?;
         let open = |name: &str| {
             let p = logs.join(name);
-            std::fs::File::options()
-                .create(true)
-                .append(true)
+            // Root's only, as Docker's json-file logs: a container's output may hold secrets.
+            std::os::unix::fs::OpenOptionsExt::mode(std::fs::File::options().create(true).append(true), 0o600)
                 .open(&p)
                 .map_err(|e| ContainerError::Internal(format!("open log {}: {e}", p.display())))
         };
@@ -861,6 +867,10 @@ impl Manager {
             // The writable layer next to the logs: kept across stop and start, gone with `rm`.
             id => Rootfs::Dir { image: self.inner.images.rootfs(id), layer: self.log_dir(&rec.id).join("layer") },
         };
+        let (confinement, home) = self.confinement(rec)?;
+        if let Some(home) = home.filter(|_| !env.iter().any(|(k, _)| k == "HOME")) {
+            env.push(("HOME".into(), home));
+        }
         let mut streams = stdio::prepare(&self.inner.io, rec)?;
         let spec = ContainerSpec {
             rootfs,
@@ -875,10 +885,43 @@ impl Manager {
             stderr: open(logs::STDERR)?,
             file_binds: etc.binds,
             tty: streams.tty,
+            confinement,
         };
         let mut container = runtime::spawn(spec)?;
         streams.started(&mut container, rec.config.open_stdin, &logs);
         Ok(container)
+    }
+
+    /// Where a container's `/etc/passwd` is read: its image, or the host's root for hostfs.
+    fn user_root(&self, rec: &ContainerRecord) -> PathBuf {
+        match rec.image_id.as_str() {
+            "" => PathBuf::from("/"),
+            id => self.inner.images.rootfs(id),
+        }
+    }
+
+    /// The container's confinement for a start, and the home directory of its user. A hostfs
+    /// container does not see weftd's own data and exec roots.
+    fn confinement(&self, rec: &ContainerRecord) -> Result<(runtime::Confinement, Option<String>), ContainerError> {
+        let hidden: Vec<String> = if rec.image_id.is_empty() {
+            [&self.inner.data_root, &self.inner.exec_root].iter().map(|p| p.display().to_string()).collect()
+        } else {
+            Vec::new()
+        };
+        rec.config.security.confinement(&self.user_root(rec), &hidden).map_err(ContainerError::InvalidParameter)
+    }
+
+    /// The limits of a process `exec`'d in `rec` (see [`security::SecurityConfig::exec_limits`]).
+    pub(crate) fn exec_limits(
+        &self,
+        rec: &ContainerRecord,
+        user: Option<&str>,
+        privileged: bool,
+    ) -> Result<runtime::ProcessLimits, ContainerError> {
+        rec.config
+            .security
+            .exec_limits(&self.user_root(rec), user, privileged)
+            .map_err(ContainerError::InvalidParameter)
     }
 
     /// No signal may use a container's pid any more: it has ended (and is about to be reaped).

@@ -156,13 +156,14 @@ impl Prepared {
 /// Copy the terminal's output to the log until the terminal hangs up (EIO once every slave is
 /// closed), as Docker logs a terminal: one raw stream on stdout.
 fn pump(master: &File, log: &Path) {
-    let mut file = match File::options().create(true).append(true).open(log) {
-        Ok(f) => f,
-        Err(e) => {
-            tracing::error!("open log {}: {e}", log.display());
-            return;
-        }
-    };
+    let mut file =
+        match std::os::unix::fs::OpenOptionsExt::mode(File::options().create(true).append(true), 0o600).open(log) {
+            Ok(f) => f,
+            Err(e) => {
+                tracing::error!("open log {}: {e}", log.display());
+                return;
+            }
+        };
     let mut buf = vec![0u8; 32 * 1024];
     loop {
         match (&*master).read(&mut buf) {

@@ -23,9 +23,18 @@ use tower::ServiceExt as _;
 use crate::api;
 pub use config::{Config, Flags};
 
+/// Make `dir` (and its parents) and keep it to root: the data root holds every container's
+/// environment (its `-e` secrets) and logs, the exec root the containers' state. Docker's own
+/// roots are 0710 and 0700; weft's are both 0700 (no user namespace remapping needs the x bit).
+fn private_dir(dir: &Path, what: &str) -> Result<()> {
+    std::fs::create_dir_all(dir).with_context(|| format!("cannot create {what} {}", dir.display()))?;
+    std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))
+        .with_context(|| format!("cannot make {what} {} private (mode 0700)", dir.display()))
+}
+
 /// Hold the data root's lock for the daemon's lifetime: two daemons on one store would corrupt it.
 fn lock_data_root(data_root: &Path) -> Result<Flock<File>> {
-    std::fs::create_dir_all(data_root).with_context(|| format!("cannot create data root {}", data_root.display()))?;
+    private_dir(data_root, "data root")?;
     let path = data_root.join("weftd.lock");
     let file = File::options()
         .create(true)
@@ -110,6 +119,7 @@ fn raise_descriptor_limit() {
 
 pub async fn run(config: Config) -> Result<()> {
     let _lock = lock_data_root(&config.data_root)?;
+    private_dir(&config.exec_root, "exec root")?;
     raise_descriptor_limit();
     if config.ip_forward {
         // Docker's --ip-forward: containers reach beyond the host only if the host routes.

@@ -27,6 +27,7 @@ use nix::fcntl::OFlag;
 use nix::sys::wait::waitpid;
 use nix::unistd::{fork, pipe2, ForkResult, Pid};
 
+use super::confine::PreparedLimits;
 use super::init::{self, ExecMessages};
 use super::spawn::{self, cstring, Failure, RECORD};
 use super::{RuntimeError, DEFAULT_PATH};
@@ -62,6 +63,8 @@ pub struct ExecSpec {
     pub stderr: File,
     /// The streams are a terminal's slave: make it the controlling terminal.
     pub tty: bool,
+    /// The process's capabilities, seccomp filter and user (the container's, as Docker's rule).
+    pub limits: super::ProcessLimits,
 }
 
 /// An exec'd process. Call [`Exec::wait`] to reap it.
@@ -104,6 +107,7 @@ struct Prepared {
     chdir_missing: Vec<u8>,
     chdir_failed: Vec<u8>,
     tty: bool,
+    limits: PreparedLimits,
 }
 
 /// Start `spec.argv` in the container whose init is `spec.init_pid`. Returns once the process
@@ -134,6 +138,7 @@ pub fn exec(spec: ExecSpec) -> Result<Exec, RuntimeError> {
         chdir_missing: chdir("no such file or directory"),
         chdir_failed: chdir("permission denied or not a directory"),
         tty: spec.tty,
+        limits: PreparedLimits::new(&spec.limits),
     };
     let argv = spawn::null_terminated(&p.argv);
     let envp = spawn::null_terminated(&p.env);
@@ -257,6 +262,10 @@ fn middle(p: &Prepared, argv: &[*const libc::c_char], envp: &[*const libc::c_cha
 /// The process itself, in the container's pid namespace.
 fn process(p: &Prepared, argv: &[*const libc::c_char], envp: &[*const libc::c_char]) -> ! {
     if let Err(failure) = init::new_session(p.tty) {
+        failure.send(REPORT_FD);
+        init::exit(1);
+    }
+    if let Err(failure) = p.limits.apply() {
         failure.send(REPORT_FD);
         init::exit(1);
     }

@@ -313,6 +313,12 @@ fn exec_command(p: &Prepared, argv: &[*const c_char], envp: &[*const c_char]) ->
         failure.send(REPORT_FD);
         exit(SETUP_FAILED);
     }
+    // After the session (TIOCSCTTY needs CAP_SYS_ADMIN for a terminal that is another's) and
+    // before chdir (a directory the user cannot enter fails as it would for the user).
+    if let Err(failure) = p.limits.apply() {
+        failure.send(REPORT_FD);
+        exit(SETUP_FAILED);
+    }
     // SAFETY: `workdir` is a valid NUL-terminated path.
     if unsafe { libc::chdir(p.workdir.as_ptr()) } != 0 {
         Failure::errno("change to the working directory").send(REPORT_FD);

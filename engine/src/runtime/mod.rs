@@ -18,12 +18,17 @@
 //! caller's executable (the init is a fork of it that never execs).
 
 mod binds;
+pub mod caps;
+mod confine;
 mod exec;
 mod init;
 pub mod pty;
 mod rootfs;
+pub mod seccomp;
 mod spawn;
+mod syspaths;
 
+pub use confine::{Confinement, ProcessLimits, User, MASKED_PATHS, READONLY_PATHS};
 pub use exec::{exec, Exec, ExecSpec};
 
 use std::fs::File;
@@ -78,6 +83,8 @@ pub struct ContainerSpec {
     /// streams and controlling terminal (then `stdin`, `stdout` and `stderr` serve only the
     /// init); its master is [`Container::take_console`].
     pub tty: bool,
+    /// How the container is held in: capabilities, seccomp, user, masked and read-only paths.
+    pub confinement: Confinement,
 }
 
 /// A host file bound over a path inside the container. The target is resolved inside the

@@ -62,6 +62,7 @@ pub(super) struct Plan {
     tmp: CString,
     run: CString,
     binds: Vec<super::binds::PreparedBind>,
+    sys: super::syspaths::SysPaths,
 }
 
 impl Plan {
@@ -71,6 +72,7 @@ impl Plan {
         rootfs: &super::Rootfs,
         state_dir: &Path,
         file_binds: &[super::FileBind],
+        confinement: &super::Confinement,
     ) -> Result<Plan, RuntimeError> {
         let state_err = |source| RuntimeError::StateDir { path: state_dir.to_path_buf(), source };
         let root = state_dir.join("rootfs");
@@ -138,6 +140,7 @@ impl Plan {
             tmp: at("tmp")?,
             run: at("run")?,
             binds,
+            sys: super::syspaths::SysPaths::prepare(confinement, &root)?,
             root: cstring(root.into_os_string().into_vec())?,
         })
     }
@@ -163,6 +166,7 @@ impl Plan {
         make_dir(&self.proc_);
         mount(Some(c"proc"), &self.proc_, Some(c"proc"), libc::MS_NOSUID | libc::MS_NOEXEC | libc::MS_NODEV, None)
             .map_err(|e| e.at("mount /proc"))?;
+        self.sys.mount_sys()?;
 
         make_dir(&self.dev);
         mount(
@@ -180,6 +184,7 @@ impl Plan {
                 }
             }
         }
+        self.sys.make_devices()?;
         for (link, target) in &self.dev_links {
             // SAFETY: both are valid NUL-terminated strings that outlive the call.
             if unsafe { libc::symlink(target.as_ptr(), link.as_ptr()) } != 0 {
@@ -208,6 +213,7 @@ impl Plan {
 
         // Last, so they land on top of the private tmpfs mounts too.
         super::binds::apply(&self.binds)?;
+        self.sys.seal()?;
         self.pivot()
     }
 
@@ -255,6 +261,10 @@ fn make_dir(path: &CStr) {
 pub(super) struct MountErrno(i32);
 
 impl MountErrno {
+    pub(super) fn errno(&self) -> i32 {
+        self.0
+    }
+
     pub(super) fn at(self, step: &'static str) -> Failure {
         Failure { step, errno: self.0 }
     }
@@ -279,7 +289,7 @@ pub(super) fn mount(
 
 /// Make `path` and every mount below it read-only: mount_setattr(AT_RECURSIVE) where the kernel
 /// has it (5.12+), else a read-only remount of the top mount alone.
-fn read_only_recursive(path: &CStr) -> Result<(), MountErrno> {
+pub(super) fn read_only_recursive(path: &CStr) -> Result<(), MountErrno> {
     let attr = MountAttr { attr_set: MOUNT_ATTR_RDONLY, attr_clr: 0, propagation: 0, userns_fd: 0 };
     // SAFETY: `path` is a valid NUL-terminated string and `attr` a valid mount_attr of the size
     // passed; the kernel only reads both.

@@ -19,6 +19,7 @@ use nix::sched::{setns, unshare, CloneFlags};
 use nix::sys::wait::waitpid;
 use nix::unistd::{fork, pipe2, ForkResult, Pid};
 
+use super::confine::PreparedLimits;
 use super::init::{self, ExecMessages};
 use super::rootfs::Plan;
 use super::{ContainerSpec, RuntimeError, DEFAULT_PATH};
@@ -90,6 +91,8 @@ pub(super) struct Prepared {
     pub stderr: RawFd,
     /// The init's end of the console socket, for a container with a terminal.
     pub console: Option<RawFd>,
+    /// The command's capabilities, seccomp filter and user, applied right before its exec.
+    pub limits: PreparedLimits,
 }
 
 /// A started init, and the master of its terminal if it has one.
@@ -121,7 +124,7 @@ pub(super) fn start(spec: ContainerSpec) -> Result<Started, RuntimeError> {
     let console = if spec.tty { Some(socket_pair()?) } else { None };
     let path_var = env.iter().find(|(k, _)| k == "PATH").map_or(DEFAULT_PATH, |(_, v)| v.as_str());
     let prepared = Prepared {
-        plan: Plan::prepare(&spec.rootfs, &spec.state_dir, &spec.file_binds)?,
+        plan: Plan::prepare(&spec.rootfs, &spec.state_dir, &spec.file_binds, &spec.confinement)?,
         hostname: cstring(spec.hostname.as_str())?,
         argv: spec.argv.iter().map(|a| cstring(a.as_str())).collect::<Result<_, _>>()?,
         env: env.iter().map(|(k, v)| cstring(format!("{k}={v}"))).collect::<Result<_, _>>()?,
@@ -132,6 +135,7 @@ pub(super) fn start(spec: ContainerSpec) -> Result<Started, RuntimeError> {
         stdout: spec.stdout.as_raw_fd(),
         stderr: spec.stderr.as_raw_fd(),
         console: console.as_ref().map(|(_, theirs)| theirs.as_raw_fd()),
+        limits: PreparedLimits::new(&spec.confinement.process),
     };
 
     let (report_read, report_write) =

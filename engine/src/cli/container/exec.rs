@@ -13,7 +13,7 @@ use crate::cli::{hijack, terminal};
 /// The body of `POST /containers/{id}/exec` for these flags.
 pub fn create_body(args: &ExecArgs, lookup: &dyn Fn(&str) -> Option<String>) -> Value {
     let attach = !args.detach;
-    json!({
+    let mut body = json!({
         "AttachStdin": args.interactive && attach,
         "AttachStdout": attach,
         "AttachStderr": attach,
@@ -22,7 +22,14 @@ pub fn create_body(args: &ExecArgs, lookup: &dyn Fn(&str) -> Option<String>) -> 
         "Cmd": args.args[1..],
         "Env": args.env.iter().map(|e| env_entry(e, lookup)).collect::<Vec<_>>(),
         "WorkingDir": args.workdir.clone().unwrap_or_default(),
-    })
+    });
+    if let Some(user) = args.user.as_deref().filter(|u| !u.is_empty()) {
+        body["User"] = json!(user);
+    }
+    if args.privileged {
+        body["Privileged"] = json!(true);
+    }
+    body
 }
 
 pub fn run(console: &mut Console, client: &Client, args: &ExecArgs) -> Result<(), CliError> {

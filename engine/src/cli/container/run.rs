@@ -67,6 +67,7 @@ pub fn create_body(args: &RunArgs, lookup: &dyn Fn(&str) -> Option<String>) -> R
         CliError::with_code(EXIT_FLAG_ERROR, format!("weft: {e}\n\nRun 'weft run --help' for more information"))
     })?;
     let mut host = host_config(args, network_mode);
+    security_config(args, &mut host)?;
     if !bindings.is_empty() {
         host["PortBindings"] = Value::Object(bindings);
     }
@@ -90,6 +91,9 @@ pub fn create_body(args: &RunArgs, lookup: &dyn Fn(&str) -> Option<String>) -> R
     });
     if !exposed.is_empty() {
         body["ExposedPorts"] = Value::Object(exposed);
+    }
+    if let Some(user) = args.user.as_deref().filter(|u| !u.is_empty()) {
+        body["User"] = json!(user);
     }
     Ok(body)
 }
@@ -160,6 +164,43 @@ fn host_config(args: &RunArgs, network_mode: String) -> Value {
         }
     }
     host
+}
+
+/// `HostConfig`'s security settings; a `--security-opt seccomp=FILE` is read here and sent as
+/// its JSON, as Docker's CLI does (the daemon may not see the client's files).
+fn security_config(args: &RunArgs, host: &mut Value) -> Result<(), CliError> {
+    let mut opts = Vec::new();
+    for opt in &args.security_opt {
+        match opt.split_once(['=', ':']) {
+            Some(("seccomp", path)) if path != "unconfined" && path != "builtin" && !path.is_empty() => {
+                let text = std::fs::read_to_string(path).map_err(|e| {
+                    CliError::with_code(125, format!("weft: opening seccomp profile ({path}) failed: {e}"))
+                })?;
+                let json: Value = serde_json::from_str(&text).map_err(|e| {
+                    CliError::with_code(125, format!("weft: compacting json for seccomp profile ({path}) failed: {e}"))
+                })?;
+                opts.push(format!("seccomp={json}"));
+            }
+            _ => opts.push(opt.clone()),
+        }
+    }
+    if args.privileged {
+        host["Privileged"] = Value::Bool(true);
+    }
+    if args.read_only {
+        host["ReadonlyRootfs"] = Value::Bool(true);
+    }
+    for (key, list) in
+        [("CapAdd", &args.cap_add), ("CapDrop", &args.cap_drop), ("GroupAdd", &args.group_add), ("SecurityOpt", &opts)]
+    {
+        if !list.is_empty() {
+            host[key] = json!(list);
+        }
+    }
+    if !args.sysctl.is_empty() {
+        host["Sysctls"] = Value::Object(args.sysctl.iter().map(|(k, v)| (k.clone(), json!(v))).collect());
+    }
+    Ok(())
 }
 
 /// Whether the daemon removes the container when it exits. A detached `--rm` run leaves that to

@@ -646,6 +646,8 @@ Aliases:
 
 Options:
       --add-host list        Add a custom host-to-IP mapping (host:ip)
+      --cap-add list         Add Linux capabilities
+      --cap-drop list        Drop Linux capabilities
   -d, --detach               Run container in background and print
                              container ID
       --dns list             Set custom DNS servers
@@ -653,6 +655,7 @@ Options:
       --dns-search list      Set custom DNS search domains
   -e, --env list             Set environment variables
       --expose list          Expose a port or a range of ports
+      --group-add list       Add additional groups to join
       --help                 Print usage
   -h, --hostname string      Container host name
   -i, --interactive          Keep STDIN open even if not attached
@@ -663,13 +666,20 @@ Options:
       --name string          Assign a name to the container
       --network network      Connect a container to a network
       --network-alias list   Add network-scoped alias for the container
+      --privileged           Give extended privileges to this container
   -p, --publish list         Publish a container's port(s) to the host
   -P, --publish-all          Publish all exposed ports to random ports
+      --read-only            Mount the container's root filesystem as
+                             read only
       --rm                   Automatically remove the container and its
                              associated anonymous volumes when it exits
+      --security-opt list    Security Options
       --sig-proxy            Proxy received signals to the process
                              (default true)
+      --sysctl map           Sysctl options (default map[])
   -t, --tty                  Allocate a pseudo-TTY
+  -u, --user string          Username or UID (format:
+                             <name|uid>[:<group|gid>])
   -w, --workdir string       Working directory inside the container
 ";
     assert_eq!(weft(&daemon, &["run", "--help"]), ok(want));
