@@ -46,6 +46,7 @@ impl Scratch {
             file_binds: vec![],
             tty: false,
             confinement: Confinement::docker_default().expect("Docker's default confinement"),
+            init: weft_tests::bin("weft-init"),
         }
     }
 

@@ -8,9 +8,10 @@
 //! listen on.
 //!
 //! Daemon restart (this slice chooses "stop and clean up", not live restore): [`Manager::new`]
-//! kills the leftover process of every container recorded as running (by pid, if it is still
-//! alive, has the start time recorded with the pid, and is a fork of weftd other than this one),
-//! marks it exited with 137 (or 255 when it had already gone, as Docker shows an unknown exit),
+//! kills the init of every container an earlier weftd left (each holds a POSIX lock on a file in
+//! its state directory for its whole life, so it is found whether or not a record names its
+//! pid, and a recycled pid is never taken for one), marks those recorded as running exited with
+//! 137 (or 255 when the init had already gone, as Docker shows an unknown exit),
 //! releases its networking through the controller (which restored the sandboxes), and removes
 //! sandboxes of containers that are not running. On SIGTERM, [`Manager::shutdown`] refuses new
 //! starts, waits for those under way, stops every running container (SIGTERM, SIGKILL after 2 s)
@@ -269,6 +270,8 @@ struct Inner {
     controller: Arc<Mutex<Controller>>,
     data_root: PathBuf,
     exec_root: PathBuf,
+    /// `weft-init`, every container's pid 1.
+    init: PathBuf,
     images: Arc<Images>,
     table: Mutex<Table>,
     /// Notified whenever a start ends, for [`Manager::shutdown`] to wait on.
@@ -359,60 +362,6 @@ fn proc_start_time(pid: u32) -> Option<u64> {
     rest.split_whitespace().nth(22 - 3)?.parse().ok()
 }
 
-/// Whether `pid` is alive, is the very process that started at `start_time` (a container init
-/// of an earlier weftd), is a fork of this program and not this daemon itself, so neither a
-/// recycled pid nor the container of another weftd sharing the binary is ever killed.
-fn is_our_leftover(pid: u32, start_time: u64) -> bool {
-    if pid == 0 || start_time == 0 || pid == std::process::id() || proc_start_time(pid) != Some(start_time) {
-        return false;
-    }
-    let exe = std::fs::read_link(format!("/proc/{pid}/exe"));
-    let ours = std::env::current_exe();
-    let alive = std::fs::read_to_string(format!("/proc/{pid}/stat"))
-        .map(|s| s.rsplit_once(')').is_some_and(|(_, rest)| !rest.trim_start().starts_with('Z')))
-        .unwrap_or(false);
-    let strip = |p: &Path| PathBuf::from(p.to_string_lossy().trim_end_matches(" (deleted)"));
-    alive && matches!((exe, ours), (Ok(a), Ok(b)) if strip(&a) == strip(&b))
-}
-
-/// Container inits left by an earlier weftd of this same configuration, found whether or not a
-/// record names them (a daemon killed between the fork and the commit of the pid leaves one no
-/// record knows): an init is a fork of weftd that never execs, so it has weftd's executable and
-/// command line (which names the data and exec roots), and it lives in a pid namespace of its own.
-fn unrecorded_leftovers() -> Vec<u32> {
-    let me = std::process::id();
-    let read = |pid: &str, what: &str| std::fs::read(format!("/proc/{pid}/{what}")).ok();
-    let link = |pid: &str, what: &str| std::fs::read_link(format!("/proc/{pid}/{what}")).ok();
-    let (Some(cmdline), Some(exe), Some(pidns)) =
-        (read("self", "cmdline"), link("self", "exe"), link("self", "ns/pid"))
-    else {
-        return Vec::new();
-    };
-    // A binary replaced since (an upgrade) shows as "<path> (deleted)".
-    let strip = |p: PathBuf| PathBuf::from(p.to_string_lossy().trim_end_matches(" (deleted)"));
-    let exe = strip(exe);
-    let is_weftd = |pid: &str| link(pid, "exe").map(strip).as_ref() == Some(&exe);
-    // The parent of a process, from /proc/<pid>/stat (field 4, after the command name).
-    let parent = |pid: &str| -> Option<String> {
-        let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-        stat.rsplit_once(')')?.1.split_whitespace().nth(1).map(str::to_string)
-    };
-    let Ok(dir) = std::fs::read_dir("/proc") else { return Vec::new() };
-    dir.flatten()
-        .filter_map(|e| e.file_name().to_str().and_then(|n| n.parse::<u32>().ok()))
-        .filter(|&pid| pid != me)
-        .filter(|&pid| {
-            let p = pid.to_string();
-            is_weftd(&p)
-                && read(&p, "cmdline").as_ref() == Some(&cmdline)
-                && link(&p, "ns/pid").is_some_and(|ns| ns != pidns)
-                // A leftover's daemon is gone (it was reparented); one whose parent is a live
-                // weftd belongs to another daemon started with the same words.
-                && parent(&p).is_none_or(|pp| !is_weftd(&pp))
-        })
-        .collect()
-}
-
 impl Manager {
     /// Open the container store and reconcile it with what is left of an earlier daemon (see the
     /// module docs). Call after the controller's restore.
@@ -420,6 +369,7 @@ impl Manager {
         controller: Arc<Mutex<Controller>>,
         data_root: &Path,
         exec_root: &Path,
+        init: &Path,
     ) -> Result<Manager, ContainerError> {
         std::fs::create_dir_all(data_root.join("containers"))
             .map_err(|e| ContainerError::Internal(format!("create {}: {e}", data_root.join("containers").display())))?;
@@ -439,6 +389,7 @@ impl Manager {
                 controller,
                 data_root: data_root.to_path_buf(),
                 exec_root: exec_root.to_path_buf(),
+                init: init.to_path_buf(),
                 images,
                 table: Mutex::new(table),
                 start_ended: tokio::sync::Notify::new(),
@@ -481,13 +432,23 @@ impl Manager {
         // Their state directories are cleaned up together at the end, with one read of the
         // mount table.
         let mut state_dirs = Vec::new();
+        // The inits still alive hold their container's init lock, recorded or not (a daemon
+        // killed between the start and the commit of the pid leaves one no record knows).
+        let mut inits: HashMap<String, u32> = HashMap::new();
+        if let Ok(dir) = std::fs::read_dir(self.inner.exec_root.join("containers")) {
+            for entry in dir.flatten() {
+                if let Some(pid) = runtime::leftover_init(&entry.path()) {
+                    inits.insert(entry.file_name().to_string_lossy().into_owned(), pid);
+                }
+            }
+        }
+        let kill = |pid: u32| nix::sys::signal::kill(Pid::from_raw(pid as i32), Signal::SIGKILL).is_ok();
         for mut rec in leftovers {
             let mut code = 255;
-            if rec.running()
-                && is_our_leftover(rec.state.pid, rec.state.pid_start_time)
-                && nix::sys::signal::kill(Pid::from_raw(rec.state.pid as i32), Signal::SIGKILL).is_ok()
-            {
-                code = 137;
+            if let Some(pid) = inits.remove(&rec.id) {
+                if kill(pid) && rec.running() {
+                    code = 137;
+                }
             }
             if let Some(att) = rec.attachment.take() {
                 if let Err(e) = network::detach(&mut *self.controller()?, &att, true) {
@@ -515,9 +476,9 @@ impl Manager {
                 t.put(rec)?;
             }
         }
-        for pid in unrecorded_leftovers() {
-            if nix::sys::signal::kill(Pid::from_raw(pid as i32), Signal::SIGKILL).is_ok() {
-                tracing::info!("restore: killed container init {pid}, left by an earlier weftd");
+        for (id, pid) in inits {
+            if kill(pid) {
+                tracing::info!("restore: killed the init {pid} of container {id}, left by an earlier weftd");
             }
         }
         // Sandboxes of no running container: a daemon killed between attach and the record.
@@ -886,6 +847,7 @@ impl Manager {
             file_binds: etc.binds,
             tty: streams.tty,
             confinement,
+            init: self.inner.init.clone(),
         };
         let mut container = runtime::spawn(spec)?;
         streams.started(&mut container, rec.config.open_stdin, &logs);

@@ -78,6 +78,9 @@ pub struct Flags {
     /// in time fails that call and the daemon goes on
     #[arg(long, value_name = "DURATION")]
     pub driver_timeout: Option<String>,
+    /// Path to weft-init, the pid 1 of every container (default: weft-init next to weftd)
+    #[arg(long, value_name = "PATH")]
+    pub init_path: Option<PathBuf>,
 }
 
 #[derive(Debug, Deserialize, Default)]
@@ -100,6 +103,7 @@ struct FileConfig {
     plugin_timeout: Option<String>,
     driver_dir: Option<Vec<PathBuf>>,
     driver_timeout: Option<String>,
+    init_path: Option<PathBuf>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -143,6 +147,8 @@ pub struct Config {
     pub driver_dirs: Option<Vec<PathBuf>>,
     /// `--driver-timeout`: one call into a driver library (60 s by default).
     pub driver_timeout: std::time::Duration,
+    /// `--init-path`: `weft-init`, every container's pid 1.
+    pub init_path: PathBuf,
 }
 
 fn socket_path(host: &str) -> Result<PathBuf> {
@@ -202,6 +208,7 @@ impl Config {
         let flag_driver_dirs = (!flags.driver_dirs.is_empty()).then_some(flags.driver_dirs);
         let driver_dirs = pick(flag_driver_dirs, file.driver_dir, "driver-dir", &mut both);
         let driver_timeout = pick(flags.driver_timeout, file.driver_timeout, "driver-timeout", &mut both);
+        let init_path = pick(flags.init_path, file.init_path, "init-path", &mut both);
         if !both.is_empty() {
             bail!(
                 "the following directives are specified both as a flag and in the configuration file {}: {}",
@@ -254,6 +261,12 @@ impl Config {
         }
         let plugin_timeout = duration("plugin-timeout", plugin_timeout, 30)?;
         let driver_timeout = duration("driver-timeout", driver_timeout, 60)?;
+        let init_path = match init_path {
+            Some(p) => p,
+            None => std::env::current_exe()
+                .context("cannot find weftd's own path, to find weft-init next to it: give --init-path")?
+                .with_file_name(crate::runtime::INIT_PROGRAM),
+        };
         Ok(Config {
             data_root: data_root.unwrap_or_else(|| DEFAULT_DATA_ROOT.into()),
             exec_root: exec_root.unwrap_or_else(|| DEFAULT_EXEC_ROOT.into()),
@@ -272,6 +285,7 @@ impl Config {
             userland_proxy,
             driver_dirs,
             driver_timeout,
+            init_path,
         })
     }
 }

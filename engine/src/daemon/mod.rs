@@ -118,6 +118,12 @@ fn raise_descriptor_limit() {
 }
 
 pub async fn run(config: Config) -> Result<()> {
+    if !config.init_path.is_file() {
+        bail!(
+            "invalid --init-path {}: no such program (weft-init, every container's pid 1, is built and installed next to weftd)",
+            config.init_path.display()
+        );
+    }
     let _lock = lock_data_root(&config.data_root)?;
     private_dir(&config.exec_root, "exec root")?;
     raise_descriptor_limit();
@@ -150,12 +156,13 @@ pub async fn run(config: Config) -> Result<()> {
     predefined::ensure(&mut controller, &config).context("cannot create the predefined networks")?;
     let listener = bind_socket(&config.socket)?;
     let controller = Arc::new(Mutex::new(controller));
-    let (data_root, exec_root) = (config.data_root.clone(), config.exec_root.clone());
+    let (data_root, exec_root, init) = (config.data_root.clone(), config.exec_root.clone(), config.init_path.clone());
     let c2 = controller.clone();
     // Stops what an earlier daemon left running and releases its networking (see containers).
-    let containers = tokio::task::spawn_blocking(move || crate::containers::Manager::new(c2, &data_root, &exec_root))
-        .await?
-        .context("cannot restore the containers")?;
+    let containers =
+        tokio::task::spawn_blocking(move || crate::containers::Manager::new(c2, &data_root, &exec_root, &init))
+            .await?
+            .context("cannot restore the containers")?;
     let dns_config = dns::DnsConfig { max_concurrent: config.dns_max_concurrent, ..Default::default() };
     let dns = Arc::new(dns::DnsService::new(dns_config, tokio::runtime::Handle::current()));
     containers.set_dns(crate::containers::DnsWiring { service: dns.clone(), default_servers: config.dns.clone() });

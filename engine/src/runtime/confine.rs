@@ -113,13 +113,13 @@ impl Confinement {
 
 /// [`ProcessLimits`] ready for a forked child.
 pub(super) struct PreparedLimits {
-    capabilities: CapSet,
-    last_cap: u32,
-    seccomp: Option<Arc<Program>>,
-    no_new_privileges: bool,
-    uid: libc::uid_t,
-    gid: libc::gid_t,
-    groups: Vec<libc::gid_t>,
+    pub(super) capabilities: CapSet,
+    pub(super) last_cap: u32,
+    pub(super) seccomp: Option<Arc<Program>>,
+    pub(super) no_new_privileges: bool,
+    pub(super) uid: libc::uid_t,
+    pub(super) gid: libc::gid_t,
+    pub(super) groups: Vec<libc::gid_t>,
 }
 
 impl PreparedLimits {

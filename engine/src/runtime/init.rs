@@ -1,14 +1,21 @@
-//! The container's pid 1: set up the namespaces and mounts, start the command, forward signals to
-//! it, reap every orphan, and exit with the command's exit code.
+//! The container's pid 1, in two parts.
 //!
-//! Everything here runs in a process forked from a multi-threaded caller, so it makes only
-//! async-signal-safe calls on data prepared before the fork: no allocation, no locks, and every
-//! way out is `_exit`.
+//! [`run`] is the child weftd clones (sharing its memory until exec, as vfork does: no copy of
+//! weftd's page tables, whatever its size): it sets up the namespaces and the mounts, takes the
+//! container's init lock, and execs `weft-init`, a program of its own, while the host's root is
+//! still there to load it from. Everything in it is async-signal-safe on data prepared before
+//! the clone: no allocation, no locks, and every way out is exec or `_exit`.
+//!
+//! [`main`] is `weft-init`: it pivots into the container's root, opens the terminal, starts the
+//! command under its limits, forwards signals to it, reaps every orphan, and exits with the
+//! command's exit code. It is a fresh process: the container sees only its command line
+//! (`weft-init -- <command>`) and the container's environment, and it shares no memory with weftd.
 
 use std::ffi::{c_char, c_int};
 use std::os::fd::RawFd;
 use std::sync::atomic::{AtomicI32, Ordering};
 
+use super::initspec::InitSpec;
 use super::spawn::{last_errno, Failure, Prepared};
 
 /// The signals the init passes on to the command. Others sent to the init are ignored: the
@@ -18,6 +25,11 @@ const FORWARDED: [c_int; 5] = [libc::SIGTERM, libc::SIGINT, libc::SIGHUP, libc::
 const REPORT_FD: RawFd = 3;
 /// Where the console socket sits (a container with a terminal): the master goes back on it.
 const CONSOLE_FD: RawFd = 4;
+/// Where the init's spec (a memfd, see [`InitSpec`]) sits across the exec of `weft-init`.
+const SPEC_FD: RawFd = 5;
+/// Where the init lock sits: held (a POSIX lock) for the container's whole life, so a later
+/// weftd finds the inits an earlier one left, whether or not a record names them.
+const LOCK_FD: RawFd = 6;
 /// The ptmx of the container's own devpts instance, reached after the pivot.
 const PTMX: &std::ffi::CStr = c"/dev/pts/ptmx";
 /// Descriptors are moved above this while fds 0 to 3 are rearranged.
@@ -37,6 +49,14 @@ pub(super) struct ExecMessages {
 }
 
 impl ExecMessages {
+    pub(super) fn parts(&self) -> [&[u8]; 4] {
+        [&self.not_found, &self.denied, &self.bad_format, &self.failed]
+    }
+
+    pub(super) fn from_parts([not_found, denied, bad_format, failed]: [Vec<u8>; 4]) -> ExecMessages {
+        ExecMessages { not_found, denied, bad_format, failed }
+    }
+
     pub(super) fn new(command: &str) -> ExecMessages {
         Self::wrapped(command, "", "\n")
     }
@@ -58,22 +78,77 @@ impl ExecMessages {
     }
 }
 
-/// The init's whole life. `argv` and `envp` are null-terminated pointer arrays into `p`.
+/// The cloned child's whole life: set up, then exec `weft-init` (`argv` and `envp` are its
+/// null-terminated command line and the container's environment). Never returns.
 pub(super) fn run(p: &Prepared, argv: &[*const c_char], envp: &[*const c_char], report: RawFd) -> ! {
     if let Err(failure) = set_up_stdio(p, report) {
         failure.send(report);
         exit(SETUP_FAILED);
     }
-    if let Err(failure) = set_up(p) {
+    let steps = lock_init().and_then(|()| set_up(p));
+    if let Err(failure) = steps {
         failure.send(REPORT_FD);
         exit(SETUP_FAILED);
     }
-    if p.console.is_some() {
+    // SAFETY: the path and both arrays are null-terminated and live in the caller's memory,
+    // which this child shares until the exec replaces it.
+    unsafe { libc::execve(p.init.as_ptr(), argv.as_ptr(), envp.as_ptr()) };
+    Failure::errno("start weft-init").send(REPORT_FD);
+    exit(SETUP_FAILED)
+}
+
+/// Take the container's init lock (LOCK_FD): a POSIX lock belongs to this process and survives
+/// its exec; the command, a fork, does not hold it.
+fn lock_init() -> Result<(), Failure> {
+    // SAFETY: a zeroed flock is valid; F_SETLK reads it.
+    unsafe {
+        let mut lock: libc::flock = std::mem::zeroed();
+        lock.l_type = libc::F_WRLCK as i16;
+        lock.l_whence = libc::SEEK_SET as i16;
+        if libc::fcntl(LOCK_FD, libc::F_SETLK, &lock) != 0 {
+            return Err(Failure::errno("lock the container's init lock"));
+        }
+    }
+    Ok(())
+}
+
+/// `weft-init`: read the spec, pivot into the container's root, start the command, forward
+/// signals to it and reap until it ends. `argv` is the whole command line
+/// (`weft-init -- <command>...`), `envp` the container's environment.
+pub fn main(argv: &[*const c_char], envp: *const *const c_char) -> ! {
+    let spec = match read_spec() {
+        Some(spec) => spec,
+        None => {
+            Failure { step: "read weft-init's spec", errno: libc::EINVAL }.send(REPORT_FD);
+            exit(SETUP_FAILED);
+        }
+    };
+    // SAFETY: descriptor calls on descriptors this process holds. The report pipe and the lock
+    // must not reach the command.
+    unsafe {
+        libc::close(SPEC_FD);
+        libc::fcntl(REPORT_FD, libc::F_SETFD, libc::FD_CLOEXEC);
+        libc::fcntl(LOCK_FD, libc::F_SETFD, libc::FD_CLOEXEC);
+    }
+    if let Err(failure) = super::rootfs::pivot(&spec.root) {
+        failure.send(REPORT_FD);
+        exit(SETUP_FAILED);
+    }
+    if spec.tty {
         if let Err(failure) = set_up_terminal() {
             failure.send(REPORT_FD);
             exit(SETUP_FAILED);
         }
     }
+    // The command's argv: what follows `--`.
+    let Some(dashes) = argv.iter().position(|&a| {
+        // SAFETY: argv holds valid NUL-terminated strings up to its null terminator.
+        !a.is_null() && unsafe { std::ffi::CStr::from_ptr(a) } == c"--"
+    }) else {
+        Failure { step: "find the command after --", errno: libc::EINVAL }.send(REPORT_FD);
+        exit(SETUP_FAILED);
+    };
+    let command_argv = &argv[dashes + 1..];
     let forwarded = forwarded_set();
     // Blocked until COMMAND is known, so no signal is lost in between.
     // SAFETY: `forwarded` is a valid sigset; a null old set is allowed.
@@ -82,14 +157,24 @@ pub(super) fn run(p: &Prepared, argv: &[*const c_char], envp: &[*const c_char], 
         failure.send(REPORT_FD);
         exit(SETUP_FAILED);
     }
-    // SAFETY: this process is single-threaded (a fork); the child only execs or _exits.
+    // weftd clones this process with every signal blocked: from here the init takes them.
+    // SAFETY: an empty set is valid; unblocking all but the forwarded ones, still blocked above.
+    unsafe {
+        let mut others: libc::sigset_t = std::mem::zeroed();
+        libc::sigfillset(&mut others);
+        for signal in FORWARDED {
+            libc::sigdelset(&mut others, signal);
+        }
+        libc::sigprocmask(libc::SIG_UNBLOCK, &others, std::ptr::null_mut());
+    }
+    // SAFETY: this process is single-threaded; the child only execs or _exits.
     let command = unsafe { libc::fork() };
     if command < 0 {
         Failure::errno("fork the command").send(REPORT_FD);
         exit(SETUP_FAILED);
     }
     if command == 0 {
-        exec_command(p, argv, envp);
+        exec_command(&spec, command_argv, envp);
     }
     COMMAND.store(command, Ordering::SeqCst);
     // SAFETY: `forwarded` is a valid sigset. REPORT_FD is ours; the command keeps its own copy
@@ -105,33 +190,53 @@ pub(super) fn run(p: &Prepared, argv: &[*const c_char], envp: &[*const c_char], 
     reap_until(command)
 }
 
+/// The spec weftd left at SPEC_FD.
+fn read_spec() -> Option<InitSpec> {
+    use std::io::Read;
+    use std::os::fd::FromRawFd;
+    // SAFETY: SPEC_FD is the memfd weftd passed; ManuallyDrop leaves closing it to the caller.
+    let mut file = std::mem::ManuallyDrop::new(unsafe { std::fs::File::from_raw_fd(SPEC_FD) });
+    let mut data = Vec::new();
+    file.read_to_end(&mut data).ok()?;
+    InitSpec::decode(&data)
+}
+
 /// stdin from the spec or /dev/null, stdout and stderr from the spec, the report pipe at
-/// REPORT_FD, the console socket at CONSOLE_FD, and nothing else: any other descriptor the
-/// caller had open (another container's report pipe, say) would otherwise be held for this
-/// container's whole life.
+/// REPORT_FD, the console socket at CONSOLE_FD, the spec at SPEC_FD, the lock at LOCK_FD, and
+/// nothing else: any other descriptor weftd had open (another container's report pipe, say)
+/// would otherwise be held for this container's whole life. None is close-on-exec: each must
+/// reach `weft-init`, which closes or marks them.
 fn set_up_stdio(p: &Prepared, report: RawFd) -> Result<(), Failure> {
     // SAFETY: plain descriptor calls on descriptors this process holds; a failure is reported.
     unsafe {
-        let report = libc::fcntl(report, libc::F_DUPFD_CLOEXEC, SCRATCH_FD);
-        let stdout = libc::fcntl(p.stdout, libc::F_DUPFD_CLOEXEC, SCRATCH_FD);
-        let stderr = libc::fcntl(p.stderr, libc::F_DUPFD_CLOEXEC, SCRATCH_FD);
+        let dup = |fd: RawFd| libc::fcntl(fd, libc::F_DUPFD_CLOEXEC, SCRATCH_FD);
+        let report = dup(report);
+        let stdout = dup(p.stdout);
+        let stderr = dup(p.stderr);
         let stdin = match p.stdin {
-            Some(fd) => libc::fcntl(fd, libc::F_DUPFD_CLOEXEC, SCRATCH_FD),
+            Some(fd) => dup(fd),
             None => libc::open(c"/dev/null".as_ptr(), libc::O_RDWR | libc::O_CLOEXEC),
         };
-        let console = p.console.map_or(0, |fd| libc::fcntl(fd, libc::F_DUPFD_CLOEXEC, SCRATCH_FD));
-        if report < 0 || stdout < 0 || stderr < 0 || stdin < 0 || console < 0 {
+        let console = p.console.map_or(0, dup);
+        let spec = dup(p.spec);
+        let lock = dup(p.lock);
+        if report < 0 || stdout < 0 || stderr < 0 || stdin < 0 || console < 0 || spec < 0 || lock < 0 {
             return Err(Failure::errno("duplicate the standard streams"));
         }
         if libc::dup2(stdin, 0) < 0
             || libc::dup2(stdout, 1) < 0
             || libc::dup2(stderr, 2) < 0
-            || libc::dup3(report, REPORT_FD, libc::O_CLOEXEC) < 0
-            || (p.console.is_some() && libc::dup3(console, CONSOLE_FD, libc::O_CLOEXEC) < 0)
+            || libc::dup2(report, REPORT_FD) < 0
+            || (p.console.is_some() && libc::dup2(console, CONSOLE_FD) < 0)
+            || libc::dup2(spec, SPEC_FD) < 0
+            || libc::dup2(lock, LOCK_FD) < 0
         {
             return Err(Failure::errno("set up the standard streams"));
         }
-        close_from(CONSOLE_FD + i32::from(p.console.is_some()));
+        if p.console.is_none() {
+            libc::close(CONSOLE_FD);
+        }
+        close_from(LOCK_FD + 1);
     }
     Ok(())
 }
@@ -305,26 +410,26 @@ pub(super) fn new_session(tty: bool) -> Result<(), Failure> {
     Ok(())
 }
 
-/// In the command's process: default signal handling, its own session, the working directory,
-/// then exec; Docker's message and 127 or 126 if no candidate can be exec'd.
-fn exec_command(p: &Prepared, argv: &[*const c_char], envp: &[*const c_char]) -> ! {
+/// In the command's process: default signal handling, its own session, its limits, the working
+/// directory, then exec; Docker's message and 127 or 126 if no candidate can be exec'd.
+fn exec_command(spec: &InitSpec, argv: &[*const c_char], envp: *const *const c_char) -> ! {
     reset_signals();
-    if let Err(failure) = new_session(p.console.is_some()) {
+    if let Err(failure) = new_session(spec.tty) {
         failure.send(REPORT_FD);
         exit(SETUP_FAILED);
     }
     // After the session (TIOCSCTTY needs CAP_SYS_ADMIN for a terminal that is another's) and
     // before chdir (a directory the user cannot enter fails as it would for the user).
-    if let Err(failure) = p.limits.apply() {
+    if let Err(failure) = spec.limits.apply() {
         failure.send(REPORT_FD);
         exit(SETUP_FAILED);
     }
     // SAFETY: `workdir` is a valid NUL-terminated path.
-    if unsafe { libc::chdir(p.workdir.as_ptr()) } != 0 {
+    if unsafe { libc::chdir(spec.workdir.as_ptr()) } != 0 {
         Failure::errno("change to the working directory").send(REPORT_FD);
         exit(SETUP_FAILED);
     }
-    exec_first(&p.candidates, argv, envp, &p.messages)
+    exec_first_in(&spec.candidates, argv.as_ptr(), envp, &spec.messages)
 }
 
 /// Exec the first candidate that can be; Docker's message on stderr and 127 or 126 if none can.
@@ -334,12 +439,22 @@ pub(super) fn exec_first(
     envp: &[*const c_char],
     messages: &ExecMessages,
 ) -> ! {
+    exec_first_in(candidates, argv.as_ptr(), envp.as_ptr(), messages)
+}
+
+/// [`exec_first`] with raw null-terminated arrays.
+fn exec_first_in(
+    candidates: &[std::ffi::CString],
+    argv: *const *const c_char,
+    envp: *const *const c_char,
+    messages: &ExecMessages,
+) -> ! {
     let mut denied = false;
     let mut other = 0;
     for candidate in candidates {
         // SAFETY: `candidate` is NUL-terminated; `argv` and `envp` are null-terminated arrays
         // of pointers to strings that live until exec replaces this process.
-        unsafe { libc::execve(candidate.as_ptr(), argv.as_ptr(), envp.as_ptr()) };
+        unsafe { libc::execve(candidate.as_ptr(), argv, envp) };
         match last_errno() {
             libc::ENOENT | libc::ENOTDIR => {}
             libc::EACCES => denied = true,

@@ -22,6 +22,7 @@ pub mod caps;
 mod confine;
 mod exec;
 mod init;
+mod initspec;
 pub mod pty;
 mod rootfs;
 pub mod seccomp;
@@ -30,6 +31,11 @@ mod syspaths;
 
 pub use confine::{Confinement, ProcessLimits, User, MASKED_PATHS, READONLY_PATHS};
 pub use exec::{exec, Exec, ExecSpec};
+pub use init::main as init_main;
+pub use spawn::leftover_init;
+
+/// The name of the init program weftd starts as each container's pid 1, installed next to weftd.
+pub const INIT_PROGRAM: &str = "weft-init";
 
 use std::fs::File;
 use std::io;
@@ -85,6 +91,8 @@ pub struct ContainerSpec {
     pub tty: bool,
     /// How the container is held in: capabilities, seccomp, user, masked and read-only paths.
     pub confinement: Confinement,
+    /// The `weft-init` program, the container's pid 1.
+    pub init: PathBuf,
 }
 
 /// A host file bound over a path inside the container. The target is resolved inside the

@@ -145,8 +145,8 @@ impl Plan {
         })
     }
 
-    /// Make the mounts and pivot into the new root. Runs in the forked init, in its new mount
-    /// namespace: async-signal-safe calls only.
+    /// Make the mounts of the new root (`weft-init` then pivots into it). Runs in the cloned
+    /// init, in its new mount namespace: async-signal-safe calls only.
     pub(super) fn enter(&self) -> Result<(), Failure> {
         // Nothing done below may propagate back to the host's mounts.
         mount(None, c"/", None, libc::MS_REC | libc::MS_PRIVATE, None)
@@ -213,30 +213,35 @@ impl Plan {
 
         // Last, so they land on top of the private tmpfs mounts too.
         super::binds::apply(&self.binds)?;
-        self.sys.seal()?;
-        self.pivot()
+        self.sys.seal()
     }
 
-    /// pivot_root(".", ".") stacks the old root on the new one; detaching it leaves only the new.
-    fn pivot(&self) -> Result<(), Failure> {
-        // SAFETY: `root` is a valid NUL-terminated path; chdir has no memory effects.
-        if unsafe { libc::chdir(self.root.as_ptr()) } != 0 {
-            return Err(Failure::errno("enter the new root"));
-        }
-        // SAFETY: both arguments are valid NUL-terminated strings; the syscall takes two paths.
-        if unsafe { libc::syscall(libc::SYS_pivot_root, c".".as_ptr(), c".".as_ptr()) } != 0 {
-            return Err(Failure::errno("pivot_root into the new root"));
-        }
-        // SAFETY: a valid NUL-terminated path.
-        if unsafe { libc::umount2(c".".as_ptr(), libc::MNT_DETACH) } != 0 {
-            return Err(Failure::errno("detach the old root"));
-        }
-        // SAFETY: a valid NUL-terminated path.
-        if unsafe { libc::chdir(c"/".as_ptr()) } != 0 {
-            return Err(Failure::errno("enter the new root"));
-        }
-        Ok(())
+    /// The new root's mount point, for [`pivot`].
+    pub(super) fn root(&self) -> &CStr {
+        &self.root
     }
+}
+
+/// Make `root` the process's root: pivot_root(".", ".") stacks the old root on the new one;
+/// detaching it leaves only the new.
+pub(super) fn pivot(root: &CStr) -> Result<(), Failure> {
+    // SAFETY: `root` is a valid NUL-terminated path; chdir has no memory effects.
+    if unsafe { libc::chdir(root.as_ptr()) } != 0 {
+        return Err(Failure::errno("enter the new root"));
+    }
+    // SAFETY: both arguments are valid NUL-terminated strings; the syscall takes two paths.
+    if unsafe { libc::syscall(libc::SYS_pivot_root, c".".as_ptr(), c".".as_ptr()) } != 0 {
+        return Err(Failure::errno("pivot_root into the new root"));
+    }
+    // SAFETY: a valid NUL-terminated path.
+    if unsafe { libc::umount2(c".".as_ptr(), libc::MNT_DETACH) } != 0 {
+        return Err(Failure::errno("detach the old root"));
+    }
+    // SAFETY: a valid NUL-terminated path.
+    if unsafe { libc::chdir(c"/".as_ptr()) } != 0 {
+        return Err(Failure::errno("enter the new root"));
+    }
+    Ok(())
 }
 
 fn bind_device(device: &Device) -> Result<(), Failure> {

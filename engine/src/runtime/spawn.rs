@@ -1,26 +1,31 @@
-//! Starting a container: prepare everything while allocation is still allowed, fork the init into
-//! fresh namespaces, and wait until the command has been exec'd or the setup has failed.
+//! Starting a container: prepare everything while allocation is still allowed, clone the init
+//! into fresh namespaces, and wait until the command has been exec'd or the setup has failed.
 //!
-//! The pid namespace must exist before the fork that makes its pid 1, and the network namespace
+//! The pid namespace must exist before the clone that makes its pid 1, and the network namespace
 //! is entered with setns, which changes only the calling thread: both happen on a scratch thread
-//! that forks the init and is thrown away, so the caller's threads never change namespace.
+//! that clones the init and is thrown away, so the caller's threads never change namespace. The
+//! clone shares weftd's memory until the init execs `weft-init` (CLONE_VM | CLONE_VFORK, as
+//! posix_spawn does): no copy of weftd's page tables, so a start costs the same with 1 or 1000
+//! containers running.
 //!
-//! The init and the command report a setup failure on a close-on-exec pipe as one fixed-size
-//! record; the caller reads until end of file, which comes once the command has exec'd.
+//! The init and the command report a setup failure on a pipe as one fixed-size record; the
+//! caller reads until end of file, which comes once the command has exec'd.
 
 use std::ffi::{c_char, CString};
 use std::fs::File;
-use std::io::{self, Read};
+use std::io::{self, Read, Seek, SeekFrom, Write};
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
+use std::path::Path;
 
 use nix::errno::Errno;
 use nix::fcntl::OFlag;
 use nix::sched::{setns, unshare, CloneFlags};
 use nix::sys::wait::waitpid;
-use nix::unistd::{fork, pipe2, ForkResult, Pid};
+use nix::unistd::{pipe2, Pid};
 
 use super::confine::PreparedLimits;
 use super::init::{self, ExecMessages};
+use super::initspec::InitSpec;
 use super::rootfs::Plan;
 use super::{ContainerSpec, RuntimeError, DEFAULT_PATH};
 
@@ -75,24 +80,105 @@ pub(super) fn cstring(s: impl Into<Vec<u8>>) -> Result<CString, RuntimeError> {
     })
 }
 
-/// Everything the init and the command need, ready before the fork.
+/// Everything the cloned init needs, ready before the clone.
 pub(super) struct Prepared {
     pub plan: Plan,
     pub hostname: CString,
+    /// `weft-init`'s path on the host, exec'd before the pivot.
+    pub init: CString,
+    /// `weft-init -- <command>...`
     pub argv: Vec<CString>,
     pub env: Vec<CString>,
-    /// The paths to try to exec, in order: argv[0] looked up in the container's PATH.
-    pub candidates: Vec<CString>,
-    pub workdir: CString,
-    pub messages: ExecMessages,
     /// The command's stdin; `/dev/null` when `None`.
     pub stdin: Option<RawFd>,
     pub stdout: RawFd,
     pub stderr: RawFd,
     /// The init's end of the console socket, for a container with a terminal.
     pub console: Option<RawFd>,
-    /// The command's capabilities, seccomp filter and user, applied right before its exec.
-    pub limits: PreparedLimits,
+    /// The memfd holding the [`InitSpec`].
+    pub spec: RawFd,
+    /// The container's init lock file.
+    pub lock: RawFd,
+}
+
+/// The file a container's init holds a POSIX lock on while it lives (see [`leftover_init`]).
+pub(super) const INIT_LOCK: &str = "init.lock";
+/// The stack of the cloned init, until it execs `weft-init` (its setup uses a few KiB).
+const CLONE_STACK: usize = 256 * 1024;
+
+/// The init an earlier weftd left in the container state directory `state_dir`: the pid (in
+/// the caller's pid namespace) of the process holding its init lock, if one does.
+pub fn leftover_init(state_dir: &Path) -> Option<u32> {
+    let file = File::options().read(true).write(true).open(state_dir.join(INIT_LOCK)).ok()?;
+    // SAFETY: a zeroed flock is valid; F_GETLK fills it in.
+    let mut lock: libc::flock = unsafe { std::mem::zeroed() };
+    lock.l_type = libc::F_WRLCK as i16;
+    lock.l_whence = libc::SEEK_SET as i16;
+    // SAFETY: `file` is open and `lock` a valid flock for the call.
+    if unsafe { libc::fcntl(file.as_raw_fd(), libc::F_GETLK, &mut lock) } != 0 {
+        return None;
+    }
+    (lock.l_type != libc::F_UNLCK as i16 && lock.l_pid > 0).then_some(lock.l_pid as u32)
+}
+
+/// A memfd (close-on-exec) holding `data`, read from its start.
+fn memfd_with(data: &[u8]) -> Result<File, RuntimeError> {
+    // SAFETY: a valid NUL-terminated name and flags.
+    let fd = unsafe { libc::memfd_create(c"weft-init-spec".as_ptr(), libc::MFD_CLOEXEC) };
+    if fd < 0 {
+        return Err(RuntimeError::Start { what: "create the init's spec", source: Errno::last() });
+    }
+    // SAFETY: a new descriptor owned by nothing else.
+    let mut file = unsafe { File::from_raw_fd(fd) };
+    let failed = |e: io::Error| RuntimeError::Setup { step: "write the init's spec".into(), source: e };
+    file.write_all(data).map_err(failed)?;
+    file.seek(SeekFrom::Start(0)).map_err(failed)?;
+    Ok(file)
+}
+
+/// The arguments of the cloned child: what it reads from the caller's memory.
+struct CloneArgs<'a> {
+    prepared: &'a Prepared,
+    argv: &'a [*const c_char],
+    envp: &'a [*const c_char],
+    report: RawFd,
+}
+
+extern "C" fn cloned(arg: *mut libc::c_void) -> libc::c_int {
+    // SAFETY: `arg` is the CloneArgs the caller passed, alive until the child execs or exits
+    // (the caller is suspended meanwhile: CLONE_VFORK).
+    let args = unsafe { &*(arg as *const CloneArgs) };
+    init::run(args.prepared, args.argv, args.envp, args.report)
+}
+
+/// Clone the init sharing this process's memory, on a stack of its own; returns once it has
+/// exec'd `weft-init` or exited. Every signal stays blocked in the child (it must not run
+/// weftd's handlers in weftd's memory); `weft-init` unblocks them once its own are set.
+fn clone_init(args: &CloneArgs) -> Result<Pid, RuntimeError> {
+    let mut stack = vec![0u8; CLONE_STACK];
+    // SAFETY: the stack grows down from its end, aligned to 16 as the ABI wants; `cloned` only
+    // makes async-signal-safe calls on `args` and ends in exec or _exit, and the caller's thread
+    // is suspended until then, so nothing else touches what the child uses.
+    unsafe {
+        let top = stack.as_mut_ptr().add(CLONE_STACK);
+        let top = top.sub(top as usize % 16);
+        let mut all: libc::sigset_t = std::mem::zeroed();
+        let mut old: libc::sigset_t = std::mem::zeroed();
+        libc::sigfillset(&mut all);
+        libc::pthread_sigmask(libc::SIG_SETMASK, &all, &mut old);
+        let pid = libc::clone(
+            cloned,
+            top.cast(),
+            libc::CLONE_VM | libc::CLONE_VFORK | libc::SIGCHLD,
+            args as *const CloneArgs as *mut libc::c_void,
+        );
+        let errno = Errno::last();
+        libc::pthread_sigmask(libc::SIG_SETMASK, &old, std::ptr::null_mut());
+        if pid < 0 {
+            return Err(RuntimeError::Start { what: "clone the container's init", source: errno });
+        }
+        Ok(Pid::from_raw(pid))
+    }
 }
 
 /// A started init, and the master of its terminal if it has one.
@@ -123,19 +209,37 @@ pub(super) fn start(spec: ContainerSpec) -> Result<Started, RuntimeError> {
     let env = container_env(&spec.env, &spec.hostname, spec.tty);
     let console = if spec.tty { Some(socket_pair()?) } else { None };
     let path_var = env.iter().find(|(k, _)| k == "PATH").map_or(DEFAULT_PATH, |(_, v)| v.as_str());
-    let prepared = Prepared {
-        plan: Plan::prepare(&spec.rootfs, &spec.state_dir, &spec.file_binds, &spec.confinement)?,
-        hostname: cstring(spec.hostname.as_str())?,
-        argv: spec.argv.iter().map(|a| cstring(a.as_str())).collect::<Result<_, _>>()?,
-        env: env.iter().map(|(k, v)| cstring(format!("{k}={v}"))).collect::<Result<_, _>>()?,
+    let plan = Plan::prepare(&spec.rootfs, &spec.state_dir, &spec.file_binds, &spec.confinement)?;
+    let init_spec = InitSpec {
+        root: plan.root().to_owned(),
         candidates: exec_candidates(command, path_var).into_iter().map(cstring).collect::<Result<_, _>>()?,
         workdir: cstring(spec.workdir.as_deref().unwrap_or("/"))?,
         messages: ExecMessages::new(command),
+        tty: spec.tty,
+        limits: PreparedLimits::new(&spec.confinement.process),
+    };
+    let spec_file = memfd_with(&init_spec.encode())?;
+    let lock_path = spec.state_dir.join(INIT_LOCK);
+    let lock = File::options()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .open(&lock_path)
+        .map_err(|source| RuntimeError::StateDir { path: lock_path.clone(), source })?;
+    let argv = ["weft-init", "--"].into_iter().map(String::from).chain(spec.argv.iter().cloned());
+    let prepared = Prepared {
+        plan,
+        hostname: cstring(spec.hostname.as_str())?,
+        init: cstring(spec.init.as_os_str().as_encoded_bytes())?,
+        argv: argv.map(cstring).collect::<Result<_, _>>()?,
+        env: env.iter().map(|(k, v)| cstring(format!("{k}={v}"))).collect::<Result<_, _>>()?,
         stdin: spec.stdin.as_ref().map(|f| f.as_raw_fd()),
         stdout: spec.stdout.as_raw_fd(),
         stderr: spec.stderr.as_raw_fd(),
         console: console.as_ref().map(|(_, theirs)| theirs.as_raw_fd()),
-        limits: PreparedLimits::new(&spec.confinement.process),
+        spec: spec_file.as_raw_fd(),
+        lock: lock.as_raw_fd(),
     };
 
     let (report_read, report_write) =
@@ -151,13 +255,7 @@ pub(super) fn start(spec: ContainerSpec) -> Result<Started, RuntimeError> {
                 .map_err(|source| RuntimeError::Start { what: "create the pid namespace", source })?;
             let argv = null_terminated(&prepared.argv);
             let envp = null_terminated(&prepared.env);
-            // SAFETY: the child runs only `init::run`, which makes async-signal-safe calls on
-            // data prepared above and never returns (it ends in _exit).
-            match unsafe { fork() } {
-                Ok(ForkResult::Child) => init::run(&prepared, &argv, &envp, report),
-                Ok(ForkResult::Parent { child }) => Ok(child),
-                Err(source) => Err(RuntimeError::Start { what: "fork the container's init", source }),
-            }
+            clone_init(&CloneArgs { prepared: &prepared, argv: &argv, envp: &envp, report })
         })
         .join()
     });
@@ -171,6 +269,8 @@ pub(super) fn start(spec: ContainerSpec) -> Result<Started, RuntimeError> {
     drop(spec.stdin);
     drop(spec.stdout);
     drop(spec.stderr);
+    drop(spec_file);
+    drop(lock);
     // The init sends the terminal's master before it starts the command, or closes the socket
     // on a failure (which the report then says).
     let master = match console {
