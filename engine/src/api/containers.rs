@@ -12,6 +12,7 @@ use axum::Json;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
+use super::container_filters;
 use super::error::ApiError;
 use super::AppState;
 use crate::containers::ports::{self, PortConfig};
@@ -143,6 +144,10 @@ pub async fn create(
         attach_stderr: flag(&body["AttachStderr"]),
         ports,
         security: SecurityConfig::from_api(&body),
+        labels: body["Labels"]
+            .as_object()
+            .map(|m| m.iter().map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_string())).collect())
+            .unwrap_or_default(),
     };
     if config.image.is_empty() {
         return Err(ApiError::bad_request("config cannot be empty in order to create a container"));
@@ -371,7 +376,7 @@ fn summary(r: &ContainerRecord, c: &libnet::Controller) -> Value {
         "Command": r.config.cmd.join(" "),
         "Created": created,
         "Ports": ports::summary_ports(&r.config.ports, &bound_ports(r, c), r.running()),
-        "Labels": {},
+        "Labels": r.config.labels,
         "State": r.state.status.as_str(),
         "Status": status_text(r),
         "HostConfig": { "NetworkMode": network_mode(r) },
@@ -383,15 +388,36 @@ fn summary(r: &ContainerRecord, c: &libnet::Controller) -> Value {
 #[derive(Debug, Deserialize)]
 pub struct ListQuery {
     all: Option<String>,
+    limit: Option<i64>,
+    filters: Option<String>,
 }
 
 pub async fn list(State(state): State<AppState>, Query(q): Query<ListQuery>) -> Result<impl IntoResponse, ApiError> {
-    let all = truthy(&q.all);
+    let filters = super::filters::parse(q.filters.as_deref())?;
+    container_filters::check(&filters)?;
+    let limit = q.limit.filter(|l| *l > 0).map(|l| l as usize);
+    // As dockerd: a limit or a status filter lists stopped containers too.
+    let all = truthy(&q.all) || limit.is_some() || filters.contains_key("status");
     let list = blocking(state.containers(), move |m| {
+        let created_of = |key: Option<&Vec<String>>| -> Result<Option<SystemTime>, ContainerError> {
+            match key.and_then(|v| v.first()) {
+                Some(name) => Ok(Some(m.get(name)?.created)),
+                None => Ok(None),
+            }
+        };
+        let before = created_of(filters.get("before"))?;
+        let since = created_of(filters.get("since"))?;
+        let network_ids = m.with_controller(|c| {
+            c.networks().iter().map(|n| (n.name.clone(), n.id.as_str().to_string())).collect::<Vec<_>>()
+        })?;
+        let ctx = container_filters::Context { before, since, network_ids };
         let mut recs = m.list()?;
-        recs.retain(|r| all || r.running());
+        recs.retain(|r| (all || r.running()) && container_filters::matches(&filters, r, &ctx));
         // Newest first, as Docker lists.
         recs.reverse();
+        if let Some(limit) = limit {
+            recs.truncate(limit);
+        }
         m.with_controller(|c| recs.iter().map(|r| summary(r, c)).collect::<Vec<Value>>())
     })
     .await?;
@@ -455,6 +481,7 @@ fn inspect_json(r: &ContainerRecord, c: &libnet::Controller, log_dir: &std::path
             "AttachStdout": r.config.attach_stdout,
             "AttachStderr": r.config.attach_stderr,
             "User": r.config.security.user,
+            "Labels": r.config.labels,
         },
         "HostConfig": {
             "NetworkMode": network_mode(r),

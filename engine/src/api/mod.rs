@@ -1,6 +1,7 @@
 //! weftd's HTTP API: the Docker Engine API's routes for what weft implements, on a unix socket.
 
 mod attach;
+mod container_filters;
 mod containers;
 mod error;
 mod exec;
@@ -110,7 +111,33 @@ pub fn router(state: AppState) -> Router {
         .route("/exec/{id}/json", get(exec::inspect))
         .route("/exec/{id}/resize", post(exec::resize))
         .fallback(not_found)
+        .layer(axum::middleware::map_response(json_errors))
         .with_state(state)
+}
+
+/// The longest text of a plain error that is carried over into a JSON one.
+const PLAIN_ERROR_MAX: usize = 4096;
+
+/// Docker answers every error with `{"message": ...}`; the framework's own refusals (a body over
+/// the size limit, a malformed query, a wrong content type) come as plain text: reworded here.
+async fn json_errors(response: Response) -> Response {
+    let status = response.status();
+    let is_json = response
+        .headers()
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json"));
+    if !(status.is_client_error() || status.is_server_error()) || is_json {
+        return response;
+    }
+    let bytes = axum::body::to_bytes(response.into_body(), PLAIN_ERROR_MAX).await.unwrap_or_default();
+    let text = String::from_utf8_lossy(&bytes).trim().to_string();
+    let message = match status {
+        StatusCode::PAYLOAD_TOO_LARGE => format!("request body is too large: {text}"),
+        _ if text.is_empty() => status.canonical_reason().unwrap_or("error").to_string(),
+        _ => text,
+    };
+    ApiError::new(status, message).into_response()
 }
 
 async fn not_found() -> Response {

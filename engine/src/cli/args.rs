@@ -344,6 +344,15 @@ pub struct RunArgs {
     #[arg(long = "ip6", value_name = "string", allow_hyphen_values = true, help = "IPv6 address (e.g., 2001:db8::33)")]
     pub ip6: Option<String>,
 
+    #[arg(
+        short = 'l',
+        long = "label",
+        value_name = "list",
+        allow_hyphen_values = true,
+        help = "Set meta data on a container"
+    )]
+    pub label: Vec<String>,
+
     #[arg(long = "link", value_name = "list", allow_hyphen_values = true, value_parser = validate_link,
           help = "Add link to another container")]
     pub link: Vec<String>,
@@ -513,6 +522,21 @@ pub struct PsArgs {
 
     #[arg(long = "format", value_name = "string", allow_hyphen_values = true, help = LIST_FORMAT_HELP)]
     pub format: Option<String>,
+
+    #[arg(
+        short = 'n',
+        long = "last",
+        value_name = "int",
+        allow_hyphen_values = true,
+        default_value = "-1",
+        help = "Show n last created containers (includes all states)"
+    )]
+    pub last: i64,
+
+    #[arg(short = 'l', long = "latest", action = clap::ArgAction::Set, num_args = 0..=1, require_equals = true,
+          default_value = "false", default_missing_value = "true", value_parser = go_bool,
+          help = "Show the latest created container (includes all states)")]
+    pub latest: bool,
 
     #[arg(long = "no-trunc", action = clap::ArgAction::Set, num_args = 0..=1, require_equals = true,
           default_value = "false", default_missing_value = "true", value_parser = go_bool,

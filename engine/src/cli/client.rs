@@ -149,7 +149,9 @@ impl Client {
 
     fn call(&self, method: Method, path: &str, body: Option<Vec<u8>>) -> Result<Bytes, ClientError> {
         let (status, bytes) = self.runtime.block_on(self.exchange(method, path, body))?;
-        if status.is_success() {
+        // As Docker's client: below 400 is no error (`start` of a running container and `stop` of
+        // a stopped one answer 304 Not Modified).
+        if status.as_u16() < 400 {
             return Ok(bytes);
         }
         Err(daemon_error(status, path, &bytes))

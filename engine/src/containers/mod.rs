@@ -127,6 +127,9 @@ pub struct ContainerConfig {
     /// `--privileged`, `--cap-add`, `--security-opt`, `--user`, ... (see [`security`]).
     #[serde(default)]
     pub security: security::SecurityConfig,
+    /// `Config.Labels` (`--label`).
+    #[serde(default)]
+    pub labels: BTreeMap<String, String>,
 }
 
 /// What a container asks of one network (Docker's `EndpointSettings`, the parts weft uses).

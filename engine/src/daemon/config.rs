@@ -81,6 +81,9 @@ pub struct Flags {
     /// Path to weft-init, the pid 1 of every container (default: weft-init next to weftd)
     #[arg(long, value_name = "PATH")]
     pub init_path: Option<PathBuf>,
+    /// Time an API client has to send a request's headers before its connection is closed (like 30s)
+    #[arg(long, value_name = "DURATION")]
+    pub api_header_timeout: Option<String>,
 }
 
 #[derive(Debug, Deserialize, Default)]
@@ -104,6 +107,7 @@ struct FileConfig {
     driver_dir: Option<Vec<PathBuf>>,
     driver_timeout: Option<String>,
     init_path: Option<PathBuf>,
+    api_header_timeout: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -149,6 +153,8 @@ pub struct Config {
     pub driver_timeout: std::time::Duration,
     /// `--init-path`: `weft-init`, every container's pid 1.
     pub init_path: PathBuf,
+    /// `--api-header-timeout`: how long a request's headers may take (30 s by default).
+    pub api_header_timeout: std::time::Duration,
 }
 
 fn socket_path(host: &str) -> Result<PathBuf> {
@@ -209,6 +215,8 @@ impl Config {
         let driver_dirs = pick(flag_driver_dirs, file.driver_dir, "driver-dir", &mut both);
         let driver_timeout = pick(flags.driver_timeout, file.driver_timeout, "driver-timeout", &mut both);
         let init_path = pick(flags.init_path, file.init_path, "init-path", &mut both);
+        let api_header_timeout =
+            pick(flags.api_header_timeout, file.api_header_timeout, "api-header-timeout", &mut both);
         if !both.is_empty() {
             bail!(
                 "the following directives are specified both as a flag and in the configuration file {}: {}",
@@ -261,6 +269,7 @@ impl Config {
         }
         let plugin_timeout = duration("plugin-timeout", plugin_timeout, 30)?;
         let driver_timeout = duration("driver-timeout", driver_timeout, 60)?;
+        let api_header_timeout = duration("api-header-timeout", api_header_timeout, 30)?;
         let init_path = match init_path {
             Some(p) => p,
             None => std::env::current_exe()
@@ -286,6 +295,7 @@ impl Config {
             driver_dirs,
             driver_timeout,
             init_path,
+            api_header_timeout,
         })
     }
 }

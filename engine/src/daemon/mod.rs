@@ -4,6 +4,7 @@
 pub mod config;
 pub mod drivers;
 mod predefined;
+mod serve;
 
 use std::fs::File;
 use std::os::unix::fs::PermissionsExt;
@@ -12,7 +13,6 @@ use std::sync::{Arc, Mutex};
 
 use anyhow::{anyhow, bail, Context, Result};
 use axum::extract::Request;
-use axum::ServiceExt;
 use ipnet::IpNet;
 use libnet::osl::Netlink;
 use libnet::{Controller, ControllerConfig};
@@ -193,7 +193,7 @@ pub async fn run(config: Config) -> Result<()> {
         // containers do, so stopping the containers first lets the drain finish.
         containers.shutdown().await;
     };
-    axum::serve(listener, ServiceExt::<Request>::into_make_service(service)).with_graceful_shutdown(shutdown).await?;
+    serve::serve(listener, service, config.api_header_timeout, shutdown).await?;
     let _ = std::fs::remove_file(&config.socket);
     // Every container has stopped and released its resolver; this is for any left by a failure.
     let _ = tokio::task::spawn_blocking(move || dns.stop_all()).await;

@@ -48,10 +48,22 @@ pub fn run(console: &mut Console, client: &Client, args: &PsArgs) -> Result<(), 
 
 fn list_path(args: &PsArgs) -> String {
     let filters = Filters::from_pairs(&args.filter).query();
-    match (args.all, filters.strip_prefix('?')) {
-        (true, Some(f)) => format!("/containers/json?all=1&{f}"),
-        (true, None) => "/containers/json?all=1".to_string(),
-        (false, _) => format!("/containers/json{filters}"),
+    let mut query: Vec<String> = Vec::new();
+    if args.all {
+        query.push("all=1".into());
+    }
+    // `-l` is `-n 1`, as in Docker's CLI.
+    let limit = if args.latest { 1 } else { args.last };
+    if limit > 0 {
+        query.push(format!("limit={limit}"));
+    }
+    if let Some(f) = filters.strip_prefix('?') {
+        query.push(f.to_string());
+    }
+    if query.is_empty() {
+        "/containers/json".to_string()
+    } else {
+        format!("/containers/json?{}", query.join("&"))
     }
 }
 
@@ -255,6 +267,8 @@ mod tests {
         let args = PsArgs {
             all: true,
             filter: vec![],
+            last: -1,
+            latest: false,
             format: format.map(String::from),
             no_trunc,
             quiet,
@@ -282,6 +296,8 @@ mod tests {
         let args = PsArgs {
             all: false,
             filter: vec![],
+            last: -1,
+            latest: false,
             format: None,
             no_trunc: false,
             quiet: false,

@@ -95,6 +95,18 @@ pub fn create_body(args: &RunArgs, lookup: &dyn Fn(&str) -> Option<String>) -> R
     if let Some(user) = args.user.as_deref().filter(|u| !u.is_empty()) {
         body["User"] = json!(user);
     }
+    if !args.label.is_empty() {
+        // `key=value`, or a bare `key` with an empty value, as Docker's CLI reads them.
+        let labels: Map<String, Value> = args
+            .label
+            .iter()
+            .map(|l| match l.split_once('=') {
+                Some((k, v)) => (k.to_string(), json!(v)),
+                None => (l.clone(), json!("")),
+            })
+            .collect();
+        body["Labels"] = Value::Object(labels);
+    }
     Ok(body)
 }
 

@@ -661,6 +661,7 @@ Options:
   -i, --interactive          Keep STDIN open even if not attached
       --ip string            IPv4 address (e.g., 172.30.100.104)
       --ip6 string           IPv6 address (e.g., 2001:db8::33)
+  -l, --label list           Set meta data on a container
       --link list            Add link to another container
       --mac-address string   Container MAC address (e.g., 92:d0:c6:0a:29:33)
       --name string          Assign a name to the container
