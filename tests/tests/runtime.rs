@@ -47,6 +47,7 @@ impl Scratch {
             tty: false,
             confinement: Confinement::docker_default().expect("Docker's default confinement"),
             init: weft_tests::bin("weft-init"),
+            mount_template: None,
         }
     }
 

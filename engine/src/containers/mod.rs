@@ -275,6 +275,8 @@ struct Inner {
     exec_root: PathBuf,
     /// `weft-init`, every container's pid 1.
     init: PathBuf,
+    /// The mount namespace containers start from (see [`runtime::MountTemplate`]).
+    mount_template: Option<Arc<runtime::MountTemplate>>,
     images: Arc<Images>,
     table: Mutex<Table>,
     /// Notified whenever a start ends, for [`Manager::shutdown`] to wait on.
@@ -379,6 +381,13 @@ impl Manager {
         let store = ContainerStore::open(&data_root.join("containers.db"))?;
         let images = Arc::new(Images::open(data_root)?);
         let records = store.all()?.into_iter().map(|r| (r.id.clone(), r)).collect();
+        let mount_template = match runtime::MountTemplate::new(&exec_root.join(libnet::marks::NETNS_DIR)) {
+            Ok(t) => Some(Arc::new(t)),
+            Err(e) => {
+                tracing::warn!("{e}: containers start from weftd's own mount namespace, slower with many running");
+                None
+            }
+        };
         let table = Table {
             store,
             records,
@@ -393,6 +402,7 @@ impl Manager {
                 data_root: data_root.to_path_buf(),
                 exec_root: exec_root.to_path_buf(),
                 init: init.to_path_buf(),
+                mount_template,
                 images,
                 table: Mutex::new(table),
                 start_ended: tokio::sync::Notify::new(),
@@ -851,6 +861,7 @@ impl Manager {
             tty: streams.tty,
             confinement,
             init: self.inner.init.clone(),
+            mount_template: self.inner.mount_template.clone(),
         };
         let mut container = runtime::spawn(spec)?;
         streams.started(&mut container, rec.config.open_stdin, &logs);

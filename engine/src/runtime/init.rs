@@ -81,6 +81,14 @@ impl ExecMessages {
 /// The cloned child's whole life: set up, then exec `weft-init` (`argv` and `envp` are its
 /// null-terminated command line and the container's environment). Never returns.
 pub(super) fn run(p: &Prepared, argv: &[*const c_char], envp: &[*const c_char], report: RawFd) -> ! {
+    if let Some(template) = p.mount_template {
+        // SAFETY: setns takes a descriptor and a flag. This child shares no fs_struct (no
+        // CLONE_FS), as entering a mount namespace requires.
+        if unsafe { libc::setns(template, libc::CLONE_NEWNS) } != 0 {
+            Failure::errno("enter the containers' mount template").send(report);
+            exit(SETUP_FAILED);
+        }
+    }
     if let Err(failure) = set_up_stdio(p, report) {
         failure.send(report);
         exit(SETUP_FAILED);

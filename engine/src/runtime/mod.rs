@@ -28,11 +28,13 @@ mod rootfs;
 pub mod seccomp;
 mod spawn;
 mod syspaths;
+mod template;
 
 pub use confine::{Confinement, ProcessLimits, User, MASKED_PATHS, READONLY_PATHS};
 pub use exec::{exec, Exec, ExecSpec};
 pub use init::main as init_main;
 pub use spawn::leftover_init;
+pub use template::MountTemplate;
 
 /// The name of the init program weftd starts as each container's pid 1, installed next to weftd.
 pub const INIT_PROGRAM: &str = "weft-init";
@@ -93,6 +95,8 @@ pub struct ContainerSpec {
     pub confinement: Confinement,
     /// The `weft-init` program, the container's pid 1.
     pub init: PathBuf,
+    /// The mount namespace the container's is copied from; `None`: the caller's.
+    pub mount_template: Option<std::sync::Arc<MountTemplate>>,
 }
 
 /// A host file bound over a path inside the container. The target is resolved inside the

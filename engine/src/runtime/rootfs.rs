@@ -321,7 +321,13 @@ pub(super) fn read_only_recursive(path: &CStr) -> Result<(), MountErrno> {
 /// read (a line per sandbox's namespace too), so a caller with many directories to check reads it
 /// once.
 pub(super) fn mount_points() -> io::Result<Vec<PathBuf>> {
-    let mountinfo = std::fs::read_to_string("/proc/self/mountinfo")?;
+    mount_points_in("/proc/self/mountinfo")
+}
+
+/// [`mount_points`] of the mount namespace whose `mountinfo` is at `path` (the calling thread's
+/// is `/proc/thread-self/mountinfo`).
+pub(super) fn mount_points_in(path: &str) -> io::Result<Vec<PathBuf>> {
+    let mountinfo = std::fs::read_to_string(path)?;
     Ok(mountinfo
         .lines()
         .filter_map(|line| line.split(' ').nth(4))

@@ -99,6 +99,8 @@ pub(super) struct Prepared {
     pub spec: RawFd,
     /// The container's init lock file.
     pub lock: RawFd,
+    /// The mount namespace to copy the container's from (see [`super::MountTemplate`]).
+    pub mount_template: Option<RawFd>,
 }
 
 /// The file a container's init holds a POSIX lock on while it lives (see [`leftover_init`]).
@@ -240,6 +242,7 @@ pub(super) fn start(spec: ContainerSpec) -> Result<Started, RuntimeError> {
         console: console.as_ref().map(|(_, theirs)| theirs.as_raw_fd()),
         spec: spec_file.as_raw_fd(),
         lock: lock.as_raw_fd(),
+        mount_template: spec.mount_template.as_ref().map(|t| t.fd()),
     };
 
     let (report_read, report_write) =
