@@ -196,8 +196,15 @@ mod tests {
         assert_eq!(p.rules[0].action, Action::Errno(13));
         assert_eq!(p.rules[1].args, vec![Arg { index: 0, compare: Compare::Eq(8) }]);
         let program = super::super::compile(&p).unwrap();
-        // No allow-list filter (the default allows); one filter per other action.
-        assert_eq!(program.filters.len(), 2);
+        let f = &program.filters[0];
+        let nr = |name: &str| super::super::syscall_number(name).unwrap() as u32;
+        let run = |name: &str, arg0: u64| {
+            super::super::tests::run(f, super::super::AUDIT_ARCH, nr(name), [arg0, 0, 0, 0, 0, 0]).0
+        };
+        assert_eq!(run("mkdir", 0), libc::SECCOMP_RET_ERRNO | 13);
+        assert_eq!(run("personality", 8), libc::SECCOMP_RET_ERRNO | 1);
+        assert_eq!(run("personality", 0), libc::SECCOMP_RET_ALLOW);
+        assert_eq!(run("read", 0), libc::SECCOMP_RET_ALLOW);
     }
 
     #[test]
