@@ -3,6 +3,7 @@
 
 pub mod config;
 pub mod drivers;
+pub mod kernel;
 mod predefined;
 mod serve;
 
@@ -118,6 +119,7 @@ fn raise_descriptor_limit() {
 }
 
 pub async fn run(config: Config) -> Result<()> {
+    kernel::check()?;
     if !config.init_path.is_file() {
         bail!(
             "invalid --init-path {}: no such program (weft-init, every container's pid 1, is built and installed next to weftd)",

@@ -390,10 +390,11 @@ impl Controller {
     /// [`Controller::delete_sandbox`] while a process may still be in the namespace.
     pub fn discard_sandbox(&mut self, id: &SandboxId) -> Result<()> {
         let sandbox = self.sandbox(id)?.clone();
+        // Published ports left in the firewall would forward a host port to an address the
+        // next container may get: a failure to revoke them fails the whole discard, which
+        // changes nothing (the sandbox, its endpoints and addresses stay, for a retry).
         if let Some(gw) = sandbox.gateway_endpoint.as_ref().filter(|gw| self.endpoints.contains_key(*gw)) {
-            if let Err(e) = self.revoke_external(gw) {
-                tracing::warn!("revoke of the published ports of discarded sandbox {}: {e}", id.short());
-            }
+            self.revoke_external(gw)?;
         }
         if let Some(key) = &sandbox.key {
             Netns::delete(key)?;

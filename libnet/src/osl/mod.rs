@@ -21,6 +21,7 @@
 mod addr;
 mod error;
 pub mod firewall;
+pub mod kmod;
 mod link;
 mod netlink;
 mod netns;

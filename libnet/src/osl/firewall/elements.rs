@@ -41,6 +41,22 @@ impl SetElements {
         batch
     }
 
+    /// One batch deleting them all, those already missing being an error (ENOENT, and then
+    /// none is deleted): for kernels without `destroy`.
+    pub(super) fn delete_batch(&self) -> Batch {
+        let table = table();
+        let mut batch = Batch::new();
+        for (set, elements) in &self.0 {
+            batch.delete_elements(&table, set, elements);
+        }
+        batch
+    }
+
+    /// Each element on its own: (set, element) pairs.
+    pub(super) fn each(&self) -> impl Iterator<Item = SetElements> + '_ {
+        self.0.iter().flat_map(|(set, elements)| elements.iter().map(|e| SetElements(vec![(*set, vec![e.clone()])])))
+    }
+
     /// One batch deleting them all, those already missing being no error.
     pub(super) fn destroy_batch(&self) -> Batch {
         let table = table();

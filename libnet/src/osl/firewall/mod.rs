@@ -80,6 +80,9 @@ pub struct PortRule {
 pub struct Firewall {
     nft: Nftables,
     netns: Netns,
+    /// Whether the kernel has NFT_MSG_DESTROYSETELEM (Linux 6.3): `None` until the first removal
+    /// finds out.
+    destroy: Option<bool>,
 }
 
 impl std::fmt::Debug for Firewall {
@@ -91,7 +94,7 @@ impl std::fmt::Debug for Firewall {
 impl Firewall {
     /// Open a netlink socket in the calling thread's namespace (loads nothing).
     pub fn new() -> Result<Firewall> {
-        Ok(Firewall { netns: Netns::current()?, nft: Nftables::new()? })
+        Ok(Firewall { netns: Netns::current()?, nft: Nftables::new()?, destroy: None })
     }
 
     /// (Re)load the fixed ruleset with one `nft -j -f -` run: weft's tables are replaced
@@ -122,7 +125,47 @@ impl Firewall {
     /// subnets could have anywhere goes, whatever the flags of `n`.
     pub fn remove_network(&mut self, n: &NetworkRules) -> Result<()> {
         let elements = elements::all_network_elements(n)?;
-        self.nft.commit(&elements.destroy_batch())
+        self.remove_elements(&elements)
+    }
+
+    /// Delete `elements`, those already missing being no error: one `destroy` batch where the
+    /// kernel has it (Linux 6.3), else one deletion batch, and only if some element was already
+    /// gone (the kernel then deletes none and says ENOENT), one batch per element.
+    fn remove_elements(&mut self, elements: &elements::SetElements) -> Result<()> {
+        if self.destroy != Some(false) {
+            match self.nft.commit(&elements.destroy_batch()) {
+                Ok(()) => {
+                    self.destroy = Some(true);
+                    return Ok(());
+                }
+                // An older kernel does not know the message.
+                Err(e) if self.destroy.is_none() && matches!(e.errno, Some(libc::EINVAL) | Some(libc::EOPNOTSUPP)) => {
+                    tracing::info!(
+                        "this kernel has no nftables element destroy (Linux 6.3): deleting elements instead"
+                    );
+                    self.destroy = Some(false);
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        self.remove_elements_by_deletion(elements)
+    }
+
+    /// [`Firewall::remove_elements`] without `destroy`, for kernels before 6.3.
+    fn remove_elements_by_deletion(&mut self, elements: &elements::SetElements) -> Result<()> {
+        match self.nft.commit(&elements.delete_batch()) {
+            Err(e) if e.errno == Some(libc::ENOENT) => {
+                for one in elements.each() {
+                    match self.nft.commit(&one.delete_batch()) {
+                        Ok(()) => {}
+                        Err(e) if e.errno == Some(libc::ENOENT) => {}
+                        Err(e) => return Err(e),
+                    }
+                }
+                Ok(())
+            }
+            other => other,
+        }
     }
 
     /// One batch, all or nothing. Publishing a host port that is already published to the same
@@ -143,7 +186,7 @@ impl Firewall {
     /// host address and port, whatever container it led to.
     pub fn remove_ports(&mut self, rules: &[PortRule]) -> Result<()> {
         let keys = elements::port_keys(rules)?;
-        self.nft.commit(&keys.destroy_batch())
+        self.remove_elements(&keys)
     }
 }
 
@@ -159,6 +202,12 @@ fn network_sysctls(n: &NetworkRules) -> Result<()> {
     }
     set_sysctl(&key, "1")?;
     if !n.icc {
+        // Built into some kernels, a module in distributions' (Debian's 6.1 among them).
+        if get_sysctl("net/bridge/bridge-nf-call-iptables").is_err() {
+            if let Err(e) = super::kmod::load_module("br_netfilter") {
+                tracing::warn!("{e}");
+            }
+        }
         for key in ["net/bridge/bridge-nf-call-iptables", "net/bridge/bridge-nf-call-ip6tables"] {
             match get_sysctl(key) {
                 Ok(value) if value == "1" => {}

@@ -165,7 +165,12 @@ pub fn load_ruleset(options: &LoadOptions) -> Result<()> {
     nftables::helper::apply_ruleset_raw(&json, nftables::helper::DEFAULT_NFT, nftables::helper::DEFAULT_ARGS)
         .map(|_| ())
         .map_err(|e| match e {
-            nftables::helper::NftablesError::NftFailed { stderr, .. } => OslError::new(op, None, stderr.trim()),
+            // All nft printed, whichever stream it chose (its JSON mode may answer on stdout).
+            nftables::helper::NftablesError::NftFailed { stderr, stdout, .. } => {
+                let said: Vec<&str> = [stderr.trim(), stdout.trim()].into_iter().filter(|t| !t.is_empty()).collect();
+                let said = if said.is_empty() { "nft failed and printed nothing".to_string() } else { said.join("\n") };
+                OslError::new(op, None, said)
+            }
             nftables::helper::NftablesError::NftExecution { inner, .. }
                 if inner.kind() == std::io::ErrorKind::NotFound =>
             {

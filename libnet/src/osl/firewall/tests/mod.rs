@@ -317,3 +317,25 @@ fn ip_forward_is_turned_on_and_reported_once() {
     let again = ns.run(|| enable_ip_forward(true)).unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(again, Vec::<String>::new());
 }
+
+/// Kernels before 6.3 have no element destroy: removal deletes, and when some element is
+/// already gone (the kernel then refuses the whole batch), deletes one by one. Driven here on
+/// this kernel directly; the VM runs the whole path on an old one.
+#[test]
+fn without_destroy_elements_are_deleted_and_missing_ones_tolerated() {
+    let ns = TestNs::new("nodestroy");
+    ns.bridge("wbr-nd1", &["10.47.0.1/24"]);
+    let mut firewall = ns.firewall();
+    let web = port(Proto::Tcp, None, 8080, "10.47.0.2", 80);
+    let dns = port(Proto::Udp, Some("127.0.0.1"), 5353, "10.47.0.2", 53);
+    ok(firewall.add_ports(&[web.clone(), dns.clone()]));
+    let net = network("wbr-nd1", &["10.47.0.0/24"], false, true);
+    ok(firewall.add_network(&net));
+    assert!(!ns.elements().is_empty());
+    // One deletion batch.
+    ok(firewall.remove_elements_by_deletion(&ok(super::elements::port_keys(std::slice::from_ref(&web)))));
+    // `web` is gone already: the batch is refused, then each element goes on its own.
+    ok(firewall.remove_elements_by_deletion(&ok(super::elements::port_keys(&[web, dns]))));
+    ok(firewall.remove_elements_by_deletion(&ok(super::elements::all_network_elements(&net))));
+    assert_eq!(ns.elements(), vec![]);
+}
