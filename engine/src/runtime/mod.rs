@@ -1,21 +1,25 @@
 //! The container runtime: run one process in fresh mount, pid, uts and ipc namespaces, on a
-//! read-only host root or an overlay over an image directory, under a tiny pid 1 of ours.
+//! read-only host root or an overlay over an image directory, under `weft-init`, a small pid 1 of
+//! ours, confined as Docker confines a container ([`Confinement`]).
 //!
 //! A container's process tree, seen from the host:
 //!
 //! ```text
-//! caller ── init (pid 1 in the container: mounts, hostname, reaps, forwards signals)
-//!             └── the command (pid 2 in the container)
+//! caller ── weft-init (pid 1 in the container: reaps, forwards signals)
+//!             └── the command (pid 2 in the container, under its capabilities and filter)
 //! ```
 //!
-//! [`Container::pid`] is the host pid of the init; [`Container::wait`] returns the command's exit
-//! code (128 + signal when it was killed), which the init passes on as its own. When the init
-//! exits, the kernel kills whatever else is left in the pid namespace, so nothing outlives a
-//! container. All mounts are made in the container's own mount namespace and vanish with it;
-//! [`cleanup`] removes the files spawn made under the state directory.
+//! The caller clones the init sharing its memory until it execs (no copy of the caller's page
+//! tables); the clone makes the mounts and execs `weft-init` ([`ContainerSpec::init`]), which
+//! pivots into the root and starts the command (see `init.rs`). [`Container::pid`] is the host pid
+//! of the init; [`Container::wait`] returns the command's exit code (128 + signal when it was
+//! killed), which the init passes on as its own. When the init exits, the kernel kills whatever
+//! else is left in the pid namespace, so nothing outlives a container. All mounts are made in the
+//! container's own mount namespace and vanish with it; [`cleanup`] removes the files spawn made
+//! under the state directory.
 //!
-//! The command is pid 2, not pid 1: `sh -c 'echo $$'` prints 2 and `/proc/1/cmdline` is the
-//! caller's executable (the init is a fork of it that never execs).
+//! The command is pid 2, not pid 1: `sh -c 'echo $$'` prints 2 and `/proc/1/cmdline` is
+//! `weft-init -- <command>`.
 
 mod binds;
 pub mod caps;
