@@ -31,40 +31,35 @@ impl SetElements {
         }
     }
 
-    /// One batch adding them all.
-    pub(super) fn add_batch(&self) -> Batch {
+    /// One batch with `op` applied to the elements of each set.
+    fn batch(&self, op: for<'b> fn(&'b mut Batch, &Table, &str, &[Element]) -> &'b mut Batch) -> Batch {
         let table = table();
         let mut batch = Batch::new();
         for (set, elements) in &self.0 {
-            batch.add_elements(&table, set, elements);
+            op(&mut batch, &table, set, elements);
         }
         batch
+    }
+
+    /// One batch adding them all.
+    pub(super) fn add_batch(&self) -> Batch {
+        self.batch(Batch::add_elements)
     }
 
     /// One batch deleting them all, those already missing being an error (ENOENT, and then
     /// none is deleted): for kernels without `destroy`.
     pub(super) fn delete_batch(&self) -> Batch {
-        let table = table();
-        let mut batch = Batch::new();
-        for (set, elements) in &self.0 {
-            batch.delete_elements(&table, set, elements);
-        }
-        batch
+        self.batch(Batch::delete_elements)
+    }
+
+    /// One batch deleting them all, those already missing being no error.
+    pub(super) fn destroy_batch(&self) -> Batch {
+        self.batch(Batch::destroy_elements)
     }
 
     /// Each element on its own: (set, element) pairs.
     pub(super) fn each(&self) -> impl Iterator<Item = SetElements> + '_ {
         self.0.iter().flat_map(|(set, elements)| elements.iter().map(|e| SetElements(vec![(*set, vec![e.clone()])])))
-    }
-
-    /// One batch deleting them all, those already missing being no error.
-    pub(super) fn destroy_batch(&self) -> Batch {
-        let table = table();
-        let mut batch = Batch::new();
-        for (set, elements) in &self.0 {
-            batch.destroy_elements(&table, set, elements);
-        }
-        batch
     }
 
     #[cfg(test)]
