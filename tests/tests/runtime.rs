@@ -360,3 +360,24 @@ fn a_missing_target_is_refused_on_the_host_root_and_created_on_an_image() {
     assert_eq!((out.code, out.stdout.as_str()), (0, "content\n"), "stderr: {}", out.stderr);
     assert!(!image.join("etc").exists(), "the target was made in the image");
 }
+
+/// A masked directory shows empty (weftd hides its data and exec roots from a hostfs container
+/// this way); the same directory unmasked shows its file, so the check is not vacuous. It lives
+/// under /var/tmp: /tmp is the container's own tmpfs and would hide it anyway.
+#[test]
+fn a_masked_directory_of_the_host_root_shows_empty() {
+    if !is_root() {
+        return;
+    }
+    let secret = tempfile::Builder::new().prefix("weft-mask-").tempdir_in("/var/tmp").expect("dir in /var/tmp");
+    std::fs::write(secret.path().join("store.db"), "secret").expect("secret file");
+    let script = format!("ls -A {0}; cat {0}/store.db", secret.path().display());
+    let scratch = Scratch::new();
+    let out = scratch.run(Rootfs::Hostfs, &["sh", "-c", &script]);
+    assert_eq!((out.code, out.stdout.as_str()), (0, "store.db\nsecret"), "stderr: {}", out.stderr);
+    let mut spec = scratch.spec(Rootfs::Hostfs, &["sh", "-c", &script]);
+    spec.confinement.masked_paths.push(secret.path().display().to_string());
+    let out = scratch.finish(spawn(spec).expect("spawn"));
+    assert_eq!(out.stdout, "", "stderr: {}", out.stderr);
+    assert!(out.stderr.contains("No such file or directory"), "stderr: {}", out.stderr);
+}

@@ -61,11 +61,6 @@ impl ProcessLimits {
             user: User::default(),
         })
     }
-
-    /// Every capability and no filter (`--privileged`), as root.
-    pub fn unconfined() -> ProcessLimits {
-        ProcessLimits { capabilities: CapSet::all(), seccomp: None, no_new_privileges: false, user: User::default() }
-    }
 }
 
 /// Everything that holds a container in.
@@ -96,18 +91,6 @@ impl Confinement {
             readonly_rootfs: false,
             sysctls: Vec::new(),
         })
-    }
-
-    /// What `--privileged` gives: no limit of the above.
-    pub fn privileged() -> Confinement {
-        Confinement {
-            process: ProcessLimits::unconfined(),
-            masked_paths: Vec::new(),
-            readonly_paths: Vec::new(),
-            privileged: true,
-            readonly_rootfs: false,
-            sysctls: Vec::new(),
-        }
     }
 }
 

@@ -92,21 +92,10 @@ pub struct Profile {
 #[error("seccomp profile: {0}")]
 pub struct ProfileError(pub String);
 
-/// The compiled filters, to be installed in order.
+/// The compiled filters, to be installed in order (one for a profile weft compiles).
 #[derive(Debug, Clone)]
 pub struct Program {
     pub(super) filters: Vec<Vec<libc::sock_filter>>,
-}
-
-impl Program {
-    /// How many BPF instructions the filters hold, all together.
-    pub fn len(&self) -> usize {
-        self.filters.iter().map(Vec::len).sum()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.filters.is_empty()
-    }
 }
 
 /// Docker's default profile for a container with `caps`, on this kernel.
