@@ -41,6 +41,17 @@ pub fn bin(name: &str) -> PathBuf {
     p
 }
 
+/// Mark the calling test as skipped, with why: a line `weft-test: skipped <test>: <reason>` written
+/// straight to the process's stderr (past the test harness's capture, so it shows even when the
+/// test passes), which `scripts/test` counts as a skip rather than a pass. The test must return
+/// right after.
+pub fn skip(reason: &str) {
+    use std::io::Write;
+    let test = std::thread::current().name().unwrap_or("?").to_string();
+    let line = format!("weft-test: skipped {test}: {reason}\n");
+    let _ = std::io::stderr().write_all(line.as_bytes());
+}
+
 /// Poll `f` every 10 ms until it returns true or `timeout` passes.
 pub fn wait_for(timeout: Duration, mut f: impl FnMut() -> bool) -> bool {
     let deadline = Instant::now() + timeout;

@@ -295,6 +295,31 @@ fn stop_and_rm_take_the_mapping_away() {
     h.assert_no_networking_left();
 }
 
+/// A port whose removal the kernel refuses is not passed over with a warning: `weft rm -f` fails
+/// and says what it could not undo, the container is still there to be removed again, and once
+/// the table is weft's again (a restart loads it anew) the removal goes through.
+#[test]
+fn a_refused_unpublish_fails_the_removal() {
+    let mut h = Host::new();
+    serve(&h, "web", &["-p", "8080:80"], &["80"]).ok();
+    assert_eq!(nft_elements(&h, "ports4_any_addr").len(), 1);
+    // Another program replaces weft's table with one whose maps have other keys.
+    let jam = "delete table inet weft; add table inet weft; \
+               add map inet weft ports4_any_addr { type ipv4_addr : ipv4_addr; }; \
+               add map inet weft ports4_any_port { type ipv4_addr : inet_service; }";
+    in_ns(&host_ns(&h), &["nft", jam]).ok();
+    let rm = h.weft(&["rm", "-f", "web"]);
+    assert_ne!(rm.code, 0, "the removal fails: {rm:?}\n{}", h.log());
+    assert!(rm.stderr.contains("ports4_any") && rm.stderr.contains("Invalid argument"), "{rm:?}");
+    assert_eq!(h.weft(&["ps", "-a", "--format", "{{.Names}}"]).ok(), "web\n");
+    h.stop();
+    h.start();
+    h.weft(&["rm", "-f", "web"]).ok();
+    assert_eq!(h.weft(&["ps", "-a", "-q"]).ok(), "");
+    assert_eq!(nft_elements(&h, "ports4_any_addr"), Vec::<String>::new());
+    h.assert_no_networking_left();
+}
+
 #[test]
 fn hairpin_to_its_own_and_a_neighbours_published_port() {
     let h = Host::new();

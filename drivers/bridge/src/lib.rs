@@ -275,9 +275,9 @@ impl State {
 impl State {
     /// Take down what an endpoint publishes, if anything.
     fn unpublish(&mut self, endpoint_id: &str) -> DriverResult<()> {
-        let Some(p) = self.endpoints.get_mut(endpoint_id).and_then(|e| e.published.take()) else { return Ok(()) };
-        let State { ports, fw, .. } = self;
-        publish::unpublish(ports, fw, endpoint_id, p)
+        let State { ports, fw, endpoints, .. } = self;
+        let Some(endpoint) = endpoints.get_mut(endpoint_id) else { return Ok(()) };
+        publish::unpublish(ports, fw, endpoint_id, &mut endpoint.published)
     }
 }
 

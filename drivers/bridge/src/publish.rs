@@ -151,14 +151,23 @@ pub fn publish(
     }
 }
 
-/// Remove the DNAT elements, stop the proxies and give the host ports back.
-pub fn unpublish(alloc: &mut PortAllocator, fw: &mut Firewall, owner: &str, mut p: Published) -> DriverResult<()> {
-    let removed = match p.rules.is_empty() {
-        true => Ok(()),
-        false => fw.remove_ports(&p.rules).map_err(|e| DriverError::internal(e.to_string())),
-    };
-    p.release(alloc, owner);
-    removed
+/// Remove the DNAT elements, then stop the proxies and give the host ports back. If the kernel
+/// refuses the removal, nothing changes: the endpoint keeps what it published (its host ports
+/// held, as they still forward), and a retry tries again.
+pub fn unpublish(
+    alloc: &mut PortAllocator,
+    fw: &mut Firewall,
+    owner: &str,
+    published: &mut Option<Published>,
+) -> DriverResult<()> {
+    let Some(p) = published.as_ref() else { return Ok(()) };
+    if !p.rules.is_empty() {
+        fw.remove_ports(&p.rules).map_err(|e| DriverError::internal(e.to_string()))?;
+    }
+    if let Some(mut p) = published.take() {
+        p.release(alloc, owner);
+    }
+    Ok(())
 }
 
 #[cfg(test)]

@@ -262,6 +262,12 @@ impl Table {
         }
     }
 
+    /// Whether another container runs (or is starting) in container `id`'s network namespace.
+    fn netns_shared(&self, id: &str) -> bool {
+        let mode = format!("container:{id}");
+        self.records.values().any(|r| r.config.network_mode == mode && (r.running() || self.starting.contains(&r.id)))
+    }
+
     fn put(&mut self, rec: ContainerRecord) -> Result<(), ContainerError> {
         self.store.put(&rec)?;
         self.records.insert(rec.id.clone(), rec);
@@ -427,6 +433,37 @@ impl Manager {
 
     fn controller(&self) -> Result<MutexGuard<'_, Controller>, ContainerError> {
         lock(&self.inner.controller)
+    }
+
+    /// Release a container's networking (see [`network::detach`]).
+    fn detach(&self, att: &Attachment, unused: bool) -> Result<(), ContainerError> {
+        let mut c = self.controller()?;
+        network::detach(&mut c, att, unused)
+            .map_err(|e| ContainerError::Internal(format!("could not release its networking: {e}")))
+    }
+
+    /// Release what a stopped container still holds because its waiter could not release it
+    /// (a published port the kernel refused to remove): `rm` and `start` come here first, and
+    /// fail while it fails.
+    fn release_leftover(&self, id: &str) -> Result<(), ContainerError> {
+        let (att, shared) = {
+            let t = self.table()?;
+            match t.records.get(id) {
+                Some(r) if !r.running() => match &r.attachment {
+                    Some(att) => (att.clone(), t.netns_shared(id)),
+                    None => return Ok(()),
+                },
+                _ => return Ok(()),
+            }
+        };
+        self.detach(&att, !shared)?;
+        let mut t = self.table()?;
+        if let Some(mut rec) = t.records.get(id).filter(|r| !r.running()).cloned() {
+            rec.attachment = None;
+            t.put(rec)?;
+        }
+        tracing::info!(container = %id, "networking left from the container's end released");
+        Ok(())
     }
 
     fn state_dir(&self, id: &str) -> PathBuf {
@@ -660,7 +697,10 @@ impl Manager {
             }
             rec
         };
-        let result = self.start_unmarked(rec.clone());
+        let result = self
+            .release_leftover(&rec.id)
+            .map_err(|e| ContainerError::Internal(format!("cannot start container \"/{}\": {e}", rec.name)))
+            .and_then(|()| self.start_unmarked(rec.clone()));
         if let Ok(mut t) = self.table() {
             t.starting.remove(&rec.id);
         }
@@ -919,25 +959,19 @@ impl Manager {
             if let Some(r) = t.records.get_mut(id) {
                 r.state.pid = 0;
             }
-            let mode = format!("container:{id}");
-            shared = t
-                .records
-                .values()
-                .any(|r| r.config.network_mode == mode && (r.running() || t.starting.contains(&r.id)));
+            shared = t.netns_shared(id);
         }
         // Taken under its lock, so a connect or disconnect under way ends first and none follows.
+        // What cannot be released stays on the record, for `rm` and `start` to try again.
+        let mut unreleased = None;
         let mut slot = live.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
         if let Some(attachment) = slot.take() {
             // A resolver whose sockets did not close may still hold the namespace: then its
             // interfaces are taken out one by one rather than left to the namespace's end.
             let closed = self.dns_release(&attachment);
-            match self.controller() {
-                Ok(mut c) => {
-                    if let Err(e) = network::detach(&mut c, &attachment, !shared && closed) {
-                        tracing::error!("release networking of container {id}: {e}");
-                    }
-                }
-                Err(e) => tracing::error!("{e}"),
+            if let Err(e) = self.detach(&attachment, !shared && closed) {
+                tracing::error!("container {id}: {e}");
+                unreleased = Some(attachment);
             }
         }
         drop(slot);
@@ -952,7 +986,7 @@ impl Manager {
         rec.state.pid = 0;
         rec.state.pid_start_time = 0;
         rec.state.finished_at = Some(SystemTime::now());
-        rec.attachment = None;
+        rec.attachment = unreleased;
         let auto_remove = rec.config.auto_remove;
         if let Err(e) = t.put(rec) {
             tracing::error!("record the exit of container {id}: {e}");
@@ -1071,6 +1105,7 @@ impl Manager {
         enum Step {
             Removed(String, String),
             AwaitExit(watch::Receiver<Exits>),
+            Release(String, String),
         }
         let mut killed = false;
         loop {
@@ -1106,6 +1141,9 @@ impl Manager {
                         }
                         return Ok(Some(Step::AwaitExit(rx)));
                     }
+                    if rec.attachment.is_some() {
+                        return Ok(Some(Step::Release(rec.id, rec.name)));
+                    }
                     Self::remove_record(&mut t, &rec.id)?;
                     Ok(Some(Step::Removed(rec.id, rec.name)))
                 })
@@ -1115,6 +1153,11 @@ impl Manager {
                 Some(Step::AwaitExit(mut rx)) => {
                     killed = true;
                     let _ = rx.changed().await;
+                }
+                Some(Step::Release(id, name)) => {
+                    let released = self.blocking(move |m| m.release_leftover(&id)).await;
+                    released
+                        .map_err(|e| ContainerError::Internal(format!("cannot remove container \"/{name}\": {e}")))?;
                 }
                 Some(Step::Removed(id, name)) => {
                     self.inner.execs.drop_container(&id);

@@ -1,7 +1,7 @@
-//! The kernel weftd runs on: the oldest version weft supports (and is tested on, in the VM harness
-//! of `tests/vm/`), checked at start.
+//! The kernel weftd runs on, checked at start: the oldest version weft supports (and is tested on,
+//! in the VM harness of `tests/vm/`), and the features it needs (`libnet::osl::features`).
 
-use anyhow::{bail, Result};
+use anyhow::{bail, Context, Result};
 
 /// The oldest kernel weft supports: Debian 12's. Features newer than it have fallbacks (nftables
 /// element destroy, close_range, mount_setattr); lowering it needs a VM run on the older kernel.
@@ -13,14 +13,21 @@ pub fn parse_release(release: &str) -> Option<(u32, u32)> {
     Some((parts.next()?.parse().ok()?, parts.next()?.parse().ok()?))
 }
 
-/// Refuse a kernel older than [`MINIMUM`], naming both.
+/// Refuse a kernel older than [`MINIMUM`], naming both, or one without a feature weft needs,
+/// naming each that is missing.
 pub fn check() -> Result<()> {
     let release = std::fs::read_to_string("/proc/sys/kernel/osrelease").unwrap_or_default();
     match parse_release(&release) {
-        Some(version) if version >= MINIMUM => Ok(()),
+        Some(version) if version >= MINIMUM => {}
         Some(_) => bail!("weftd needs Linux {}.{} or later; this kernel is {}", MINIMUM.0, MINIMUM.1, release.trim()),
         None => bail!("cannot tell the kernel's version from {:?}", release.trim()),
     }
+    let missing = libnet::osl::features::missing().context("cannot check the kernel's features")?;
+    if !missing.is_empty() {
+        let list: Vec<String> = missing.iter().map(ToString::to_string).collect();
+        bail!("this kernel ({}) lacks what weftd needs: {}", release.trim(), list.join(", "));
+    }
+    Ok(())
 }
 
 #[cfg(test)]

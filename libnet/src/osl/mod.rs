@@ -20,6 +20,7 @@
 
 mod addr;
 mod error;
+pub mod features;
 pub mod firewall;
 pub mod kmod;
 mod link;

@@ -129,34 +129,22 @@ impl Firewall {
     }
 
     /// Delete `elements`, those already missing being no error: one `destroy` batch where the
-    /// kernel has it (Linux 6.3), else one deletion batch, and only if some element was already
-    /// gone (the kernel then deletes none and says ENOENT), one batch per element.
+    /// kernel has it (Linux 6.3), else one deletion batch. A batch is all or nothing, so when the
+    /// kernel refuses one with ENOENT (an element already gone, for a deletion; a set or table
+    /// gone, someone having flushed the ruleset, for either), each element is removed alone and
+    /// those it says are missing are passed over.
     fn remove_elements(&mut self, elements: &elements::SetElements) -> Result<()> {
-        if self.destroy != Some(false) {
-            match self.nft.commit(&elements.destroy_batch()) {
-                Ok(()) => {
-                    self.destroy = Some(true);
-                    return Ok(());
-                }
-                // An older kernel does not know the message.
-                Err(e) if self.destroy.is_none() && matches!(e.errno, Some(libc::EINVAL) | Some(libc::EOPNOTSUPP)) => {
-                    tracing::info!(
-                        "this kernel has no nftables element destroy (Linux 6.3): deleting elements instead"
-                    );
-                    self.destroy = Some(false);
-                }
-                Err(e) => return Err(e),
+        let destroy = self.destroy != Some(false);
+        let batch = |e: &elements::SetElements| if destroy { e.destroy_batch() } else { e.delete_batch() };
+        match self.nft.commit(&batch(elements)) {
+            Ok(()) => {
+                self.destroy.get_or_insert(destroy);
+                Ok(())
             }
-        }
-        self.remove_elements_by_deletion(elements)
-    }
-
-    /// [`Firewall::remove_elements`] without `destroy`, for kernels before 6.3.
-    fn remove_elements_by_deletion(&mut self, elements: &elements::SetElements) -> Result<()> {
-        match self.nft.commit(&elements.delete_batch()) {
             Err(e) if e.errno == Some(libc::ENOENT) => {
+                self.destroy.get_or_insert(destroy);
                 for one in elements.each() {
-                    match self.nft.commit(&one.delete_batch()) {
+                    match self.nft.commit(&batch(&one)) {
                         Ok(()) => {}
                         Err(e) if e.errno == Some(libc::ENOENT) => {}
                         Err(e) => return Err(e),
@@ -164,7 +152,25 @@ impl Firewall {
                 }
                 Ok(())
             }
-            other => other,
+            // A kernel before 6.3 does not know `destroy`: deletion is tried, and if it works, is
+            // what this firewall uses from then on. If it fails too, the batch itself was refused,
+            // and nothing is learnt about the kernel.
+            Err(e) if self.destroy.is_none() && matches!(e.errno, Some(libc::EINVAL) | Some(libc::EOPNOTSUPP)) => {
+                self.destroy = Some(false);
+                match self.remove_elements(elements) {
+                    Ok(()) => {
+                        tracing::info!(
+                            "this kernel has no nftables element destroy (Linux 6.3): deleting elements instead"
+                        );
+                        Ok(())
+                    }
+                    Err(e) => {
+                        self.destroy = None;
+                        Err(e)
+                    }
+                }
+            }
+            Err(e) => Err(e),
         }
     }
 

@@ -270,6 +270,23 @@ fn ports_add_and_remove_exactly_their_elements() {
 }
 
 #[test]
+fn a_flushed_ruleset_has_nothing_to_remove_and_a_refused_removal_is_an_error() {
+    let ns = TestNs::new("flushed");
+    let mut firewall = ns.firewall();
+    let web = port(Proto::Tcp, None, 8080, "10.48.0.2", 80);
+    ok(firewall.add_ports(std::slice::from_ref(&web)));
+    ns.nft(&["flush", "ruleset"]);
+    ok(firewall.remove_ports(std::slice::from_ref(&web)));
+    // Another program's table of the same name, whose maps have other keys: the kernel refuses
+    // the removal, and so does the firewall.
+    ns.nft(&["add table inet weft; add map inet weft ports4_any_addr { type ipv4_addr : ipv4_addr; }; \
+              add map inet weft ports4_any_port { type ipv4_addr : inet_service; }"]);
+    let err = firewall.remove_ports(&[web]).expect_err("keys of another type");
+    assert_eq!(err.errno, Some(libc::EINVAL), "{err}");
+    assert!(err.to_string().contains("ports4_any"), "{err}");
+}
+
+#[test]
 fn load_again_drops_every_element() {
     let ns = TestNs::new("reload");
     ns.bridge("wbr-r1", &[]);
@@ -332,10 +349,11 @@ fn without_destroy_elements_are_deleted_and_missing_ones_tolerated() {
     let net = network("wbr-nd1", &["10.47.0.0/24"], false, true);
     ok(firewall.add_network(&net));
     assert!(!ns.elements().is_empty());
+    firewall.destroy = Some(false);
     // One deletion batch.
-    ok(firewall.remove_elements_by_deletion(&ok(super::elements::port_keys(std::slice::from_ref(&web)))));
+    ok(firewall.remove_elements(&ok(super::elements::port_keys(std::slice::from_ref(&web)))));
     // `web` is gone already: the batch is refused, then each element goes on its own.
-    ok(firewall.remove_elements_by_deletion(&ok(super::elements::port_keys(&[web, dns]))));
-    ok(firewall.remove_elements_by_deletion(&ok(super::elements::all_network_elements(&net))));
+    ok(firewall.remove_elements(&ok(super::elements::port_keys(&[web, dns]))));
+    ok(firewall.remove_elements(&ok(super::elements::all_network_elements(&net))));
     assert_eq!(ns.elements(), vec![]);
 }
