@@ -22,12 +22,12 @@ pub fn bridge_name(network: &NetworkId) -> String {
 
 /// `wv` and the first 11 hex digits of the endpoint id (13 characters, under IFNAMSIZ).
 pub fn host_veth_name(endpoint: &EndpointId) -> String {
-    format!("{HOST_VETH_PREFIX}{}", &endpoint.as_str()[..11.min(endpoint.as_str().len())])
+    format!("{HOST_VETH_PREFIX}{}", crate::ids::prefix(endpoint.as_str(), 11))
 }
 
 /// `wvp` and the first 12 hex digits of the endpoint id (15 characters).
 pub fn peer_veth_name(endpoint: &EndpointId) -> String {
-    format!("{PEER_VETH_PREFIX}{}", &endpoint.as_str()[..12.min(endpoint.as_str().len())])
+    format!("{PEER_VETH_PREFIX}{}", crate::ids::prefix(endpoint.as_str(), 12))
 }
 
 /// The alias (IFLA_IFALIAS) weft puts on a bridge it made for a network, so that after a restart

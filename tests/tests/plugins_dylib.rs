@@ -50,12 +50,15 @@ fn builtin_drivers_come_from_their_libraries() {
     let rows = plugin_rows(&h);
     // (An ERROR column follows when some remote plugin in Docker's directories cannot be used.)
     assert_eq!(rows[0][..5], ["NAME", "KIND", "IMPLEMENTS", "VERSION", "ADDRESS"]);
-    for name in ["bridge", "host", "null", "example"] {
+    for name in ["bridge", "host", "null"] {
         let row = rows.iter().find(|r| r[0] == name).unwrap_or_else(|| panic!("no {name} in {rows:?}"));
         assert_eq!(row[1..4], ["dylib", "NetworkDriver", plugins::INTERFACE_VERSION], "{row:?}");
         assert_eq!(Path::new(&row[4]), bin_dir().join(format!("libweft_driver_{name}.so")), "{row:?}");
         assert_eq!(row.len(), 5, "no error: {row:?}");
     }
+    // The example driver is built beside them, under a name weftd does not load.
+    assert!(bin_dir().join("libweft_example_driver.so").is_file());
+    assert!(!rows.iter().any(|r| r[0] == "example"), "a plain weftd offers no example driver: {rows:?}");
     // Each of them at work: a user bridge network with traffic between two containers, host, none.
     h.weft(&["network", "create", "--subnet", "10.91.0.0/24", "a"]).ok();
     serve_ok(&h, "a", "10.91.0.10");
@@ -73,7 +76,11 @@ fn builtin_drivers_come_from_their_libraries() {
 
 #[test]
 fn the_example_driver_attaches_containers_to_the_operators_bridge() {
-    let h = Host::new();
+    // Installed as a third party's driver is: in a driver directory, under the name weftd loads.
+    let mut h = Host::bare();
+    let dir = driver_dir(&h);
+    symlink(bin_dir().join("libweft_example_driver.so"), dir.join("libweft_driver_example.so")).expect("link example");
+    h.start_with_args(&["--driver-dir", &dir.display().to_string()]);
     // The operator's bridge, with the gateway address on it.
     h.ip(&["link", "add", "exbr0", "type", "bridge"]).ok();
     h.ip(&["addr", "add", "10.93.0.1/24", "dev", "exbr0"]).ok();

@@ -24,9 +24,27 @@ struct TestDriver {
     sandbox_keys: Mutex<Vec<String>>,
 }
 
+/// The ids the tests use (the protocol takes 64 hex digits only), and the names the driver's
+/// record shows them by.
+const N1: &str = "1111111111111111111111111111111111111111111111111111111111111111";
+const E1: &str = "e111111111111111111111111111111111111111111111111111111111111111";
+const REFUSED: &str = "0000000000000000000000000000000000000000000000000000000000000000";
+const LIAR: &str = "deaddeaddeaddeaddeaddeaddeaddeaddeaddeaddeaddeaddeaddeaddeaddead";
+
+fn label(id: &str) -> &str {
+    match id {
+        N1 => "n1",
+        E1 => "e1",
+        REFUSED => "refused",
+        LIAR => "liar",
+        other => other,
+    }
+}
+
 impl TestDriver {
     fn log(&self, call: &str, id: &str) {
-        self.calls.lock().unwrap().push(format!("{call} {id}"));
+        let named: Vec<&str> = id.split(' ').map(label).collect();
+        self.calls.lock().unwrap().push(format!("{call} {}", named.join(" ")));
     }
     fn calls(&self) -> Vec<String> {
         self.calls.lock().unwrap().clone()
@@ -43,7 +61,7 @@ impl NetworkDriver for TestDriver {
     fn create_network(&self, req: CreateNetworkRequest) -> DriverResult<()> {
         self.log("CreateNetwork", &format!("{} {}", req.network_id, req.ipv4_data[0].gateway));
         match req.network_id.as_str() {
-            "refused" => Err(DriverError::conflict("bridge br0 is already used by network 0123456789ab")),
+            REFUSED => Err(DriverError::conflict("bridge br0 is already used by network 0123456789ab")),
             _ => Ok(()),
         }
     }
@@ -56,7 +74,7 @@ impl NetworkDriver for TestDriver {
         let given = req.interface.unwrap_or_default();
         // It repeats the address it was given (libnet takes that; Docker does not) and adds a MAC.
         let address = match req.endpoint_id.as_str() {
-            "liar" => "10.9.9.9/24".to_string(),
+            LIAR => "10.9.9.9/24".to_string(),
             _ => given.address,
         };
         let interface = EndpointInterface { address, mac_address: "02:42:0a:00:00:02".into(), ..Default::default() };
@@ -213,13 +231,13 @@ fn every_network_call_round_trips_through_the_remote_client() {
     assert_eq!((caps.scope.as_str(), caps.connectivity_scope.as_str()), ("local", "global"));
 
     let pool = IpamData { pool: "10.0.0.0/24".into(), gateway: "10.0.0.1/24".into(), ..Default::default() };
-    let req = CreateNetworkRequest { network_id: "n1".into(), ipv4_data: vec![pool], ..Default::default() };
+    let req = CreateNetworkRequest { network_id: N1.into(), ipv4_data: vec![pool], ..Default::default() };
     remote.create_network(req).unwrap();
 
     let given = EndpointInterface { address: "10.0.0.2/24".into(), ..Default::default() };
     let req = CreateEndpointRequest {
-        network_id: "n1".into(),
-        endpoint_id: "e1".into(),
+        network_id: N1.into(),
+        endpoint_id: E1.into(),
         interface: Some(given),
         ..Default::default()
     };
@@ -227,11 +245,11 @@ fn every_network_call_round_trips_through_the_remote_client() {
     let iface = remote.create_endpoint(req).unwrap().interface.unwrap();
     assert_eq!(iface, EndpointInterface { mac_address: "02:42:0a:00:00:02".into(), ..Default::default() });
 
-    let ep = || DeleteEndpointRequest { network_id: "n1".into(), endpoint_id: "e1".into() };
+    let ep = || DeleteEndpointRequest { network_id: N1.into(), endpoint_id: E1.into() };
     assert_eq!(remote.endpoint_oper_info(ep()).unwrap().value["veth"], "wv0123");
     let join = JoinRequest {
-        network_id: "n1".into(),
-        endpoint_id: "e1".into(),
+        network_id: N1.into(),
+        endpoint_id: E1.into(),
         sandbox_key: "/var/run/docker/netns/0123".into(),
         ..Default::default()
     };
@@ -244,16 +262,16 @@ fn every_network_call_round_trips_through_the_remote_client() {
 
     let mut options = Options::new();
     options.insert("com.docker.network.portmap".into(), json!([]));
-    let program = ProgramExternalConnectivityRequest { network_id: "n1".into(), endpoint_id: "e1".into(), options };
+    let program = ProgramExternalConnectivityRequest { network_id: N1.into(), endpoint_id: E1.into(), options };
     remote.program_external_connectivity(program).unwrap();
     // The driver does not implement it: a 404, which the client (as Docker) takes as done.
-    remote.revoke_external_connectivity(LeaveRequest { network_id: "n1".into(), endpoint_id: "e1".into() }).unwrap();
-    remote.leave(LeaveRequest { network_id: "n1".into(), endpoint_id: "e1".into() }).unwrap();
+    remote.revoke_external_connectivity(LeaveRequest { network_id: N1.into(), endpoint_id: E1.into() }).unwrap();
+    remote.leave(LeaveRequest { network_id: N1.into(), endpoint_id: E1.into() }).unwrap();
     remote.delete_endpoint(ep()).unwrap();
     let node = DiscoveryNotification { discovery_type: 1, discovery_data: json!({"Address": "10.1.1.1"}) };
     remote.discover_new(node.clone()).unwrap();
     remote.discover_delete(node).unwrap();
-    remote.delete_network(DeleteNetworkRequest { network_id: "n1".into() }).unwrap();
+    remote.delete_network(DeleteNetworkRequest { network_id: N1.into() }).unwrap();
 
     assert_eq!(
         driver.calls(),
@@ -280,7 +298,7 @@ fn driver_errors_reach_the_client_with_their_message() {
     let served = Served::start(PluginServer::new(driver.clone()));
     let remote = RemoteNetworkDriver::new(served.client()).unwrap();
     let pool = IpamData { pool: "10.0.0.0/24".into(), gateway: "10.0.0.1/24".into(), ..Default::default() };
-    let req = CreateNetworkRequest { network_id: "refused".into(), ipv4_data: vec![pool], ..Default::default() };
+    let req = CreateNetworkRequest { network_id: REFUSED.into(), ipv4_data: vec![pool], ..Default::default() };
     let e = remote.create_network(req).unwrap_err();
     assert_eq!(
         e.message,
@@ -290,20 +308,21 @@ fn driver_errors_reach_the_client_with_their_message() {
     // A driver that changes the address it was given is refused, and its endpoint deleted.
     let given = EndpointInterface { address: "10.0.0.3/24".into(), ..Default::default() };
     let req = CreateEndpointRequest {
-        network_id: "n1".into(),
-        endpoint_id: "liar".into(),
+        network_id: N1.into(),
+        endpoint_id: LIAR.into(),
         interface: Some(given),
         ..Default::default()
     };
     let e = remote.create_endpoint(req).unwrap_err();
     assert!(
-        e.message.ends_with("driver test changed the address of endpoint liar from 10.0.0.3/24 to 10.9.9.9/24"),
+        e.message
+            .ends_with(&format!("driver test changed the address of endpoint {LIAR} from 10.0.0.3/24 to 10.9.9.9/24")),
         "{e}"
     );
     assert_eq!(driver.calls()[1..], ["CreateEndpoint liar", "DeleteEndpoint liar"]);
 
     // As Docker's plugin client sees it: status 500, the message in Err, the plugin media type.
-    let body = r#"{"NetworkID":"refused","IPv4Data":[{"Pool":"10.0.0.0/24","Gateway":"10.0.0.1/24"}]}"#;
+    let body = &format!(r#"{{"NetworkID":"{REFUSED}","IPv4Data":[{{"Pool":"10.0.0.0/24","Gateway":"10.0.0.1/24"}}]}}"#);
     let (status, head, body) = raw(&served.socket, "POST", "/NetworkDriver.CreateNetwork", body);
     assert_eq!(status, 500);
     assert!(head.contains("content-type: application/vnd.docker.plugins.v1.2+json"), "{head}");
@@ -319,9 +338,18 @@ fn bad_requests_unknown_calls_and_other_methods_are_named() {
     assert_eq!(status, 400);
     let err = body["Err"].as_str().unwrap();
     assert!(err.starts_with("NetworkDriver.CreateNetwork: the request is not valid JSON for this call: "), "{err}");
-    let (status, _, body) = raw(s, "POST", "/NetworkDriver.Join", r#"{"NetworkID":"n1"}"#);
+    let (status, _, body) = raw(s, "POST", "/NetworkDriver.Join", &format!(r#"{{"NetworkID":"{N1}"}}"#));
     assert_eq!(status, 400);
     assert!(body["Err"].as_str().unwrap().contains("missing field `EndpointID`"), "{body}");
+    // An id that is not 64 hex digits is refused before any driver sees it (a driver makes
+    // link names of it).
+    let odd = format!(r#"{{"NetworkID":"{N1}","EndpointID":"ééééééééééééé","SandboxKey":"/x"}}"#);
+    let (status, _, body) = raw(s, "POST", "/NetworkDriver.Join", &odd);
+    assert_eq!(status, 400);
+    assert!(
+        body["Err"].as_str().unwrap().contains(r#""ééééééééééééé" is not an id (64 lowercase hex digits)"#),
+        "{body}"
+    );
     let (status, _, body) = raw(s, "POST", "/NetworkDriver.Leave", "");
     assert_eq!(
         (status, body["Err"].as_str().unwrap()),
@@ -351,9 +379,10 @@ fn bad_requests_unknown_calls_and_other_methods_are_named() {
     let (status, _, body) = raw(s, "POST", "/NetworkDriver.GetCapabilities", "null\n");
     assert_eq!((status, body), (200, json!({"Scope": "local", "ConnectivityScope": "global"})));
     // A swarm manager's allocation calls: nothing to allocate for a local driver.
-    let (status, _, body) = raw(s, "POST", "/NetworkDriver.AllocateNetwork", r#"{"NetworkID":"n1","Options":{}}"#);
+    let (status, _, body) =
+        raw(s, "POST", "/NetworkDriver.AllocateNetwork", &format!(r#"{{"NetworkID":"{N1}","Options":{{}}}}"#));
     assert_eq!((status, body), (200, json!({"Options": {}})));
-    let (status, _, body) = raw(s, "POST", "/NetworkDriver.FreeNetwork", r#"{"NetworkID":"n1"}"#);
+    let (status, _, body) = raw(s, "POST", "/NetworkDriver.FreeNetwork", &format!(r#"{{"NetworkID":"{N1}"}}"#));
     assert_eq!((status, body), (200, json!({})));
     served.stop();
 }

@@ -212,6 +212,21 @@ mod tests {
     use super::*;
     use std::sync::Mutex;
 
+    /// The ids the tests use (the protocol takes 64 hex digits only), and the names the
+    /// recorder shows them by.
+    const N1: &str = "1111111111111111111111111111111111111111111111111111111111111111";
+    const E1: &str = "e111111111111111111111111111111111111111111111111111111111111111";
+    const N9: &str = "9999999999999999999999999999999999999999999999999999999999999999";
+
+    fn label(id: &str) -> &str {
+        match id {
+            N1 => "n1",
+            E1 => "e1",
+            N9 => "n9",
+            other => other,
+        }
+    }
+
     /// A driver that records what it was asked and answers from that.
     #[derive(Default)]
     struct Recorder {
@@ -226,14 +241,14 @@ mod tests {
             Ok(CapabilitiesResponse { scope: "local".into(), connectivity_scope: "global".into() })
         }
         fn create_network(&self, req: CreateNetworkRequest) -> DriverResult<()> {
-            self.calls.lock().unwrap().push(format!("create {}", req.network_id));
+            self.calls.lock().unwrap().push(format!("create {}", label(&req.network_id)));
             Ok(())
         }
         fn delete_network(&self, req: DeleteNetworkRequest) -> DriverResult<()> {
-            Err(DriverError::not_found(format!("network {} not found", req.network_id)))
+            Err(DriverError::not_found(format!("network {} not found", label(&req.network_id))))
         }
         fn create_endpoint(&self, req: CreateEndpointRequest) -> DriverResult<CreateEndpointResponse> {
-            self.calls.lock().unwrap().push(format!("endpoint {}", req.endpoint_id));
+            self.calls.lock().unwrap().push(format!("endpoint {}", label(&req.endpoint_id)));
             Ok(CreateEndpointResponse::default())
         }
         fn delete_endpoint(&self, _req: DeleteEndpointRequest) -> DriverResult<()> {
@@ -245,7 +260,7 @@ mod tests {
         fn join(&self, req: JoinRequest) -> DriverResult<JoinResponse> {
             Ok(JoinResponse {
                 interface_name: Some(InterfaceName {
-                    src_name: format!("wv{}", req.endpoint_id),
+                    src_name: format!("wv{}", label(&req.endpoint_id)),
                     dst_prefix: "eth".into(),
                 }),
                 ..Default::default()
@@ -269,19 +284,19 @@ mod tests {
     fn calls_round_trip_through_the_messages() {
         let d = NetworkCaller::new("recorder", Direct(Recorder::default()));
         assert_eq!(d.get_capabilities().unwrap().scope, "local");
-        d.create_network(CreateNetworkRequest { network_id: "n1".into(), ..Default::default() }).unwrap();
+        d.create_network(CreateNetworkRequest { network_id: N1.into(), ..Default::default() }).unwrap();
         d.create_endpoint(CreateEndpointRequest {
-            network_id: "n1".into(),
-            endpoint_id: "e1".into(),
+            network_id: N1.into(),
+            endpoint_id: E1.into(),
             ..Default::default()
         })
         .unwrap();
         let joined =
-            d.join(JoinRequest { network_id: "n1".into(), endpoint_id: "e1".into(), ..Default::default() }).unwrap();
+            d.join(JoinRequest { network_id: N1.into(), endpoint_id: E1.into(), ..Default::default() }).unwrap();
         assert_eq!(joined.interface_name.unwrap().src_name, "wve1");
         assert_eq!(*d.transport().0.calls.lock().unwrap(), ["create n1", "endpoint e1"]);
         // The error keeps its kind and its message.
-        let e = d.delete_network(DeleteNetworkRequest { network_id: "n9".into() }).unwrap_err();
+        let e = d.delete_network(DeleteNetworkRequest { network_id: N9.into() }).unwrap_err();
         assert_eq!(e, DriverError::not_found("network n9 not found"));
     }
 

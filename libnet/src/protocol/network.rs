@@ -48,7 +48,7 @@ pub struct IpamData {
 /// `CreateNetwork` request.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 pub struct CreateNetworkRequest {
-    #[serde(rename = "NetworkID")]
+    #[serde(rename = "NetworkID", deserialize_with = "crate::ids::deserialize_hex_id")]
     pub network_id: String,
     #[serde(rename = "Options", default)]
     pub options: Options,
@@ -61,7 +61,7 @@ pub struct CreateNetworkRequest {
 /// `DeleteNetwork` request.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
 pub struct DeleteNetworkRequest {
-    #[serde(rename = "NetworkID")]
+    #[serde(rename = "NetworkID", deserialize_with = "crate::ids::deserialize_hex_id")]
     pub network_id: String,
 }
 
@@ -79,9 +79,9 @@ pub struct EndpointInterface {
 /// `CreateEndpoint` request.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 pub struct CreateEndpointRequest {
-    #[serde(rename = "NetworkID")]
+    #[serde(rename = "NetworkID", deserialize_with = "crate::ids::deserialize_hex_id")]
     pub network_id: String,
-    #[serde(rename = "EndpointID")]
+    #[serde(rename = "EndpointID", deserialize_with = "crate::ids::deserialize_hex_id")]
     pub endpoint_id: String,
     #[serde(rename = "Interface", default, skip_serializing_if = "Option::is_none")]
     pub interface: Option<EndpointInterface>,
@@ -100,9 +100,9 @@ pub struct CreateEndpointResponse {
 /// `DeleteEndpoint` request; also the shape of `EndpointOperInfo` requests.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
 pub struct DeleteEndpointRequest {
-    #[serde(rename = "NetworkID")]
+    #[serde(rename = "NetworkID", deserialize_with = "crate::ids::deserialize_hex_id")]
     pub network_id: String,
-    #[serde(rename = "EndpointID")]
+    #[serde(rename = "EndpointID", deserialize_with = "crate::ids::deserialize_hex_id")]
     pub endpoint_id: String,
 }
 
@@ -119,9 +119,9 @@ pub struct EndpointInfoResponse {
 /// `Join` request.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 pub struct JoinRequest {
-    #[serde(rename = "NetworkID")]
+    #[serde(rename = "NetworkID", deserialize_with = "crate::ids::deserialize_hex_id")]
     pub network_id: String,
-    #[serde(rename = "EndpointID")]
+    #[serde(rename = "EndpointID", deserialize_with = "crate::ids::deserialize_hex_id")]
     pub endpoint_id: String,
     /// Path of the sandbox's network namespace.
     #[serde(rename = "SandboxKey")]
@@ -170,18 +170,18 @@ pub struct JoinResponse {
 /// `Leave` request.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
 pub struct LeaveRequest {
-    #[serde(rename = "NetworkID")]
+    #[serde(rename = "NetworkID", deserialize_with = "crate::ids::deserialize_hex_id")]
     pub network_id: String,
-    #[serde(rename = "EndpointID")]
+    #[serde(rename = "EndpointID", deserialize_with = "crate::ids::deserialize_hex_id")]
     pub endpoint_id: String,
 }
 
 /// `ProgramExternalConnectivity` request.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 pub struct ProgramExternalConnectivityRequest {
-    #[serde(rename = "NetworkID")]
+    #[serde(rename = "NetworkID", deserialize_with = "crate::ids::deserialize_hex_id")]
     pub network_id: String,
-    #[serde(rename = "EndpointID")]
+    #[serde(rename = "EndpointID", deserialize_with = "crate::ids::deserialize_hex_id")]
     pub endpoint_id: String,
     #[serde(rename = "Options", default)]
     pub options: Options,
@@ -219,11 +219,15 @@ mod tests {
 
     #[test]
     fn create_network_request_reads_docker_json() {
-        let j = r#"{"NetworkID":"abc","Options":{"com.docker.network.generic":{"com.docker.network.bridge.name":"br9"}},
+        let id = "abc".repeat(21) + "d";
+        let j = r#"{"NetworkID":"THE_ID","Options":{"com.docker.network.generic":{"com.docker.network.bridge.name":"br9"}},
                    "IPv4Data":[{"AddressSpace":"LocalDefault","Pool":"10.1.0.0/24","Gateway":"10.1.0.1/24","AuxAddresses":{}}],
-                   "IPv6Data":[]}"#;
-        let r: CreateNetworkRequest = serde_json::from_str(j).unwrap();
-        assert_eq!(r.network_id, "abc");
+                   "IPv6Data":[]}"#
+            .replace("THE_ID", &id);
+        let r: CreateNetworkRequest = serde_json::from_str(&j).unwrap();
+        assert_eq!(r.network_id, id);
+        let short = serde_json::from_str::<CreateNetworkRequest>(r#"{"NetworkID":"abc"}"#).unwrap_err();
+        assert!(short.to_string().contains(r#""abc" is not an id (64 lowercase hex digits)"#), "{short}");
         assert_eq!(r.ipv4_data[0].gateway, "10.1.0.1/24");
         assert_eq!(r.options[GENERIC_OPTIONS]["com.docker.network.bridge.name"], "br9");
     }

@@ -4,8 +4,9 @@
 //! `ip link add <name> type bridge`) and names. The bridge, its addresses and its forwarding stay
 //! the operator's: the driver never creates or deletes it.
 //!
-//! weftd finds it as `libweft_driver_example.so` next to itself (cargo builds it there) or in a
-//! `--driver-dir`.
+//! cargo builds it as `libweft_example_driver.so`, a name weftd does not load, so a plain weftd
+//! does not offer it. To use it, install it as `libweft_driver_example.so` in a driver directory
+//! (`/usr/lib/weft/drivers`, or one given with `--driver-dir`), as a third party's driver would be.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
