@@ -30,6 +30,36 @@ pub fn go_bool(s: &str) -> Result<bool, String> {
     }
 }
 
+/// Docker's boolean flags, made so on every `bool` flag of every command of `cmd`: `--rm`,
+/// `--rm=false`, `--rm=0` (Go's `ParseBool`), never `--rm false` (the next word is an argument).
+/// A `bool` field is false unless given; an `Option<bool>` one stays unset (its default is the
+/// daemon's). Written once here, not on each flag.
+pub fn docker_bools(cmd: clap::Command) -> clap::Command {
+    cmd.mut_args(docker_bool).mut_subcommands(docker_bools)
+}
+
+fn docker_bool(arg: clap::Arg) -> clap::Arg {
+    use clap::ArgAction;
+    let switch = matches!(arg.get_action(), ArgAction::SetTrue);
+    let optional = matches!(arg.get_action(), ArgAction::Set)
+        && !arg.is_positional()
+        && arg.get_value_parser().type_id() == std::any::TypeId::of::<bool>();
+    if !switch && !optional {
+        return arg;
+    }
+    let arg = arg
+        .action(ArgAction::Set)
+        .num_args(0..=1)
+        .require_equals(true)
+        .default_missing_value("true")
+        .value_parser(go_bool);
+    if switch {
+        arg.default_value("false")
+    } else {
+        arg
+    }
+}
+
 /// Docker's `ValidateLabel`: a label needs a name without whitespace.
 pub fn validate_label(value: &str) -> Result<String, String> {
     let key = value.split_once('=').map_or(value, |(k, _)| k).trim_start_matches([' ', '\t']);
@@ -65,9 +95,7 @@ pub fn validate_link(value: &str) -> Result<String, String> {
 /// The hidden `-h`/`--help` flag of every command.
 #[derive(Args, Debug, Clone, Default)]
 pub struct HelpFlag {
-    #[arg(short = 'h', long = "help", hide = true, action = clap::ArgAction::Set, num_args = 0..=1,
-          require_equals = true, default_value = "false", default_missing_value = "true", value_parser = go_bool,
-          help = "Print usage")]
+    #[arg(short = 'h', long = "help", hide = true, help = "Print usage")]
     pub help: bool,
 }
 
@@ -79,7 +107,9 @@ pub struct HelpFlag {
     override_usage = "weft [OPTIONS] COMMAND [ARG...]",
     disable_help_flag = true,
     disable_version_flag = true,
-    disable_help_subcommand = true
+    disable_help_subcommand = true,
+    mut_args = docker_bool,
+    mut_subcommands = docker_bools
 )]
 pub struct Cli {
     #[arg(
@@ -93,9 +123,7 @@ pub struct Cli {
     )]
     pub host: Option<String>,
 
-    #[arg(short = 'v', long = "version", action = clap::ArgAction::Set, num_args = 0..=1, require_equals = true,
-          default_value = "false", default_missing_value = "true", value_parser = go_bool,
-          help = "Print version information and quit")]
+    #[arg(short = 'v', long = "version", help = "Print version information and quit")]
     pub version: bool,
 
     #[command(flatten)]
@@ -277,9 +305,7 @@ pub struct RunArgs {
     #[arg(long = "cap-drop", value_name = "list", allow_hyphen_values = true, help = "Drop Linux capabilities")]
     pub cap_drop: Vec<String>,
 
-    #[arg(short = 'd', long = "detach", action = clap::ArgAction::Set, num_args = 0..=1, require_equals = true,
-          default_value = "false", default_missing_value = "true", value_parser = go_bool,
-          help = "Run container in background and print container ID")]
+    #[arg(short = 'd', long = "detach", help = "Run container in background and print container ID")]
     pub detach: bool,
 
     #[arg(long = "dns", value_name = "list", allow_hyphen_values = true, value_parser = validate_dns,
@@ -315,8 +341,7 @@ pub struct RunArgs {
     #[arg(long = "group-add", value_name = "list", allow_hyphen_values = true, help = "Add additional groups to join")]
     pub group_add: Vec<String>,
 
-    #[arg(long = "help", action = clap::ArgAction::Set, num_args = 0..=1, require_equals = true,
-          default_value = "false", default_missing_value = "true", value_parser = go_bool, help = "Print usage")]
+    #[arg(long = "help", help = "Print usage")]
     pub help: bool,
 
     #[arg(
@@ -328,9 +353,7 @@ pub struct RunArgs {
     )]
     pub hostname: Option<String>,
 
-    #[arg(short = 'i', long = "interactive", action = clap::ArgAction::Set, num_args = 0..=1, require_equals = true,
-          default_value = "false", default_missing_value = "true", value_parser = go_bool,
-          help = "Keep STDIN open even if not attached")]
+    #[arg(short = 'i', long = "interactive", help = "Keep STDIN open even if not attached")]
     pub interactive: bool,
 
     #[arg(
@@ -384,9 +407,7 @@ pub struct RunArgs {
     )]
     pub network_alias: Vec<String>,
 
-    #[arg(long = "privileged", action = clap::ArgAction::Set, num_args = 0..=1, require_equals = true,
-          default_value = "false", default_missing_value = "true", value_parser = go_bool,
-          help = "Give extended privileges to this container")]
+    #[arg(long = "privileged", help = "Give extended privileges to this container")]
     pub privileged: bool,
 
     #[arg(
@@ -398,36 +419,27 @@ pub struct RunArgs {
     )]
     pub publish: Vec<String>,
 
-    #[arg(short = 'P', long = "publish-all", action = clap::ArgAction::Set, num_args = 0..=1, require_equals = true,
-          default_value = "false", default_missing_value = "true", value_parser = go_bool,
-          help = "Publish all exposed ports to random ports")]
+    #[arg(short = 'P', long = "publish-all", help = "Publish all exposed ports to random ports")]
     pub publish_all: bool,
 
-    #[arg(long = "read-only", action = clap::ArgAction::Set, num_args = 0..=1, require_equals = true,
-          default_value = "false", default_missing_value = "true", value_parser = go_bool,
-          help = "Mount the container's root filesystem as read only")]
+    #[arg(long = "read-only", help = "Mount the container's root filesystem as read only")]
     pub read_only: bool,
 
-    #[arg(long = "rm", action = clap::ArgAction::Set, num_args = 0..=1, require_equals = true,
-          default_value = "false", default_missing_value = "true", value_parser = go_bool,
-          help = "Automatically remove the container and its associated anonymous volumes when it exits")]
+    #[arg(long = "rm", help = "Automatically remove the container and its associated anonymous volumes when it exits")]
     pub rm: bool,
 
     #[arg(long = "security-opt", value_name = "list", allow_hyphen_values = true, help = "Security Options")]
     pub security_opt: Vec<String>,
 
     // Unset unless given, as Docker's default is true; hence the default in the text.
-    #[arg(long = "sig-proxy", num_args = 0..=1, require_equals = true, default_missing_value = "true",
-          value_parser = go_bool, help = "Proxy received signals to the process (default true)")]
+    #[arg(long = "sig-proxy", help = "Proxy received signals to the process (default true)")]
     pub sig_proxy: Option<bool>,
 
     #[arg(long = "sysctl", value_name = "map", allow_hyphen_values = true, value_parser = parse_sysctl,
           help = "Sysctl options")]
     pub sysctl: Vec<(String, String)>,
 
-    #[arg(short = 't', long = "tty", action = clap::ArgAction::Set, num_args = 0..=1, require_equals = true,
-          default_value = "false", default_missing_value = "true", value_parser = go_bool,
-          help = "Allocate a pseudo-TTY")]
+    #[arg(short = 't', long = "tty", help = "Allocate a pseudo-TTY")]
     pub tty: bool,
 
     #[arg(
@@ -455,9 +467,7 @@ pub struct RunArgs {
 /// `weft exec`. Flags stop at CONTAINER: what follows it is the command, verbatim.
 #[derive(Args, Debug)]
 pub struct ExecArgs {
-    #[arg(short = 'd', long = "detach", action = clap::ArgAction::Set, num_args = 0..=1, require_equals = true,
-          default_value = "false", default_missing_value = "true", value_parser = go_bool,
-          help = "Detached mode: run command in the background")]
+    #[arg(short = 'd', long = "detach", help = "Detached mode: run command in the background")]
     pub detach: bool,
 
     #[arg(
@@ -469,19 +479,13 @@ pub struct ExecArgs {
     )]
     pub env: Vec<String>,
 
-    #[arg(short = 'i', long = "interactive", action = clap::ArgAction::Set, num_args = 0..=1, require_equals = true,
-          default_value = "false", default_missing_value = "true", value_parser = go_bool,
-          help = "Keep STDIN open even if not attached")]
+    #[arg(short = 'i', long = "interactive", help = "Keep STDIN open even if not attached")]
     pub interactive: bool,
 
-    #[arg(long = "privileged", action = clap::ArgAction::Set, num_args = 0..=1, require_equals = true,
-          default_value = "false", default_missing_value = "true", value_parser = go_bool,
-          help = "Give extended privileges to the command")]
+    #[arg(long = "privileged", help = "Give extended privileges to the command")]
     pub privileged: bool,
 
-    #[arg(short = 't', long = "tty", action = clap::ArgAction::Set, num_args = 0..=1, require_equals = true,
-          default_value = "false", default_missing_value = "true", value_parser = go_bool,
-          help = "Allocate a pseudo-TTY")]
+    #[arg(short = 't', long = "tty", help = "Allocate a pseudo-TTY")]
     pub tty: bool,
 
     #[arg(
@@ -511,9 +515,7 @@ pub struct ExecArgs {
 
 #[derive(Args, Debug)]
 pub struct PsArgs {
-    #[arg(short = 'a', long = "all", action = clap::ArgAction::Set, num_args = 0..=1, require_equals = true,
-          default_value = "false", default_missing_value = "true", value_parser = go_bool,
-          help = "Show all containers (default shows just running)")]
+    #[arg(short = 'a', long = "all", help = "Show all containers (default shows just running)")]
     pub all: bool,
 
     #[arg(short = 'f', long = "filter", value_name = "filter", allow_hyphen_values = true, value_parser = parse_filter,
@@ -533,19 +535,13 @@ pub struct PsArgs {
     )]
     pub last: i64,
 
-    #[arg(short = 'l', long = "latest", action = clap::ArgAction::Set, num_args = 0..=1, require_equals = true,
-          default_value = "false", default_missing_value = "true", value_parser = go_bool,
-          help = "Show the latest created container (includes all states)")]
+    #[arg(short = 'l', long = "latest", help = "Show the latest created container (includes all states)")]
     pub latest: bool,
 
-    #[arg(long = "no-trunc", action = clap::ArgAction::Set, num_args = 0..=1, require_equals = true,
-          default_value = "false", default_missing_value = "true", value_parser = go_bool,
-          help = "Don't truncate output")]
+    #[arg(long = "no-trunc", help = "Don't truncate output")]
     pub no_trunc: bool,
 
-    #[arg(short = 'q', long = "quiet", action = clap::ArgAction::Set, num_args = 0..=1, require_equals = true,
-          default_value = "false", default_missing_value = "true", value_parser = go_bool,
-          help = "Only display container IDs")]
+    #[arg(short = 'q', long = "quiet", help = "Only display container IDs")]
     pub quiet: bool,
 
     #[command(flatten)]
@@ -556,9 +552,7 @@ pub struct PsArgs {
 
 #[derive(Args, Debug)]
 pub struct ContainerRmArgs {
-    #[arg(short = 'f', long = "force", action = clap::ArgAction::Set, num_args = 0..=1, require_equals = true,
-          default_value = "false", default_missing_value = "true", value_parser = go_bool,
-          help = "Force the removal of a running container (uses SIGKILL)")]
+    #[arg(short = 'f', long = "force", help = "Force the removal of a running container (uses SIGKILL)")]
     pub force: bool,
 
     #[command(flatten)]
@@ -642,8 +636,7 @@ pub struct WaitArgs {
 
 #[derive(Args, Debug)]
 pub struct LogsArgs {
-    #[arg(short = 'f', long = "follow", action = clap::ArgAction::Set, num_args = 0..=1, require_equals = true,
-          default_value = "false", default_missing_value = "true", value_parser = go_bool, help = "Follow log output")]
+    #[arg(short = 'f', long = "follow", help = "Follow log output")]
     pub follow: bool,
 
     #[command(flatten)]
@@ -689,8 +682,7 @@ Refer to https://docs.docker.com/go/formatting/ for more information about forma
 
 #[derive(Args, Debug)]
 pub struct CreateArgs {
-    #[arg(long, action = clap::ArgAction::Set, num_args = 0..=1, require_equals = true, default_value = "false",
-          default_missing_value = "true", value_parser = go_bool, help = "Enable manual container attachment")]
+    #[arg(long, help = "Enable manual container attachment")]
     pub attachable: bool,
 
     #[arg(
@@ -709,9 +701,7 @@ pub struct CreateArgs {
     )]
     pub config_from: Option<String>,
 
-    #[arg(long = "config-only", action = clap::ArgAction::Set, num_args = 0..=1, require_equals = true,
-          default_value = "false", default_missing_value = "true", value_parser = go_bool,
-          help = "Create a configuration only network")]
+    #[arg(long = "config-only", help = "Create a configuration only network")]
     pub config_only: bool,
 
     #[arg(
@@ -732,12 +722,10 @@ pub struct CreateArgs {
     )]
     pub gateway: Vec<String>,
 
-    #[arg(long, action = clap::ArgAction::Set, num_args = 0..=1, require_equals = true, default_value = "false",
-          default_missing_value = "true", value_parser = go_bool, help = "Create swarm routing-mesh network")]
+    #[arg(long, help = "Create swarm routing-mesh network")]
     pub ingress: bool,
 
-    #[arg(long, action = clap::ArgAction::Set, num_args = 0..=1, require_equals = true, default_value = "false",
-          default_missing_value = "true", value_parser = go_bool, help = "Restrict external access to the network")]
+    #[arg(long, help = "Restrict external access to the network")]
     pub internal: bool,
 
     #[arg(
@@ -766,12 +754,10 @@ pub struct CreateArgs {
     pub ipam_opt: Vec<String>,
 
     // Unset unless given: the daemon decides (true), as with Docker; hence the default in the text.
-    #[arg(long = "ipv4", num_args = 0..=1, require_equals = true, default_missing_value = "true",
-          value_parser = go_bool, help = "Enable or disable IPv4 address assignment (default true)")]
+    #[arg(long = "ipv4", help = "Enable or disable IPv4 address assignment (default true)")]
     pub ipv4: Option<bool>,
 
-    #[arg(long = "ipv6", num_args = 0..=1, require_equals = true, default_missing_value = "true",
-          value_parser = go_bool, help = "Enable or disable IPv6 address assignment")]
+    #[arg(long = "ipv6", help = "Enable or disable IPv6 address assignment")]
     pub ipv6: Option<bool>,
 
     #[arg(long = "label", value_name = "list", allow_hyphen_values = true, value_parser = validate_label,
@@ -810,9 +796,7 @@ pub struct InspectArgs {
     #[arg(short = 'f', long = "format", value_name = "string", allow_hyphen_values = true, help = INSPECT_FORMAT_HELP)]
     pub format: Option<String>,
 
-    #[arg(short = 'v', long = "verbose", action = clap::ArgAction::Set, num_args = 0..=1, require_equals = true,
-          default_value = "false", default_missing_value = "true", value_parser = go_bool,
-          help = "Verbose output for diagnostics")]
+    #[arg(short = 'v', long = "verbose", help = "Verbose output for diagnostics")]
     pub verbose: bool,
 
     #[command(flatten)]
@@ -875,9 +859,7 @@ pub struct PluginServeArgs {
 
 #[derive(Args, Debug)]
 pub struct PluginLsArgs {
-    #[arg(short = 'q', long = "quiet", action = clap::ArgAction::Set, num_args = 0..=1, require_equals = true,
-          default_value = "false", default_missing_value = "true", value_parser = go_bool,
-          help = "Only display plugin names")]
+    #[arg(short = 'q', long = "quiet", help = "Only display plugin names")]
     pub quiet: bool,
 
     #[command(flatten)]
@@ -895,14 +877,10 @@ pub struct ListArgs {
     #[arg(long = "format", value_name = "string", allow_hyphen_values = true, help = LIST_FORMAT_HELP)]
     pub format: Option<String>,
 
-    #[arg(long = "no-trunc", action = clap::ArgAction::Set, num_args = 0..=1, require_equals = true,
-          default_value = "false", default_missing_value = "true", value_parser = go_bool,
-          help = "Do not truncate the output")]
+    #[arg(long = "no-trunc", help = "Do not truncate the output")]
     pub no_trunc: bool,
 
-    #[arg(short = 'q', long = "quiet", action = clap::ArgAction::Set, num_args = 0..=1, require_equals = true,
-          default_value = "false", default_missing_value = "true", value_parser = go_bool,
-          help = "Only display network IDs")]
+    #[arg(short = 'q', long = "quiet", help = "Only display network IDs")]
     pub quiet: bool,
 
     #[command(flatten)]
@@ -917,9 +895,7 @@ pub struct PruneArgs {
           help = "Provide filter values (e.g. \"until=<timestamp>\")")]
     pub filter: Vec<(String, String)>,
 
-    #[arg(short = 'f', long = "force", action = clap::ArgAction::Set, num_args = 0..=1, require_equals = true,
-          default_value = "false", default_missing_value = "true", value_parser = go_bool,
-          help = "Do not prompt for confirmation")]
+    #[arg(short = 'f', long = "force", help = "Do not prompt for confirmation")]
     pub force: bool,
 
     #[command(flatten)]
@@ -964,9 +940,7 @@ pub struct ConnectArgs {
 
 #[derive(Args, Debug)]
 pub struct DisconnectArgs {
-    #[arg(short = 'f', long = "force", action = clap::ArgAction::Set, num_args = 0..=1, require_equals = true,
-          default_value = "false", default_missing_value = "true", value_parser = go_bool,
-          help = "Force the container to disconnect from a network")]
+    #[arg(short = 'f', long = "force", help = "Force the container to disconnect from a network")]
     pub force: bool,
 
     #[command(flatten)]
@@ -978,9 +952,7 @@ pub struct DisconnectArgs {
 
 #[derive(Args, Debug)]
 pub struct RemoveArgs {
-    #[arg(short = 'f', long = "force", action = clap::ArgAction::Set, num_args = 0..=1, require_equals = true,
-          default_value = "false", default_missing_value = "true", value_parser = go_bool,
-          help = "Do not error if the network does not exist")]
+    #[arg(short = 'f', long = "force", help = "Do not error if the network does not exist")]
     pub force: bool,
 
     #[command(flatten)]
@@ -1006,6 +978,28 @@ mod tests {
     #[test]
     fn grammar_is_consistent() {
         Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn every_boolean_flag_of_every_command_is_dockers() {
+        fn walk(cmd: &clap::Command, seen: &mut Vec<String>) {
+            for arg in cmd.get_arguments() {
+                if arg.get_value_parser().type_id() == std::any::TypeId::of::<bool>() {
+                    let name = format!("{} --{}", cmd.get_name(), arg.get_long().unwrap_or_default());
+                    assert!(arg.is_require_equals_set(), "{name}");
+                    assert_eq!(arg.get_num_args(), Some((0..=1).into()), "{name}");
+                    seen.push(name);
+                }
+            }
+            for sub in cmd.get_subcommands() {
+                walk(sub, seen);
+            }
+        }
+        let mut seen = Vec::new();
+        walk(&Cli::command(), &mut seen);
+        for flag in ["weft --version", "run --rm", "create --read-only", "create --internal", "ls --quiet"] {
+            assert!(seen.iter().any(|s| s == flag), "{flag} not in {seen:?}");
+        }
     }
 
     #[test]

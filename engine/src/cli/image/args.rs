@@ -3,7 +3,7 @@
 
 use clap::{Args, Subcommand};
 
-use crate::cli::args::{go_bool, HelpFlag, INSPECT_FORMAT_HELP, LIST_FORMAT_HELP};
+use crate::cli::args::{HelpFlag, INSPECT_FORMAT_HELP, LIST_FORMAT_HELP};
 
 #[derive(Args, Debug)]
 pub struct ImageArgs {
@@ -69,9 +69,7 @@ pub struct LoadArgs {
     )]
     pub input: Option<String>,
 
-    #[arg(short = 'q', long = "quiet", action = clap::ArgAction::Set, num_args = 0..=1, require_equals = true,
-          default_value = "false", default_missing_value = "true", value_parser = go_bool,
-          help = "Suppress the load output")]
+    #[arg(short = 'q', long = "quiet", help = "Suppress the load output")]
     pub quiet: bool,
 
     #[command(flatten)]
@@ -85,14 +83,10 @@ pub struct ImagesArgs {
     #[arg(long = "format", value_name = "string", allow_hyphen_values = true, help = LIST_FORMAT_HELP)]
     pub format: Option<String>,
 
-    #[arg(long = "no-trunc", action = clap::ArgAction::Set, num_args = 0..=1, require_equals = true,
-          default_value = "false", default_missing_value = "true", value_parser = go_bool,
-          help = "Don't truncate output")]
+    #[arg(long = "no-trunc", help = "Don't truncate output")]
     pub no_trunc: bool,
 
-    #[arg(short = 'q', long = "quiet", action = clap::ArgAction::Set, num_args = 0..=1, require_equals = true,
-          default_value = "false", default_missing_value = "true", value_parser = go_bool,
-          help = "Only show image IDs")]
+    #[arg(short = 'q', long = "quiet", help = "Only show image IDs")]
     pub quiet: bool,
 
     #[command(flatten)]
@@ -103,9 +97,7 @@ pub struct ImagesArgs {
 
 #[derive(Args, Debug)]
 pub struct ImageRmArgs {
-    #[arg(short = 'f', long = "force", action = clap::ArgAction::Set, num_args = 0..=1, require_equals = true,
-          default_value = "false", default_missing_value = "true", value_parser = go_bool,
-          help = "Force removal of the image")]
+    #[arg(short = 'f', long = "force", help = "Force removal of the image")]
     pub force: bool,
 
     #[command(flatten)]
