@@ -1,6 +1,7 @@
 //! The container commands: `weft run`, `ps`, `rm`, `stop`, `kill`, `start`, `restart`, `wait`, `logs`,
 //! `inspect`, `port`, and the same under `weft container ...`, over the Docker Engine API's container routes.
 
+pub mod args;
 mod exec;
 mod inspect;
 mod lifecycle;

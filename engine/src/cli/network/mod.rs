@@ -1,5 +1,6 @@
 //! `weft network ...`: help, argument checks, then the command itself.
 
+pub mod args;
 mod connect;
 mod create;
 mod inspect;
