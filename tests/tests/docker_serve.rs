@@ -7,7 +7,7 @@
 //! dockerd runs in the test's namespace (`nsenter --net`) and in a mount namespace of its own
 //! (`unshare --mount`), so its mounts vanish with it; its data root, exec root, API socket,
 //! pidfile and cgroup parent are the test's. If dockerd is not installed or cannot start here,
-//! the test says `SKIP docker_serve: <why>` on stderr and returns.
+//! the test is skipped, visibly ([`weft_tests::skip`]), and counted as a skip.
 
 use std::os::unix::fs::FileTypeExt;
 use std::path::{Path, PathBuf};
@@ -18,7 +18,7 @@ use ipnet::IpNet;
 use libnet::{marks, NetworkId};
 use serde_json::Value;
 use weft_tests::docker::{alive, import_image, signal, tools, Dockerd};
-use weft_tests::{bin, run_bounded, wait_for, Host};
+use weft_tests::{bin, run_bounded, skip, wait_for, Host};
 
 /// Where Docker looks for plugin sockets.
 const PLUGIN_DIR: &str = "/run/docker/plugins";
@@ -28,10 +28,6 @@ const IMAGE: &str = "weft-busybox:e2e";
 const SUBNET6: &str = "fd00:77::/64";
 /// The port the first container serves and publishes.
 const PORT: &str = "8080";
-
-fn skip(reason: &str) {
-    eprintln!("SKIP docker_serve: {reason}");
-}
 
 /// `weft plugin serve bridge` in the test's namespace, on `/run/docker/plugins/<name>.sock`.
 struct Plugin {

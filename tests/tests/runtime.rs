@@ -94,7 +94,7 @@ fn is_root() -> bool {
     if nix::unistd::geteuid().is_root() {
         return true;
     }
-    eprintln!("SKIPPED: the container runtime needs root");
+    weft_tests::skip("the container runtime needs root");
     false
 }
 
@@ -298,7 +298,7 @@ fn an_image_dir_is_an_overlay_whose_writes_land_in_the_upper_dir() {
     let scratch = Scratch::new();
     let image = scratch.dir.path().join("image");
     if let Err(reason) = sh_image(&image) {
-        eprintln!("SKIPPED: cannot build a directory image: {reason}");
+        weft_tests::skip(&format!("cannot build a directory image: {reason}"));
         return;
     }
     let layer = scratch.state_dir();
@@ -349,7 +349,7 @@ fn a_missing_target_is_refused_on_the_host_root_and_created_on_an_image() {
 
     let image = scratch.dir.path().join("image");
     if let Err(reason) = sh_image(&image) {
-        eprintln!("SKIPPED: cannot build a directory image: {reason}");
+        weft_tests::skip(&format!("cannot build a directory image: {reason}"));
         return;
     }
     let layer = scratch.state_dir();
