@@ -6,4 +6,3 @@ pub mod containers;
 pub mod daemon;
 pub mod images;
 pub mod runtime;
-mod sqlite;
