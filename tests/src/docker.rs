@@ -50,12 +50,7 @@ pub fn signal(pid: u32, sig: nix::sys::signal::Signal) {
     }
 }
 
-/// A process is still there (and not a zombie of ours).
-pub fn alive(pid: u32) -> bool {
-    std::fs::read_to_string(format!("/proc/{pid}/stat"))
-        .map(|s| !s.rsplit_once(')').is_some_and(|(_, rest)| rest.trim_start().starts_with('Z')))
-        .unwrap_or(false)
-}
+pub use crate::alive;
 
 /// A dockerd of the test's own, and its containerd.
 pub struct Dockerd {

@@ -12,17 +12,31 @@ use std::time::{Duration, Instant};
 static COUNTER: AtomicU32 = AtomicU32::new(0);
 
 /// A container's command (`python3 -c OK_SERVER`): a TCP server on port 80 that answers `ok` to
-/// every connection.
-pub const OK_SERVER: &str = "import socket
+/// every connection; with the argument `http` (`python3 -c OK_SERVER http`), it reads the request
+/// and answers `ok` as HTTP/1.0 (http.server would look its own name up in DNS first, which has
+/// nowhere to go in a test's namespace).
+pub const OK_SERVER: &str = "import socket, sys
+http = sys.argv[1:] == ['http']
 s = socket.socket()
 s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
 s.bind(('0.0.0.0', 80))
 s.listen()
 while True:
     c, _ = s.accept()
-    c.sendall(b'ok')
+    if http:
+        c.recv(1024)
+        c.sendall(b'HTTP/1.0 200 OK\\r\\nContent-Length: 2\\r\\n\\r\\nok')
+    else:
+        c.sendall(b'ok')
     c.close()
 ";
+
+/// Whether process `pid` is still there and not a zombie (ended, not yet reaped).
+pub fn alive(pid: u32) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/stat"))
+        .map(|s| !s.rsplit_once(')').is_some_and(|(_, rest)| rest.trim_start().starts_with('Z')))
+        .unwrap_or(false)
+}
 
 /// The directory holding `weftd` and `weft` (the test binary's `target/<profile>`).
 pub fn bin_dir() -> PathBuf {

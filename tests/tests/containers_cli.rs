@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use weft_tests::{wait_for, Host};
+use weft_tests::{wait_for, Host, OK_SERVER};
 
 #[test]
 fn run_with_each_network_mode() {
@@ -27,20 +27,6 @@ fn run_with_each_network_mode() {
     assert_eq!(h.veths_left(), Vec::<String>::new());
 }
 
-/// A tiny HTTP server (http.server would look its own name up in DNS first, which has nowhere to
-/// go in a test's namespace).
-const SERVER: &str = "import socket
-s = socket.socket()
-s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-s.bind(('0.0.0.0', 80))
-s.listen()
-while True:
-    c, _ = s.accept()
-    c.recv(1024)
-    c.sendall(b'HTTP/1.0 200 OK\\r\\nContent-Length: 2\\r\\n\\r\\nok')
-    c.close()
-";
-
 #[test]
 fn two_containers_on_a_user_network_talk_over_http() {
     let h = Host::new();
@@ -57,7 +43,8 @@ fn two_containers_on_a_user_network_talk_over_http() {
         "hostfs",
         "python3",
         "-c",
-        SERVER,
+        OK_SERVER,
+        "http",
     ])
     .ok();
     let ps = h.weft(&["ps"]);

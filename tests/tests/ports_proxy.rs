@@ -10,37 +10,10 @@ use std::process::Command;
 use ports_common::*;
 use weft_tests::Host;
 
-/// Servers on the TCP and UDP ports given (`80`, `53/udp`) that answer with the address the
-/// connection or datagram came from: `<name>:<port> from <address>`. Through the proxy it is the
-/// bridge's address (the proxy connects from the host); through DNAT, the client's own.
-const WHO_SERVER: &str = "import socket, sys, threading
-name = sys.argv[1]
-def tcp(p):
-    s = socket.socket()
-    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    s.bind(('0.0.0.0', p))
-    s.listen()
-    while True:
-        c, a = s.accept()
-        c.sendall(('%s:%d from %s' % (name, p, a[0])).encode())
-        c.close()
-def udp(p):
-    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    s.bind(('0.0.0.0', p))
-    while True:
-        _, a = s.recvfrom(64)
-        s.sendto(('%s:%d/udp from %s' % (name, p, a[0])).encode(), a)
-for arg in sys.argv[2:]:
-    port, _, proto = arg.partition('/')
-    threading.Thread(target=udp if proto == 'udp' else tcp, args=(int(port),)).start()
-";
-
+/// [`SERVER`] saying where each connection came from: through the proxy it is the bridge's
+/// address (the proxy connects from the host); through DNAT, the client's own.
 fn serve_who(h: &Host, name: &str, flags: &[&str], ports: &[&str]) {
-    let mut args = vec!["run", "-d", "--name", name];
-    args.extend_from_slice(flags);
-    args.extend_from_slice(&["hostfs", "python3", "-c", WHO_SERVER, name]);
-    args.extend_from_slice(ports);
-    h.weft(&args).ok();
+    serve(h, name, &[flags, &["-e", "SAY_FROM=1"]].concat(), ports).ok();
 }
 
 fn proxied_host() -> Host {

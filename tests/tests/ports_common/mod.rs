@@ -14,24 +14,29 @@ pub const HOST_IP: &str = "198.51.100.1";
 pub const CLIENT_IP: &str = "198.51.100.2";
 
 /// Servers on the ports given (`80`, `53/udp`): a TCP connection is answered with
-/// `<name>:<port>` and closed; a UDP datagram with `<name>:<port>/udp`.
-pub const SERVER: &str = "import socket, sys, threading
+/// `<name>:<port>` and closed; a UDP datagram with `<name>:<port>/udp`. With `SAY_FROM=1` in the
+/// environment, each answer also says where the connection or datagram came from:
+/// `... from <address>`.
+pub const SERVER: &str = "import os, socket, sys, threading
 name = sys.argv[1]
+say_from = os.environ.get('SAY_FROM') == '1'
+def said(what, a):
+    return (what + (' from %s' % a[0] if say_from else '')).encode()
 def tcp(p):
     s = socket.socket()
     s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     s.bind(('0.0.0.0', p))
     s.listen()
     while True:
-        c, _ = s.accept()
-        c.sendall(('%s:%d' % (name, p)).encode())
+        c, a = s.accept()
+        c.sendall(said('%s:%d' % (name, p), a))
         c.close()
 def udp(p):
     s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     s.bind(('0.0.0.0', p))
     while True:
         _, a = s.recvfrom(64)
-        s.sendto(('%s:%d/udp' % (name, p)).encode(), a)
+        s.sendto(said('%s:%d/udp' % (name, p), a), a)
 for arg in sys.argv[2:]:
     port, _, proto = arg.partition('/')
     threading.Thread(target=udp if proto == 'udp' else tcp, args=(int(port),)).start()
