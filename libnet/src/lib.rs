@@ -16,6 +16,7 @@ pub mod portmap;
 pub mod protocol;
 pub mod sandbox;
 pub mod store;
+pub mod undo;
 
 pub use controller::{Controller, ControllerConfig, DriverResolver, RestoreReport};
 pub use driver::{DriverError, DriverResult, ErrorKind, IpamDriver, NetworkDriver};

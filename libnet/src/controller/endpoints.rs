@@ -5,13 +5,13 @@ use std::net::IpAddr;
 
 use ipnet::IpNet;
 
-use super::rollback::Rollback;
 use super::Controller;
 use crate::endpoint::{Endpoint, EndpointCreate};
 use crate::error::{Error, Result};
 use crate::ids::EndpointId;
 use crate::network::PoolAllocation;
 use crate::protocol::*;
+use crate::undo::Undo;
 
 /// The pool of `pools` an address belongs to, or the first pool when no address is asked for.
 fn pool_for<'a>(
@@ -44,7 +44,7 @@ impl Controller {
         let driver = self.driver(&network.driver)?;
         let ipam = self.ipam(&network.ipam_driver)?;
         let id = EndpointId::random();
-        let mut rb = Rollback::new();
+        let mut rb = Undo::new();
         let mut request = |pools: &[PoolAllocation], want: Option<IpAddr>| -> Result<Option<IpNet>> {
             let Some(pool) = pool_for(pools, want, &network.name)? else { return Ok(None) };
             let r = ipam.request_address(RequestAddressRequest {
@@ -97,7 +97,7 @@ impl Controller {
             ports: Vec::new(),
         };
         self.store.write(|tx| tx.put_endpoint(&endpoint))?;
-        rb.disarm();
+        rb.commit();
         self.endpoints.insert(id, endpoint.clone());
         Ok(endpoint)
     }

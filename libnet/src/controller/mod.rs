@@ -14,7 +14,6 @@ mod endpoints;
 mod external;
 mod networks;
 mod restore;
-mod rollback;
 mod sandboxes;
 
 use std::collections::BTreeMap;

@@ -7,13 +7,13 @@ use std::sync::Arc;
 use ipnet::IpNet;
 use serde_json::{json, Value};
 
-use super::rollback::Rollback;
 use super::Controller;
 use crate::driver::IpamDriver;
 use crate::error::{Error, Result};
 use crate::ids::NetworkId;
 use crate::network::{IpamConfigRequest, Network, NetworkCreate, PoolAllocation};
 use crate::protocol::*;
+use crate::undo::Undo;
 
 /// Drivers whose networks take no addresses (Docker's "special" drivers).
 const DRIVERS_WITHOUT_IPAM: [&str; 2] = ["host", "null"];
@@ -99,7 +99,7 @@ pub(super) fn allocate_pools(
     v6: bool,
     configs: &[ParsedConfig],
     options: &BTreeMap<String, String>,
-    rb: &mut Rollback,
+    rb: &mut Undo,
 ) -> Result<Vec<PoolAllocation>> {
     let mut out = Vec::new();
     for ParsedConfig { subnet, ip_range, gateway, aux } in configs {
@@ -289,7 +289,7 @@ impl Controller {
             v6.push(ParsedConfig::default());
         }
 
-        let mut rb = Rollback::new();
+        let mut rb = Undo::new();
         // The pools are asked in the IPAM driver's own default space, as libnetwork does.
         let space = if uses_ipam { ipam_space(&*ipam)? } else { LOCAL_DEFAULT_SPACE.to_string() };
         let ipv4 = if uses_ipam && req.enable_ipv4 {
@@ -328,7 +328,7 @@ impl Controller {
             d2.delete_network(DeleteNetworkRequest { network_id: id2 }).map_err(|e| e.to_string())
         });
         self.store.write(|tx| tx.put_network(&network))?;
-        rb.disarm();
+        rb.commit();
         self.networks.insert(network.id.clone(), network.clone());
         tracing::info!(network = %network.name, id = %network.id.short(), "network created");
         Ok(network)

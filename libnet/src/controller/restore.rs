@@ -4,13 +4,13 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::networks::create_request;
-use super::rollback::Rollback;
 use super::{is_netns_mount, Controller};
 use crate::error::Result;
 use crate::marks;
 use crate::network::PoolAllocation;
 use crate::osl::{Netlink, Netns};
 use crate::protocol::*;
+use crate::undo::Undo;
 
 /// What a restore did, for the daemon's log.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
@@ -70,7 +70,7 @@ impl Controller {
 
     fn restore_network(&mut self, n: &mut crate::network::Network) -> Result<()> {
         let ipam = self.ipam(&n.ipam_driver)?;
-        let mut rb = Rollback::new();
+        let mut rb = Undo::new();
         let options = n.ipam_options.clone();
         let space = n.address_space.clone();
         let replay = (|| -> Result<()> {
@@ -94,7 +94,7 @@ impl Controller {
         })();
         // The record is kept whatever happens next, so whatever was granted again stays granted:
         // a subnet of a stored network must never be handed to another one.
-        rb.disarm();
+        rb.commit();
         replay?;
         let driver = self.driver(&n.driver)?;
         driver.create_network(create_request(n))?;

@@ -4,7 +4,6 @@ use std::net::IpAddr;
 
 use ipnet::IpNet;
 
-use super::rollback::Rollback;
 use super::Controller;
 use crate::endpoint::JoinInfo;
 use crate::error::{Error, Result};
@@ -12,6 +11,7 @@ use crate::ids::{EndpointId, SandboxId};
 use crate::osl::{set_sysctl, Netlink, Netns};
 use crate::protocol::*;
 use crate::sandbox::{Sandbox, SandboxCreate};
+use crate::undo::Undo;
 
 fn parse_gateway(s: &str) -> Result<Option<IpAddr>> {
     if s.is_empty() {
@@ -44,7 +44,7 @@ impl Controller {
     pub fn create_sandbox(&mut self, req: SandboxCreate) -> Result<Sandbox> {
         let id = SandboxId::random();
         let key = if req.host_mode { None } else { Some(self.netns_path(&id)) };
-        let mut rb = Rollback::new();
+        let mut rb = Undo::new();
         if let Some(path) = &key {
             let ns = Netns::create(path)?;
             let p2 = path.clone();
@@ -62,7 +62,7 @@ impl Controller {
             gateway_endpoint: None,
         };
         self.store.write(|tx| tx.put_sandbox(&sandbox))?;
-        rb.disarm();
+        rb.commit();
         self.sandboxes.insert(id, sandbox.clone());
         Ok(sandbox)
     }
@@ -88,7 +88,7 @@ impl Controller {
             sandbox_key: sandbox.key.as_ref().map(|k| k.display().to_string()).unwrap_or_default(),
             options: Options::new(),
         })?;
-        let mut rb = Rollback::new();
+        let mut rb = Undo::new();
         let (d2, nid, eid) = (driver.clone(), network.id.to_string(), endpoint.id.to_string());
         rb.push("driver join", move || {
             d2.leave(LeaveRequest { network_id: nid, endpoint_id: eid }).map_err(|e| e.to_string())
@@ -153,7 +153,7 @@ impl Controller {
             }
             return Err(e);
         }
-        rb.disarm();
+        rb.commit();
         self.sandboxes.insert(sandbox.id.clone(), sandbox);
         Ok(())
     }
@@ -181,7 +181,7 @@ impl Controller {
         prefix: &str,
         endpoint: &crate::endpoint::Endpoint,
         routes: &[StaticRoute],
-        rb: &mut Rollback,
+        rb: &mut Undo,
     ) -> Result<(String, u32)> {
         let mut nl = Netlink::in_netns(ns)?;
         let index = match self.host.link_by_name(src)? {
