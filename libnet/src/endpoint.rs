@@ -68,3 +68,15 @@ impl Endpoint {
         self.ipv4.iter().chain(self.ipv6.iter()).copied()
     }
 }
+
+/// An endpoint weft has dropped whose driver did not take it back (its `DeleteEndpoint` failed:
+/// a plugin that died, say). weft releases what it holds itself (the addresses) at once, as Docker
+/// does, and owes the driver the call: it is asked again before the driver's next call, and at
+/// the next start, until it answers.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OwedDelete {
+    pub endpoint: EndpointId,
+    pub network: NetworkId,
+    /// The network's driver, by name.
+    pub driver: String,
+}

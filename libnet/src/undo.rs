@@ -77,6 +77,59 @@ impl Drop for Undo<'_> {
     }
 }
 
+/// An [`Undo`] whose steps act on an object the operation itself goes on changing (the
+/// controller, which a step borrowed for good would lock out): each step is given it when the
+/// steps run, by [`UndoWith::run`]. It cannot run on its own: dropped with steps left (a bug),
+/// it logs each as not undone.
+#[must_use = "run it on failure or commit it on success"]
+pub struct UndoWith<'a, C: ?Sized> {
+    steps: Vec<(String, ContextStep<'a, C>)>,
+}
+
+type ContextStep<'a, C> = Box<dyn FnOnce(&mut C) -> Result<(), String> + 'a>;
+
+impl<'a, C: ?Sized> UndoWith<'a, C> {
+    pub fn new() -> Self {
+        UndoWith { steps: Vec::new() }
+    }
+
+    /// Remember how to undo `what`, a step that just succeeded.
+    pub fn push<E: Display>(&mut self, what: impl Into<String>, undo: impl FnOnce(&mut C) -> Result<(), E> + 'a) {
+        self.steps.push((what.into(), Box::new(move |c: &mut C| undo(c).map_err(|e| e.to_string()))));
+    }
+
+    /// The operation succeeded: keep everything.
+    pub fn commit(mut self) {
+        self.steps.clear();
+    }
+
+    /// Undo now on `on`, newest first; each failure is logged and returned as in [`Undo::run`].
+    pub fn run(mut self, on: &mut C) -> Vec<String> {
+        let mut failed = Vec::new();
+        while let Some((what, undo)) = self.steps.pop() {
+            if let Err(e) = undo(on) {
+                tracing::warn!("undo of {what} failed: {e}");
+                failed.push(format!("undo of {what}: {e}"));
+            }
+        }
+        failed
+    }
+}
+
+impl<C: ?Sized> Default for UndoWith<'_, C> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<C: ?Sized> Drop for UndoWith<'_, C> {
+    fn drop(&mut self) {
+        for (what, _) in self.steps.drain(..).rev() {
+            tracing::error!("undo of {what} was not run: dropped without run() or commit()");
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -107,5 +160,17 @@ mod tests {
         let mut undo = Undo::new();
         undo.push("d", || Err::<(), _>("gone"));
         assert_eq!(undo.run(), ["undo of d: gone"]);
+    }
+
+    #[test]
+    fn steps_with_a_context_get_it_when_they_run() {
+        let mut list = vec![1];
+        let mut undo = UndoWith::<Vec<i32>>::new();
+        list.push(2);
+        undo.push("the 2", |l: &mut Vec<i32>| l.pop().map(drop).ok_or("empty"));
+        list.push(3); // the operation goes on changing what the steps act on
+        undo.push("the 3", |l: &mut Vec<i32>| l.pop().map(drop).ok_or("empty"));
+        assert!(undo.run(&mut list).is_empty());
+        assert_eq!(list, [1]);
     }
 }

@@ -267,6 +267,56 @@ fn dead_and_silent_plugins_are_clear_errors_that_leave_nothing() {
     h.assert_no_networking_left();
 }
 
+/// A plugin that cannot take an endpoint back (its DeleteEndpoint fails, as a plugin that died in
+/// the middle of a join would) does not leave a record that nothing owns: weft releases the
+/// address at once (as Docker does) and drops the endpoint, and asks the plugin again when it
+/// answers: at its next call, or at weftd's next start.
+#[test]
+fn an_endpoint_a_plugin_cannot_delete_is_released_and_asked_again() {
+    let docker_dir = tempfile::tempdir().expect("temp dir");
+    let mut h = host(docker_dir.path());
+    let (_ipam, state) = start_ipam(&h, docker_dir.path());
+    let mut broken = start_net(&h, "tpd", &["--fail", "NetworkDriver.Join", "--fail", "NetworkDriver.DeleteEndpoint"]);
+    h.weft(&["network", "create", "-d", "tpd", "--ipam-driver", "tipam", "--subnet", "10.94.0.0/24", "pd"]).ok();
+    let held_before = held(&state);
+    let run = h.weft(&["run", "--rm", "--network", "pd", "hostfs", "true"]);
+    assert_ne!(run.code, 0, "the join fails: {run:?}");
+    let calls = broken.calls();
+    assert!(calls.iter().any(|c| c == "NetworkDriver.DeleteEndpoint"), "{calls:?}");
+    // The address is back in the pool, and the network has no endpoint left.
+    assert_eq!(held(&state), held_before);
+    let containers = h.weft(&["network", "inspect", "-f", "{{len .Containers}}", "pd"]);
+    assert_eq!(containers.ok().trim(), "0");
+    // The plugin answers again (a new process on its socket): its next call is preceded by the
+    // DeleteEndpoint weft still owes it.
+    // (The plugin's log is one file across its processes.)
+    let seen = broken.calls().len();
+    broken.kill();
+    let back = start_net(&h, "tpd", &[]);
+    h.weft(&["network", "create", "-d", "tpd", "--ipam-driver", "tipam", "--subnet", "10.94.1.0/24", "pd2"]).ok();
+    let calls = back.calls().split_off(seen);
+    let at = |call: &str| calls.iter().position(|c| c == call);
+    assert!(at("NetworkDriver.DeleteEndpoint") < at("NetworkDriver.CreateNetwork"), "{calls:?}");
+    assert!(at("NetworkDriver.DeleteEndpoint").is_some(), "{calls:?}");
+    h.weft(&["network", "rm", "pd2"]).ok();
+
+    // Owed at a restart, it is asked at the next start.
+    drop(back);
+    let broken = start_net(&h, "tpd", &["--fail", "NetworkDriver.Join", "--fail", "NetworkDriver.DeleteEndpoint"]);
+    assert_ne!(h.weft(&["run", "--rm", "--network", "pd", "hostfs", "true"]).code, 0);
+    assert_eq!(held(&state), held_before);
+    let seen = broken.calls().len();
+    drop(broken);
+    let back = start_net(&h, "tpd", &[]);
+    h.stop();
+    h.start();
+    let asked = || back.calls().split_off(seen).iter().any(|c| c == "NetworkDriver.DeleteEndpoint");
+    assert!(wait_for(Duration::from_secs(10), asked), "{:?}", back.calls());
+    h.weft(&["network", "rm", "pd"]).ok();
+    assert_eq!(ipam_state(&state), serde_json::json!({}));
+    h.assert_no_networking_left();
+}
+
 #[test]
 fn plugin_ls_names_plugins_it_cannot_use() {
     let docker_dir = tempfile::tempdir().expect("temp dir");

@@ -6,7 +6,7 @@ use std::net::IpAddr;
 use ipnet::IpNet;
 
 use super::Controller;
-use crate::endpoint::{Endpoint, EndpointCreate};
+use crate::endpoint::{Endpoint, EndpointCreate, OwedDelete};
 use crate::error::{Error, Result};
 use crate::ids::EndpointId;
 use crate::network::PoolAllocation;
@@ -42,6 +42,7 @@ impl Controller {
             return Err(Error::EndpointExists { name: req.name, network: network.name });
         }
         let driver = self.driver(&network.driver)?;
+        self.settle_owed(&network.driver);
         let ipam = self.ipam(&network.ipam_driver)?;
         let id = EndpointId::random();
         let mut rb = Undo::new();
@@ -118,12 +119,30 @@ impl Controller {
             .cloned()
             .ok_or_else(|| Error::NetworkNotFound(endpoint.network.to_string()))?;
         let driver = self.driver(&network.driver)?;
-        driver.delete_endpoint(DeleteEndpointRequest {
-            network_id: network.id.to_string(),
-            endpoint_id: id.to_string(),
+        self.settle_owed(&network.driver);
+        // A driver that cannot take the endpoint back now is owed the call: the endpoint and its
+        // addresses, which are weft's, go at once all the same.
+        let request = DeleteEndpointRequest { network_id: network.id.to_string(), endpoint_id: id.to_string() };
+        let owed = match driver.delete_endpoint(request) {
+            Ok(()) => None,
+            Err(e) if e.kind == crate::driver::ErrorKind::NotFound => None,
+            Err(e) => {
+                tracing::warn!(
+                    "driver {} did not delete endpoint {} ({e}): the endpoint and its addresses are released, and the driver will be asked again",
+                    network.driver,
+                    endpoint.name
+                );
+                Some(OwedDelete { endpoint: id.clone(), network: network.id.clone(), driver: network.driver.clone() })
+            }
+        };
+        self.store.write(|tx| {
+            tx.delete_endpoint(id.as_str())?;
+            owed.as_ref().map_or(Ok(()), |o| tx.put_owed_delete(o))
         })?;
-        self.store.write(|tx| tx.delete_endpoint(id.as_str()))?;
         self.endpoints.remove(id);
+        if let Some(o) = owed {
+            self.owed.insert(o.endpoint.clone(), o);
+        }
         if let Ok(ipam) = self.ipam(&network.ipam_driver) {
             for addr in endpoint.addresses() {
                 let Some(p) = network.pool_of(addr.addr()) else { continue };
@@ -137,5 +156,34 @@ impl Controller {
             }
         }
         Ok(())
+    }
+
+    /// Ask `driver` again for the endpoint deletions it owes; those it takes (or no longer
+    /// knows) are settled. Called before each of its calls that changes its state, and at start.
+    pub(super) fn settle_owed(&mut self, driver: &str) {
+        let owed: Vec<OwedDelete> = self.owed.values().filter(|o| o.driver == driver).cloned().collect();
+        if owed.is_empty() {
+            return;
+        }
+        let Ok(d) = self.driver(driver) else { return };
+        for o in owed {
+            let request =
+                DeleteEndpointRequest { network_id: o.network.to_string(), endpoint_id: o.endpoint.to_string() };
+            match d.delete_endpoint(request) {
+                Ok(()) => {}
+                Err(e) if e.kind == crate::driver::ErrorKind::NotFound => {}
+                Err(e) => {
+                    tracing::debug!("driver {driver} still does not delete endpoint {}: {e}", o.endpoint.short());
+                    continue;
+                }
+            }
+            match self.store.write(|tx| tx.delete_owed_delete(o.endpoint.as_str())) {
+                Ok(()) => {
+                    tracing::info!("driver {driver} deleted endpoint {} at last", o.endpoint.short());
+                    self.owed.remove(&o.endpoint);
+                }
+                Err(e) => tracing::warn!("forget the owed deletion of endpoint {}: {e}", o.endpoint.short()),
+            }
+        }
     }
 }

@@ -11,6 +11,7 @@ use crate::error::{Error, Result};
 use crate::ids::EndpointId;
 use crate::portmap::{PortBinding, EXPOSED_PORTS_OPTION, PORTMAP_OPTION};
 use crate::protocol::*;
+use crate::undo::Undo;
 
 /// The port bindings an endpoint asks for (its `com.docker.network.portmap` option).
 pub(super) fn requested_ports(endpoint: &Endpoint) -> Result<Vec<PortBinding>> {
@@ -93,24 +94,19 @@ impl Controller {
             options.insert(EXPOSED_PORTS_OPTION.into(), value);
         }
         let (nid, eid) = (network.id.to_string(), endpoint.id.to_string());
+        let mut undo = Undo::new();
         driver.program_external_connectivity(ProgramExternalConnectivityRequest {
             network_id: nid.clone(),
             endpoint_id: eid.clone(),
             options,
         })?;
-        let bound = match self.bound_ports(&*driver, &nid, &eid) {
-            Ok(bound) => bound,
-            Err(e) => {
-                let undo = driver.revoke_external_connectivity(RevokeExternalConnectivityRequest {
-                    network_id: nid,
-                    endpoint_id: eid,
-                });
-                if let Err(undo) = undo {
-                    tracing::warn!("revoke after a failed publish of endpoint {}: {undo}", endpoint.name);
-                }
-                return Err(e);
-            }
-        };
+        let (d, request) =
+            (driver.clone(), RevokeExternalConnectivityRequest { network_id: nid.clone(), endpoint_id: eid.clone() });
+        undo.push(format!("the published ports of endpoint {}", endpoint.name), move || {
+            d.revoke_external_connectivity(request)
+        });
+        let bound = self.bound_ports(&*driver, &nid, &eid)?;
+        undo.commit();
         if let Some(e) = self.endpoints.get_mut(id) {
             e.ports = bound;
         }

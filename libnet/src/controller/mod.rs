@@ -65,6 +65,8 @@ pub struct Controller {
     networks: BTreeMap<NetworkId, Network>,
     endpoints: BTreeMap<EndpointId, Endpoint>,
     sandboxes: BTreeMap<SandboxId, Sandbox>,
+    /// Endpoints dropped whose driver still owes their deletion, by endpoint.
+    owed: BTreeMap<EndpointId, crate::endpoint::OwedDelete>,
     /// The namespace the controller treats as the host's (the caller's at `new`).
     host_ns: Netns,
     host: Netlink,
@@ -88,6 +90,7 @@ impl Controller {
             networks: BTreeMap::new(),
             endpoints: BTreeMap::new(),
             sandboxes: BTreeMap::new(),
+            owed: BTreeMap::new(),
             host_ns: Netns::current()?,
             host: Netlink::new()?,
         })

@@ -10,7 +10,7 @@ use serde_json::{json, Value};
 use super::Controller;
 use crate::driver::IpamDriver;
 use crate::error::{Error, Result};
-use crate::ids::NetworkId;
+use crate::ids::{EndpointId, NetworkId};
 use crate::network::{IpamConfigRequest, Network, NetworkCreate, PoolAllocation};
 use crate::protocol::*;
 use crate::undo::Undo;
@@ -249,6 +249,7 @@ impl Controller {
             return Err(Error::Predefined(req.name.clone(), "created by a user"));
         }
         let driver = self.driver(&req.driver)?;
+        self.settle_owed(&req.driver);
         let ipam = self.ipam(&req.ipam_driver)?;
         let scope = driver.get_capabilities()?.scope;
 
@@ -361,8 +362,25 @@ impl Controller {
             });
         }
         let driver = self.driver(&network.driver)?;
+        self.settle_owed(&network.driver);
         driver.delete_network(DeleteNetworkRequest { network_id: network.id.to_string() })?;
-        self.store.write(|tx| tx.delete_network(network.id.as_str()))?;
+        // The network takes with it what its driver still owed on it.
+        let owed: Vec<EndpointId> =
+            self.owed.values().filter(|o| o.network == network.id).map(|o| o.endpoint.clone()).collect();
+        self.store.write(|tx| {
+            for endpoint in &owed {
+                tx.delete_owed_delete(endpoint.as_str())?;
+            }
+            tx.delete_network(network.id.as_str())
+        })?;
+        for endpoint in owed {
+            tracing::warn!(
+                "driver {} never deleted endpoint {}; its network is gone now",
+                network.driver,
+                endpoint.short()
+            );
+            self.owed.remove(&endpoint);
+        }
         self.networks.remove(&network.id);
         // Only once the record is gone: a subnet is never free while a record holds it.
         if let Ok(ipam) = self.ipam(&network.ipam_driver) {

@@ -62,6 +62,13 @@ impl Controller {
             self.endpoints.insert(ep.id.clone(), ep);
             report.endpoints += 1;
         }
+        for o in self.store.owed_deletes()? {
+            self.owed.insert(o.endpoint.clone(), o);
+        }
+        let drivers: std::collections::BTreeSet<String> = self.owed.values().map(|o| o.driver.clone()).collect();
+        for driver in drivers {
+            self.settle_owed(&driver);
+        }
         self.repair_default_routes(&mut report);
         self.republish_ports(&mut report);
         self.collect_garbage(&mut report);

@@ -11,7 +11,7 @@ use crate::ids::{EndpointId, SandboxId};
 use crate::osl::{set_sysctl, Netlink, Netns};
 use crate::protocol::*;
 use crate::sandbox::{Sandbox, SandboxCreate};
-use crate::undo::Undo;
+use crate::undo::{Undo, UndoWith};
 
 fn parse_gateway(s: &str) -> Result<Option<IpAddr>> {
     if s.is_empty() {
@@ -134,28 +134,51 @@ impl Controller {
         endpoint.join = Some(info);
         let mut sandbox = sandbox;
         sandbox.endpoints.push(endpoint.id.clone());
+        // The steps below change the controller itself: their undo is given it when it runs.
+        let mut tail = UndoWith::<Controller>::new();
+        // On failure the old default route is put back: which endpoint had it is forgotten, so
+        // it is added again. (Pushed first, it runs last.)
+        let before = self.sandbox(&sandbox.id)?.clone();
+        tail.push(format!("the default route of sandbox {}", before.id.short()), move |c: &mut Controller| {
+            let mut old = before;
+            old.gateway_endpoint = None;
+            c.update_default_route(&mut old)
+        });
         self.endpoints.insert(endpoint.id.clone(), endpoint.clone());
-        let routed = self.update_default_route(&mut sandbox);
-        if let Err(e) = routed.and_then(|_| self.store_sandbox_endpoints(&sandbox, None)) {
-            if sandbox.gateway_endpoint.as_ref() == Some(&endpoint.id) {
-                if let Err(undo) = self.revoke_external(&endpoint.id) {
-                    tracing::warn!("revoke of the ports of endpoint {} after a failed join: {undo}", endpoint.name);
-                }
-            }
-            let mut unjoined = endpoint.clone();
-            unjoined.join = None;
-            self.endpoints.insert(unjoined.id.clone(), unjoined);
-            // Put the old default route back: forget which endpoint had it, so it is re-added.
-            let mut old = self.sandbox(sandbox_id)?.clone();
-            let previous = old.gateway_endpoint.take();
-            if let Err(undo) = self.update_default_route(&mut old) {
-                tracing::warn!("restoring the default route of sandbox {} (was {previous:?}): {undo}", old.id.short());
-            }
+        let mut unjoined = endpoint.clone();
+        unjoined.join = None;
+        tail.push(format!("the join of endpoint {}", endpoint.name), move |c: &mut Controller| {
+            c.endpoints.insert(unjoined.id.clone(), unjoined);
+            Ok::<_, Error>(())
+        });
+        let done = self.route_and_store_join(&mut sandbox, &endpoint, &mut tail);
+        if let Err(e) = done {
+            tail.run(self);
             return Err(e);
         }
+        tail.commit();
         rb.commit();
         self.sandboxes.insert(sandbox.id.clone(), sandbox);
         Ok(())
+    }
+
+    /// The last steps of a join, with their undo in `tail`: the sandbox's default route (and with
+    /// it, when the joined endpoint becomes the gateway endpoint, its published ports), then the
+    /// store.
+    fn route_and_store_join(
+        &mut self,
+        sandbox: &mut Sandbox,
+        endpoint: &crate::endpoint::Endpoint,
+        tail: &mut UndoWith<'_, Controller>,
+    ) -> Result<()> {
+        self.update_default_route(sandbox)?;
+        if sandbox.gateway_endpoint.as_ref() == Some(&endpoint.id) {
+            let id = endpoint.id.clone();
+            tail.push(format!("the published ports of endpoint {}", endpoint.name), move |c: &mut Controller| {
+                c.revoke_external(&id)
+            });
+        }
+        self.store_sandbox_endpoints(sandbox, None)
     }
 
     /// Store a sandbox with every endpoint joined to it (a change of the gateway endpoint

@@ -6,7 +6,7 @@
 
 use std::path::Path;
 
-use crate::endpoint::Endpoint;
+use crate::endpoint::{Endpoint, OwedDelete};
 use crate::error::{Error, Result};
 use crate::network::Network;
 use crate::sandbox::Sandbox;
@@ -19,6 +19,7 @@ const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS networks (id TEXT PRIMARY KEY, name TEXT NOT NULL UNIQUE, record TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS endpoints (id TEXT PRIMARY KEY, network_id TEXT NOT NULL, record TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS sandboxes (id TEXT PRIMARY KEY, record TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS owed_deletes (id TEXT PRIMARY KEY, record TEXT NOT NULL);
 ";
 
 /// The record file of one controller.
@@ -55,6 +56,9 @@ impl Store {
     pub fn sandboxes(&self) -> Result<Vec<Sandbox>> {
         Ok(self.file.load("sandboxes")?)
     }
+    pub fn owed_deletes(&self) -> Result<Vec<OwedDelete>> {
+        Ok(self.file.load("owed_deletes")?)
+    }
 
     /// Run `f` in one transaction and commit it if `f` succeeds.
     pub fn write<T>(&mut self, f: impl FnOnce(&StoreTx<'_>) -> Result<T>) -> Result<T> {
@@ -80,6 +84,12 @@ impl StoreTx<'_> {
     }
     pub fn delete_sandbox(&self, id: &str) -> Result<()> {
         Ok(self.tx.delete("sandboxes", id)?)
+    }
+    pub fn put_owed_delete(&self, o: &OwedDelete) -> Result<()> {
+        Ok(self.tx.put("owed_deletes", o.endpoint.as_str(), &[], o)?)
+    }
+    pub fn delete_owed_delete(&self, endpoint: &str) -> Result<()> {
+        Ok(self.tx.delete("owed_deletes", endpoint)?)
     }
 }
 
