@@ -6,6 +6,7 @@
 mod options;
 mod publish;
 
+use std::cell::RefCell;
 use std::collections::HashMap;
 use std::net::IpAddr;
 use std::sync::Mutex;
@@ -16,6 +17,7 @@ use libnet::osl::firewall::{Firewall, LoadOptions, NetworkRules};
 use libnet::osl::{set_sysctl, Netlink, Netns, OslError};
 use libnet::portmap::PortAllocator;
 use libnet::protocol::*;
+use libnet::undo::Undo;
 use libnet::{DriverError, DriverResult, EndpointId, NetworkDriver, NetworkId};
 
 pub use options::BridgeConfig;
@@ -67,29 +69,54 @@ struct State {
     endpoints: HashMap<String, BridgeEndpoint>,
 }
 
-impl State {
-    fn bridge_index(&mut self, bridge: &str) -> DriverResult<u32> {
-        Ok(self
-            .nl
-            .link_by_name(bridge)
-            .map_err(os_err)?
-            .ok_or_else(|| DriverError::internal(format!("bridge {bridge} is missing")))?
-            .index)
-    }
+/// The index of the bridge `bridge`, which must exist.
+fn bridge_index(nl: &mut Netlink, bridge: &str) -> DriverResult<u32> {
+    Ok(nl
+        .link_by_name(bridge)
+        .map_err(os_err)?
+        .ok_or_else(|| DriverError::internal(format!("bridge {bridge} is missing")))?
+        .index)
+}
 
-    /// Put a host-side veth on the bridge and bring it up; on failure the pair is deleted.
-    fn enslave(&mut self, host: &str, index: u32, bridge_index: u32) -> DriverResult<()> {
-        let attach = self
-            .nl
-            .set_master(index, bridge_index)
-            .and_then(|_| self.nl.set_hairpin(index, true))
-            .and_then(|_| self.nl.set_up(index));
-        if let Err(e) = attach {
-            let _ = self.nl.delete_link(host);
-            return Err(os_err(e));
-        }
-        Ok(())
+/// Put a host-side veth on the bridge and bring it up. The caller deletes the pair if this fails.
+fn enslave(nl: &mut Netlink, index: u32, bridge_index: u32) -> DriverResult<()> {
+    nl.set_master(index, bridge_index).map_err(os_err)?;
+    nl.set_hairpin(index, true).map_err(os_err)?;
+    nl.set_up(index).map_err(os_err)
+}
+
+/// Make the veth pair `host` <-> `peer`, `peer` straight inside `sandbox` (the host's namespace
+/// without one), and put `host` on the bridge; all or nothing.
+fn plug_veth(
+    nl: &mut Netlink,
+    (host, peer): (&str, &str),
+    mtu: Option<u32>,
+    mac: [u8; 6],
+    sandbox: Option<&Netns>,
+    bridge_index: u32,
+) -> DriverResult<()> {
+    // The undo deletes the pair while the next steps go on using the same socket.
+    let nl = &RefCell::new(nl);
+    let mut undo = Undo::new();
+    nl.borrow_mut().create_veth_into(host, peer, mtu, Some(mac), sandbox).map_err(os_err)?;
+    undo.push(format!("veth pair {host} <-> {peer}"), move || match nl.borrow_mut().delete_link(host) {
+        // Both ends are gone already: what the undo is for holds.
+        Err(e) if e.is_not_found() => Ok(()),
+        done => done,
+    });
+    // A bridge port needs no address of its own: no IPv6 link-local address, router
+    // solicitation or multicast report flooded to the other ports (none on a kernel without
+    // IPv6, so a failure is no reason to stop).
+    if let Err(e) = set_sysctl(&format!("net/ipv6/conf/{host}/disable_ipv6"), "1") {
+        tracing::debug!("{e}");
     }
+    let found = nl.borrow_mut().link_by_name(host).map_err(os_err)?;
+    let Some(link) = found else {
+        return Err(DriverError::internal(format!("veth {host} vanished after creation")));
+    };
+    enslave(&mut nl.borrow_mut(), link.index, bridge_index)?;
+    undo.commit();
+    Ok(())
 }
 
 /// The bridge driver. It works in the namespace of the thread that made it (the host's).
@@ -178,98 +205,92 @@ impl BridgeDriver {
     }
 }
 
-impl State {
-    /// Make (or adopt) the bridge with its MTU and gateway addresses, and bring it up. Returns
-    /// whether weft owns it: it made it now, or made it before a restart (its alias says so).
-    fn ensure_bridge(
-        &mut self,
-        id: &NetworkId,
-        name: &str,
-        config: &BridgeConfig,
-        gateways: &[IpNet],
-    ) -> DriverResult<bool> {
-        let alias = marks::owner_alias(id);
-        let (index, created, owned) = match self.nl.link_by_name(name).map_err(os_err)? {
-            Some(l) if l.kind.as_deref() == Some("bridge") => {
-                // Weft's own name for this network also says "ours": a bridge made before the
-                // alias was set (a crash in between) is still weft's, and gets its alias now.
-                let weft_name =
-                    name == marks::bridge_name(id) || (config.default_bridge && name == marks::DEFAULT_BRIDGE);
-                let ours = l.alias.as_deref() == Some(alias.as_str()) || (l.alias.is_none() && weft_name);
-                if ours && l.alias.is_none() {
-                    self.nl.set_alias(l.index, &alias).map_err(os_err)?;
-                }
-                (l.index, false, ours)
+/// Make (or adopt) the bridge with its MTU and gateway addresses, and bring it up. Returns
+/// whether weft owns it: it made it now, or made it before a restart (its alias says so).
+/// On failure a bridge made now is deleted, and the addresses put on an adopted one come off.
+fn ensure_bridge(
+    nl: &mut Netlink,
+    id: &NetworkId,
+    name: &str,
+    config: &BridgeConfig,
+    gateways: &[IpNet],
+) -> DriverResult<bool> {
+    let alias = marks::owner_alias(id);
+    // The undos use the socket that the next steps go on using.
+    let nl = &RefCell::new(nl);
+    let mut undo = Undo::new();
+    let existing = nl.borrow_mut().link_by_name(name).map_err(os_err)?;
+    let (index, created, owned) = match existing {
+        Some(l) if l.kind.as_deref() == Some("bridge") => {
+            // Weft's own name for this network also says "ours": a bridge made before the
+            // alias was set (a crash in between) is still weft's, and gets its alias now.
+            // The alias stays if a later step fails: it says what is true either way.
+            let weft_name = name == marks::bridge_name(id) || (config.default_bridge && name == marks::DEFAULT_BRIDGE);
+            let ours = l.alias.as_deref() == Some(alias.as_str()) || (l.alias.is_none() && weft_name);
+            if ours && l.alias.is_none() {
+                nl.borrow_mut().set_alias(l.index, &alias).map_err(os_err)?;
             }
-            Some(_) => return Err(DriverError::conflict(format!("interface {name} exists and is not a bridge"))),
-            None => (self.nl.create_bridge(name, config.mtu).map_err(os_err)?, true, true),
-        };
-        let mut added = Vec::new();
-        let result = (|| {
-            if created {
-                self.nl.set_alias(index, &alias).map_err(os_err)?;
-            }
-            if let (Some(mtu), false) = (config.mtu, created) {
-                self.nl.set_mtu(index, mtu).map_err(os_err)?;
-            }
-            if gateways.iter().any(|g| g.addr().is_ipv6()) {
-                set_sysctl(&format!("net/ipv6/conf/{name}/disable_ipv6"), "0").map_err(os_err)?;
-            }
-            // A bridge made just now has no addresses; an adopted one (restart) may have them.
-            let have: Vec<IpNet> = if created {
-                Vec::new()
-            } else {
-                self.nl.addresses(Some(index)).map_err(os_err)?.into_iter().map(|(_, a)| a).collect()
-            };
-            for g in gateways {
-                if !have.contains(g) {
-                    self.nl.add_address(index, *g).map_err(os_err)?;
-                    added.push(*g);
-                }
-            }
-            self.nl.set_up(index).map_err(os_err)
-        })();
-        if let Err(e) = result {
-            if created {
-                let _ = self.nl.delete_link(name);
-            } else {
-                for g in added {
-                    let _ = self.nl.delete_address(index, g);
-                }
-            }
-            return Err(e);
+            (l.index, false, ours)
         }
-        Ok(owned)
+        Some(_) => return Err(DriverError::conflict(format!("interface {name} exists and is not a bridge"))),
+        None => {
+            let index = nl.borrow_mut().create_bridge(name, config.mtu).map_err(os_err)?;
+            undo.push(format!("bridge {name}"), move || nl.borrow_mut().delete_link(name));
+            nl.borrow_mut().set_alias(index, &alias).map_err(os_err)?;
+            (index, true, true)
+        }
+    };
+    if let (Some(mtu), false) = (config.mtu, created) {
+        nl.borrow_mut().set_mtu(index, mtu).map_err(os_err)?;
     }
+    if gateways.iter().any(|g| g.addr().is_ipv6()) {
+        set_sysctl(&format!("net/ipv6/conf/{name}/disable_ipv6"), "0").map_err(os_err)?;
+    }
+    // A bridge made just now has no addresses; an adopted one (restart) may have them.
+    let have: Vec<IpNet> = if created {
+        Vec::new()
+    } else {
+        nl.borrow_mut().addresses(Some(index)).map_err(os_err)?.into_iter().map(|(_, a)| a).collect()
+    };
+    for g in gateways.iter().filter(|g| !have.contains(g)) {
+        nl.borrow_mut().add_address(index, *g).map_err(os_err)?;
+        // A bridge made now takes its addresses with it; only an adopted one needs them off.
+        if !created {
+            undo.push(format!("address {g} on bridge {name}"), move || nl.borrow_mut().delete_address(index, *g));
+        }
+    }
+    nl.borrow_mut().set_up(index).map_err(os_err)?;
+    undo.commit();
+    Ok(owned)
+}
 
-    /// Delete the bridge that carries `id`'s alias, if there is one (a missing one is fine).
-    fn delete_owned_bridge(&mut self, id: &NetworkId, name: Option<&str>) -> DriverResult<()> {
-        let alias = marks::owner_alias(id);
-        let link = match name {
-            Some(name) => self.nl.link_by_name(name).map_err(os_err)?,
-            // A network this driver does not know (its restore failed): find its bridge by mark.
-            None => self.nl.links().map_err(os_err)?.into_iter().find(|l| l.alias.as_deref() == Some(alias.as_str())),
-        };
-        let Some(link) = link.filter(|l| l.alias.as_deref() == Some(alias.as_str())) else { return Ok(()) };
-        match self.nl.delete_link(&link.name) {
-            Ok(()) => Ok(()),
-            Err(e) if e.is_not_found() => Ok(()),
-            Err(e) => Err(os_err(e)),
-        }
+/// Delete the bridge that carries `id`'s alias, if there is one (a missing one is fine).
+fn delete_owned_bridge(nl: &mut Netlink, id: &NetworkId, name: Option<&str>) -> DriverResult<()> {
+    let alias = marks::owner_alias(id);
+    let link = match name {
+        Some(name) => nl.link_by_name(name).map_err(os_err)?,
+        // A network this driver does not know (its restore failed): find its bridge by mark.
+        None => nl.links().map_err(os_err)?.into_iter().find(|l| l.alias.as_deref() == Some(alias.as_str())),
+    };
+    let Some(link) = link.filter(|l| l.alias.as_deref() == Some(alias.as_str())) else { return Ok(()) };
+    match nl.delete_link(&link.name) {
+        Ok(()) => Ok(()),
+        Err(e) if e.is_not_found() => Ok(()),
+        Err(e) => Err(os_err(e)),
     }
+}
 
-    /// Take weft's gateway addresses off a user's bridge that a network used.
-    fn release_user_bridge(&mut self, name: &str, gateways: &[IpNet]) -> DriverResult<()> {
-        let Some(link) = self.nl.link_by_name(name).map_err(os_err)? else { return Ok(()) };
-        for g in gateways {
-            match self.nl.delete_address(link.index, *g) {
-                Ok(()) => {}
-                Err(e) if e.is_not_found() => {}
-                Err(e) => return Err(os_err(e)),
-            }
+/// Take weft's gateway addresses off a user's bridge that a network used.
+fn release_user_bridge(nl: &mut Netlink, name: &str, gateways: &[IpNet]) -> DriverResult<()> {
+    let Some(link) = nl.link_by_name(name).map_err(os_err)? else { return Ok(()) };
+    for g in gateways {
+        match nl.delete_address(link.index, *g) {
+            Ok(()) => {}
+            Err(e) if e.is_not_found() => {}
+            Err(e) => return Err(os_err(e)),
         }
-        Ok(())
     }
+    Ok(())
 }
 
 impl State {
@@ -323,17 +344,15 @@ impl NetworkDriver for BridgeDriver {
             icc: config.enable_icc,
             masquerade: config.enable_ip_masquerade,
         };
-        let owned = st.ensure_bridge(&id, &bridge, &config, &gateways)?;
-        if let Err(e) = st.fw.add_network(&rules) {
-            let undone = match owned {
-                true => st.delete_owned_bridge(&id, Some(&bridge)),
-                false => st.release_user_bridge(&bridge, &gateways),
-            };
-            if let Err(undo) = undone {
-                tracing::warn!("undo of bridge {bridge} after a firewall failure: {undo}");
-            }
-            return Err(os_err(e));
-        }
+        let st = &mut *st;
+        let owned = ensure_bridge(&mut st.nl, &id, &bridge, &config, &gateways)?;
+        let mut undo = Undo::new();
+        undo.push(format!("bridge {bridge}"), || match owned {
+            true => delete_owned_bridge(&mut st.nl, &id, Some(&bridge)),
+            false => release_user_bridge(&mut st.nl, &bridge, &gateways),
+        });
+        st.fw.add_network(&rules).map_err(os_err)?;
+        undo.commit();
         let network = BridgeNetwork {
             rules,
             bridge,
@@ -353,16 +372,11 @@ impl NetworkDriver for BridgeDriver {
         if let Some(rules) = st.networks.get(&req.network_id).map(|n| n.rules.clone()) {
             st.fw.remove_network(&rules).map_err(os_err)?;
         }
+        let st = &mut *st;
         match st.networks.get(&req.network_id) {
-            Some(n) if n.owned => {
-                let bridge = n.bridge.clone();
-                st.delete_owned_bridge(&id, Some(&bridge))?;
-            }
-            Some(n) => {
-                let (bridge, gateways) = (n.bridge.clone(), n.gateways.clone());
-                st.release_user_bridge(&bridge, &gateways)?;
-            }
-            None => st.delete_owned_bridge(&id, None)?,
+            Some(n) if n.owned => delete_owned_bridge(&mut st.nl, &id, Some(&n.bridge))?,
+            Some(n) => release_user_bridge(&mut st.nl, &n.bridge, &n.gateways)?,
+            None => delete_owned_bridge(&mut st.nl, &id, None)?,
         }
         st.networks.remove(&req.network_id);
         Ok(())
@@ -391,9 +405,16 @@ impl NetworkDriver for BridgeDriver {
             "" => (generate_mac(ipv4), true),
             m => (parse_mac(m)?, false),
         };
-        let bridge_index = st.bridge_index(&bridge)?;
+        let bridge_index = bridge_index(&mut st.nl, &bridge)?;
         if let Some(adopted) = st.nl.link_by_name(&host).map_err(os_err)? {
-            st.enslave(&host, adopted.index, bridge_index)?;
+            if let Err(e) = enslave(&mut st.nl, adopted.index, bridge_index) {
+                // Not an undo (the pair was there before this call): a pair that cannot go on
+                // its bridge serves no one, so it goes, as one a failed join made does.
+                if let Err(d) = st.nl.delete_link(&host) {
+                    tracing::warn!("deleting veth pair {host}, which could not go on bridge {bridge}: {d}");
+                }
+                return Err(e);
+            }
         }
         st.endpoints.insert(
             req.endpoint_id.clone(),
@@ -457,13 +478,27 @@ impl NetworkDriver for BridgeDriver {
         let e = st.endpoints.get(&req.endpoint_id).ok_or_else(|| {
             DriverError::not_found(format!("endpoint {} not found in the bridge driver", req.endpoint_id))
         })?;
-        let (host, peer, mac, mtu, network) =
-            (e.host_veth.clone(), e.peer_veth.clone(), e.mac, e.mtu, e.network.clone());
-        let bridge = st
+        let (host, peer, mac, mtu) = (e.host_veth.clone(), e.peer_veth.clone(), e.mac, e.mtu);
+        let n = st
             .networks
-            .get(&network)
-            .map(|n| n.bridge.clone())
-            .ok_or_else(|| DriverError::not_found(format!("network {network} not found in the bridge driver")))?;
+            .get(&e.network)
+            .ok_or_else(|| DriverError::not_found(format!("network {} not found in the bridge driver", e.network)))?;
+        // Internal networks have no way out, so no default route through the bridge.
+        let gw = |g: Option<IpAddr>| {
+            if n.config.internal {
+                String::new()
+            } else {
+                g.map(|g| g.to_string()).unwrap_or_default()
+            }
+        };
+        let response = JoinResponse {
+            interface_name: Some(InterfaceName { src_name: peer.clone(), dst_prefix: "eth".into() }),
+            gateway: gw(n.gateway_v4),
+            gateway_ipv6: gw(n.gateway_v6),
+            static_routes: Vec::new(),
+            disable_gateway_service: false,
+        };
+        let bridge = n.bridge.clone();
         let sandbox = match req.sandbox_key.as_str() {
             "" => None,
             key => Some(Netns::open(std::path::Path::new(key)).map_err(os_err)?),
@@ -484,42 +519,10 @@ impl NetworkDriver for BridgeDriver {
             }
         }
         if !reuse {
-            let bridge_index = st.bridge_index(&bridge)?;
-            st.nl.create_veth_into(&host, &peer, mtu, Some(mac), sandbox.as_ref()).map_err(os_err)?;
-            // A bridge port needs no address of its own: no IPv6 link-local address, router
-            // solicitation or multicast report flooded to the other ports (none on a kernel
-            // without IPv6).
-            if let Err(e) = set_sysctl(&format!("net/ipv6/conf/{host}/disable_ipv6"), "1") {
-                tracing::debug!("{e}");
-            }
-            let index = match st.nl.link_by_name(&host).map_err(os_err)? {
-                Some(l) => l.index,
-                None => return Err(DriverError::internal(format!("veth {host} vanished after creation"))),
-            };
-            st.enslave(&host, index, bridge_index)?;
+            let bridge_index = bridge_index(&mut st.nl, &bridge)?;
+            plug_veth(&mut st.nl, (&host, &peer), mtu, mac, sandbox.as_ref(), bridge_index)?;
         }
-        let e = st.endpoints.get(&req.endpoint_id).ok_or_else(|| {
-            DriverError::not_found(format!("endpoint {} not found in the bridge driver", req.endpoint_id))
-        })?;
-        let n = st
-            .networks
-            .get(&e.network)
-            .ok_or_else(|| DriverError::not_found(format!("network {} not found in the bridge driver", e.network)))?;
-        // Internal networks have no way out, so no default route through the bridge.
-        let gw = |g: Option<IpAddr>| {
-            if n.config.internal {
-                String::new()
-            } else {
-                g.map(|g| g.to_string()).unwrap_or_default()
-            }
-        };
-        Ok(JoinResponse {
-            interface_name: Some(InterfaceName { src_name: e.peer_veth.clone(), dst_prefix: "eth".into() }),
-            gateway: gw(n.gateway_v4),
-            gateway_ipv6: gw(n.gateway_v6),
-            static_routes: Vec::new(),
-            disable_gateway_service: false,
-        })
+        Ok(response)
     }
 
     /// Publish the endpoint's ports (a second call replaces what the first published).

@@ -3,12 +3,15 @@
 //! removed in one netlink batch per endpoint. With the userland proxy on, each (host address,
 //! port) is also served by a proxy on the socket that holds it.
 
+use std::cell::RefCell;
+use std::convert::Infallible;
 use std::net::{IpAddr, SocketAddr};
 
 use libnet::osl::firewall::{Firewall, PortRule};
 use libnet::portmap::proxy::Proxy;
 use libnet::portmap::{unspecified, HeldPort, PortAllocator, PortBinding, Proto, PORTMAP_OPTION};
 use libnet::protocol::Options;
+use libnet::undo::Undo;
 use libnet::{DriverError, DriverResult};
 
 /// What one endpoint publishes: the bindings as reported, the firewall elements, the userland
@@ -88,67 +91,79 @@ pub fn publish(
     container: Addresses,
     proxy: bool,
 ) -> DriverResult<Published> {
-    let mut out = Published::default();
-    let result = (|| {
-        for want in requested {
-            let addresses = host_addresses(want, default_host_ip, container)?;
-            if addresses.is_empty() {
-                return Err(DriverError::invalid(format!(
-                    "cannot publish port {}/{}: the container has no address on this network",
-                    want.port, want.proto
-                )));
-            }
-            let held = alloc.allocate(owner, want.proto, &addresses, want.host_port, want.host_port_end)?;
-            for host in &held.addresses {
-                let Some(container_ip) = container.of(*host) else { continue };
-                out.bindings.push(PortBinding {
-                    proto: want.proto,
-                    ip: Some(container_ip),
-                    port: want.port,
-                    host_ip: Some(*host),
-                    host_port: held.port,
-                    host_port_end: 0,
-                });
-                out.rules.push(PortRule {
-                    proto: want.proto,
-                    host_ip: Some(*host).filter(|h| !h.is_unspecified()),
-                    host_port: held.port,
-                    container_ip,
-                    container_port: want.port,
-                });
-                if proxy && want.proto != Proto::Sctp {
-                    let socket = held.socket(*host).ok_or_else(|| {
-                        DriverError::internal(format!(
-                            "no socket holds {}/{}",
-                            SocketAddr::new(*host, held.port),
-                            want.proto
-                        ))
-                    });
-                    let started = socket
-                        .and_then(|socket| Proxy::start(want.proto, socket, SocketAddr::new(container_ip, want.port)));
-                    match started {
-                        Ok(p) => out.proxies.push(p),
-                        Err(e) => {
-                            out.held.push(held);
-                            return Err(e);
-                        }
-                    }
-                }
-            }
-            out.held.push(held);
+    // The undos take back what the steps put in `out` and `alloc`, which later steps go on filling.
+    let out = &RefCell::new(Published::default());
+    let alloc = &RefCell::new(alloc);
+    let mut undo = Undo::new();
+    for want in requested {
+        let addresses = host_addresses(want, default_host_ip, container)?;
+        if addresses.is_empty() {
+            return Err(DriverError::invalid(format!(
+                "cannot publish port {}/{}: the container has no address on this network",
+                want.port, want.proto
+            )));
         }
-        if !out.rules.is_empty() {
-            fw.add_ports(&out.rules).map_err(|e| DriverError::internal(e.to_string()))?;
-        }
-        Ok(())
-    })();
-    match result {
-        Ok(()) => Ok(out),
-        Err(e) => {
-            out.release(alloc, owner);
-            Err(e)
+        let held = alloc.borrow_mut().allocate(owner, want.proto, &addresses, want.host_port, want.host_port_end)?;
+        let (proto, port, hosts) = (held.proto, held.port, held.addresses.clone());
+        out.borrow_mut().held.push(held);
+        undo.push(format!("host port {port}/{proto} of endpoint {owner}"), move || {
+            let mut out = out.borrow_mut();
+            if let Some(i) = out.held.iter().rposition(|h| h.proto == proto && h.port == port) {
+                let held = out.held.remove(i);
+                alloc.borrow_mut().release(owner, vec![held]);
+            }
+            Ok::<(), Infallible>(())
+        });
+        for host in hosts {
+            let Some(container_ip) = container.of(host) else { continue };
+            let mut published = out.borrow_mut();
+            published.bindings.push(PortBinding {
+                proto,
+                ip: Some(container_ip),
+                port: want.port,
+                host_ip: Some(host),
+                host_port: port,
+                host_port_end: 0,
+            });
+            published.rules.push(PortRule {
+                proto,
+                host_ip: Some(host).filter(|h| !h.is_unspecified()),
+                host_port: port,
+                container_ip,
+                container_port: want.port,
+            });
+            drop(published);
+            if proxy && proto != Proto::Sctp {
+                // Its own statement: `out` is no longer borrowed when an error returns and the
+                // undos run.
+                let started = serve(out.borrow().held.last(), host, SocketAddr::new(container_ip, want.port));
+                let started = started?;
+                let frontend = started.frontend;
+                out.borrow_mut().proxies.push(started);
+                undo.push(format!("userland proxy {frontend}/{proto}"), move || {
+                    // Dropped, the proxy stops.
+                    out.borrow_mut().proxies.retain(|p| p.proto != proto || p.frontend != frontend);
+                    Ok::<(), Infallible>(())
+                });
+            }
         }
     }
+    let installed = match &out.borrow().rules {
+        rules if rules.is_empty() => Ok(()),
+        rules => fw.add_ports(rules),
+    };
+    installed.map_err(|e| DriverError::internal(e.to_string()))?;
+    undo.commit();
+    Ok(out.take())
+}
+
+/// Start the userland proxy of `host` on the socket of `held`, the port just held for it.
+fn serve(held: Option<&HeldPort>, host: IpAddr, backend: SocketAddr) -> DriverResult<Proxy> {
+    let held = held.ok_or_else(|| DriverError::internal(format!("no port is held on {host} for {backend}")))?;
+    let socket = held.socket(host).ok_or_else(|| {
+        DriverError::internal(format!("no socket holds {}/{}", SocketAddr::new(host, held.port), held.proto))
+    })?;
+    Proxy::start(held.proto, socket, backend)
 }
 
 /// Remove the DNAT elements, then stop the proxies and give the host ports back. If the kernel
