@@ -1,6 +1,8 @@
 //! The life of a container's process: start, the waiter's work at its end, wait, signal, stop,
 //! remove, and the daemon's shutdown.
 
+use libnet::undo::Undo;
+
 use super::*;
 
 impl Manager {
@@ -57,6 +59,9 @@ impl Manager {
     }
 
     pub(super) fn start_unmarked(&self, mut rec: ContainerRecord) -> Result<(), ContainerError> {
+        // Undone on a failure below, where this function holds no lock: the networking step
+        // takes the controller's (see `Table::live` for the order).
+        let mut undo = Undo::new();
         let (attachment, netns) = match network::shared_container(&rec.config.network_mode) {
             Some(other) => (None, self.shared_netns(&rec, other)?),
             None => {
@@ -75,34 +80,25 @@ impl Manager {
                 (Some(att), netns)
             }
         };
-        let undo = |m: &Manager| {
-            if let Some(attachment) = &attachment {
-                let closed = m.dns_release(attachment);
-                match m.controller() {
-                    Ok(mut c) => {
-                        if let Err(e) = network::detach(&mut c, attachment, closed) {
-                            tracing::warn!("undo of a failed start: {e}");
-                        }
-                    }
-                    Err(e) => tracing::warn!("undo of a failed start: {e}"),
-                }
-            }
-            if let Err(e) = runtime::cleanup(&m.state_dir(&rec.id)) {
-                tracing::warn!("undo of a failed start: {e}");
-            }
-        };
-        let spawned = attachment
-            .as_ref()
-            .map_or(Ok(()), |att| self.dns_sync(&rec, att))
-            .and_then(|()| self.write_etc_files(&rec, attachment.as_ref()))
-            .and_then(|etc| self.spawn_process(&rec, netns, etc));
-        let container = match spawned {
-            Ok(c) => c,
-            Err(e) => {
-                undo(self);
-                return Err(e);
-            }
-        };
+        if let Some(att) = attachment.clone() {
+            // Its resolver, which `dns_sync` starts, goes in the same step: whether its sockets
+            // closed decides how the namespace goes (as in `finish`).
+            undo.push(format!("the networking of container {}", rec.name), move || {
+                let closed = self.dns_release(&att);
+                network::detach(&mut *self.controller()?, &att, closed).map_err(ContainerError::from)
+            });
+        }
+        if let Some(att) = &attachment {
+            self.dns_sync(&rec, att)?;
+        }
+        let etc = self.write_etc_files(&rec, attachment.as_ref())?;
+        // Pushed before the spawn: a failed spawn may leave what it made in the state directory.
+        let state_dir = self.state_dir(&rec.id);
+        undo.push(format!("the runtime state of container {}", rec.name), move || runtime::cleanup(&state_dir));
+        let container = self.spawn_process(&rec, netns, etc)?;
+        // From here the waiter releases the networking and the runtime state when the process
+        // ends, even if the record below fails.
+        undo.commit();
         rec.state = ContainerState {
             status: Status::Running,
             pid: container.pid(),
@@ -114,19 +110,24 @@ impl Manager {
         rec.attachment = attachment.clone();
         let id = rec.id.clone();
         let live = Arc::new(Mutex::new(attachment));
-        let committed = self.table().and_then(|mut t| {
-            if !t.records.contains_key(&id) {
-                Err(ContainerError::NotFound(id.clone()))
-            } else {
-                t.exits_of(&id);
-                t.live.insert(id.clone(), live.clone());
-                t.put(rec)
-            }
-        });
-        if committed.is_err() {
+        let committed = {
+            let mut undo = Undo::new();
             // By the pid we hold, not the record's: the process is ours and not yet reaped.
-            let _ = container.kill(Signal::SIGKILL);
-        }
+            undo.push(format!("the process of container {}", rec.name), || container.kill(Signal::SIGKILL));
+            let committed = self.table().and_then(|mut t| {
+                if !t.records.contains_key(&id) {
+                    Err(ContainerError::NotFound(id.clone()))
+                } else {
+                    t.exits_of(&id);
+                    t.live.insert(id.clone(), live.clone());
+                    t.put(rec)
+                }
+            });
+            if committed.is_ok() {
+                undo.commit();
+            }
+            committed
+        };
         // The waiter owns the process and its networking from here, even if the record failed:
         // it releases all.
         let m = self.clone();
@@ -332,6 +333,8 @@ impl Manager {
             self.inner.execs.drop_container(id);
             match removed {
                 Ok(()) => {
+                    // Not an undo: the container is gone, and logs that would not go are only
+                    // disk space no command reads any more.
                     let _ = std::fs::remove_dir_all(self.log_dir(id));
                 }
                 Err(e) => tracing::error!("auto-remove of container {id}: {e}"),
@@ -399,6 +402,7 @@ impl Manager {
         match exited {
             Some(r) => r.map_err(gone)?,
             None => {
+                // It fails only once the container has ended, which `rx` announces.
                 let _ = self.signal(&rec.id, Signal::SIGKILL);
                 rx.changed().await.map_err(gone)?;
             }
@@ -444,6 +448,8 @@ impl Manager {
                         let rx = t.exits_of(&rec.id).subscribe();
                         // A pid of 0: its waiter reaped it already and is releasing it.
                         if rec.state.pid != 0 {
+                            // Not an undo: the init is not reaped while its pid is recorded, so
+                            // the signal reaches it; `rx` announces its end.
                             let _ = nix::sys::signal::kill(Pid::from_raw(rec.state.pid as i32), Signal::SIGKILL);
                         }
                         return Ok(Some(Step::AwaitExit(rx)));
@@ -470,6 +476,8 @@ impl Manager {
                     self.inner.execs.drop_container(&id);
                     let dir = self.log_dir(&id);
                     let m = self.clone();
+                    // Not an undo: the record is gone, and logs that would not go are only disk
+                    // space no command reads any more.
                     let _ = tokio::task::spawn_blocking(move || {
                         let _ = std::fs::remove_dir_all(dir);
                         // The files of an image removed with -f while this container used it.

@@ -5,6 +5,7 @@
 use std::collections::BTreeMap;
 use std::net::IpAddr;
 
+use libnet::undo::UndoWith;
 use libnet::{Controller, EndpointCreate, EndpointId, Network, NetworkId, SandboxCreate, SandboxId};
 use serde::{Deserialize, Serialize};
 
@@ -101,15 +102,24 @@ pub fn attach(
 ) -> libnet::Result<Attachment> {
     let host_mode = networks.iter().any(|(n, _)| c.network(n).is_ok_and(|n| n.driver == "host"));
     let sandbox = c.create_sandbox(SandboxCreate { container_id: container_id.to_string(), host_mode })?;
+    // Its step acts on the controller, which the joins go on changing: given it when it runs.
+    let mut undo = UndoWith::<Controller>::new();
+    let id = sandbox.id.clone();
+    // One step for the sandbox and every endpoint joined to it by then (a failed join leaves
+    // none, see `connect`), released as `detach` does: no process is in the namespace yet, so
+    // their interfaces go with it, and each endpoint is deleted even if it could not leave.
+    undo.push(format!("sandbox {} of container {container_name}", id.short()), move |c: &mut Controller| {
+        let joined = attachment_of(c.sandbox(&id)?);
+        detach(c, &joined, true)
+    });
     let mut att = Attachment { sandbox: sandbox.id.clone(), netns: sandbox.key.clone(), endpoints: Vec::new() };
     for (network, ep) in networks {
         if let Err(e) = connect(c, &mut att, container_name, network, ep, options) {
-            if let Err(u) = detach(c, &att, true) {
-                tracing::warn!("undo of a failed attach: {u}");
-            }
+            undo.run(c);
             return Err(e);
         }
     }
+    undo.commit();
     Ok(att)
 }
 
@@ -134,12 +144,17 @@ pub fn connect(
             options: options.clone(),
         },
     )?;
+    let mut undo = UndoWith::<Controller>::new();
+    let id = endpoint.id.clone();
+    undo.push(
+        format!("endpoint {} of container {container_name} on network {}", id.short(), network.name),
+        move |c: &mut Controller| c.delete_endpoint(&id),
+    );
     if let Err(e) = c.join(&endpoint.id, &att.sandbox) {
-        if let Err(u) = c.delete_endpoint(&endpoint.id) {
-            tracing::warn!("undo: delete endpoint {}: {u}", endpoint.id.short());
-        }
+        undo.run(c);
         return Err(e);
     }
+    undo.commit();
     att.endpoints.push(AttachedEndpoint {
         network_id: network.id.clone(),
         network_name: network.name.clone(),
@@ -200,32 +215,38 @@ pub fn detach(c: &mut Controller, att: &Attachment, unused: bool) -> libnet::Res
 /// killed mid-start or mid-stop left in the controller's store. `is_running` says which
 /// container ids to keep.
 pub fn release_orphans(c: &mut Controller, is_running: impl Fn(&str) -> bool) -> Vec<String> {
-    let orphans: Vec<(SandboxId, Vec<EndpointId>, String)> = c
+    let orphans: Vec<(Attachment, String)> = c
         .sandboxes()
         .filter(|s| !s.container_id.is_empty() && !is_running(&s.container_id))
-        .map(|s| (s.id.clone(), s.endpoints.clone(), s.container_id.clone()))
+        .map(|s| (attachment_of(s), s.container_id.clone()))
         .collect();
     let mut released = Vec::new();
-    for (sandbox, endpoints, container) in orphans {
-        let att = Attachment {
-            sandbox,
-            netns: None,
-            endpoints: endpoints
-                .into_iter()
-                .map(|endpoint_id| AttachedEndpoint {
-                    network_id: NetworkId::from_string(""),
-                    network_name: String::new(),
-                    endpoint_id,
-                    aliases: Vec::new(),
-                })
-                .collect(),
-        };
+    for (att, container) in orphans {
         match detach(c, &att, true) {
             Ok(()) => released.push(container),
             Err(e) => tracing::error!("release networking of container {container}: {e}"),
         }
     }
     released
+}
+
+/// A sandbox and the endpoints joined to it as the controller knows them, for [`detach`] (which
+/// needs only their ids).
+fn attachment_of(sandbox: &libnet::Sandbox) -> Attachment {
+    Attachment {
+        sandbox: sandbox.id.clone(),
+        netns: None,
+        endpoints: sandbox
+            .endpoints
+            .iter()
+            .map(|endpoint_id| AttachedEndpoint {
+                network_id: NetworkId::from_string(""),
+                network_name: String::new(),
+                endpoint_id: endpoint_id.clone(),
+                aliases: Vec::new(),
+            })
+            .collect(),
+    }
 }
 
 /// Delete every endpoint that is not joined to a sandbox; the names of those deleted.

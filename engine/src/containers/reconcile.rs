@@ -50,6 +50,8 @@ impl Manager {
             if rec.config.auto_remove {
                 t.store.delete(&rec.id)?;
                 t.records.remove(&rec.id);
+                // Not an undo: the record is gone, and logs that would not go are only disk
+                // space no command reads any more.
                 let _ = std::fs::remove_dir_all(self.log_dir(&rec.id));
             } else {
                 t.put(rec)?;

@@ -26,6 +26,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard};
 use std::time::SystemTime;
 
+use libnet::undo::Undo;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
@@ -149,6 +150,8 @@ impl Images {
     pub fn open(data_root: &Path) -> Result<Images, ImageError> {
         let dir = data_root.join("images");
         let tmp = dir.join(".tmp");
+        // Not an undo: what an interrupted import, load or removal left, if anything; a
+        // directory that would not go makes the create below fail.
         let _ = std::fs::remove_dir_all(&tmp);
         std::fs::create_dir_all(&tmp).map_err(|e| ImageError::io(&format!("create {}", tmp.display()), e))?;
         let store = ImageStore::open(&data_root.join("images.db"))?;
@@ -203,12 +206,16 @@ impl Images {
         std::fs::write(staging.join("config.json"), config).map_err(|e| ImageError::io("write the image config", e))?;
         let mut inner = self.inner()?;
         let target = self.dir.join(rec.hex());
+        // After the lock, so it undoes before the lock goes: no other install or sweep may see
+        // the directory meanwhile.
+        let mut undo = Undo::new();
         let mut moved = false;
         if let Some(existing) = inner.records.get(&rec.id) {
             rec = existing.clone();
         } else if !target.exists() {
             std::fs::rename(staging, &target)
                 .map_err(|e| ImageError::io(&format!("move the image into {}", target.display()), e))?;
+            undo.push(format!("image directory {}", target.display()), || std::fs::remove_dir_all(&target));
             moved = true;
         }
         // Tags move from whichever image had them.
@@ -228,18 +235,16 @@ impl Images {
         }
         let mut put: Vec<&ImageRecord> = changed.iter().collect();
         put.push(&rec);
-        if let Err(e) = inner.store.commit(&put, &[]) {
-            if moved {
-                let _ = std::fs::remove_dir_all(&target);
-            }
-            return Err(e);
-        }
+        inner.store.commit(&put, &[])?;
+        undo.commit();
         for c in changed {
             inner.records.insert(c.id.clone(), c);
         }
         inner.records.insert(rec.id.clone(), rec.clone());
         drop(inner);
         if !moved {
+            // Not an undo: the image was stored already, so this copy is not needed; what would
+            // not go stays in `.tmp`, which `open` clears.
             let _ = std::fs::remove_dir_all(staging);
         }
         Ok((rec, untagged))
@@ -348,36 +353,37 @@ impl Images {
         let mut config = ImageConfig::default();
         reference::apply_changes(&mut config, changes)?;
         let staging = self.staging()?;
-        let result = (|| {
-            let root = staging.join("rootfs").canonicalize().map_err(|e| ImageError::io("open the staging dir", e))?;
-            let applied = unpack::apply_layer(&root, &mut *tarball)?;
-            if applied.entries == 0 {
-                return Err(ImageError::BadArchive("the archive holds no files".into()));
-            }
-            let created = SystemTime::now();
-            let config_json = serde_json::to_vec(&json!({
-                "architecture": std::env::consts::ARCH,
-                "os": "linux",
-                "created": humantime::format_rfc3339_nanos(created).to_string(),
-                "comment": comment,
-                "config": config.to_json(),
-                "rootfs": {"type": "layers", "diff_ids": [applied.diff_id]},
-            }))
-            .map_err(|e| ImageError::Store(e.to_string()))?;
-            let rec = ImageRecord {
-                id: format!("sha256:{:x}", Sha256::digest(&config_json)),
-                repo_tags: Vec::new(),
-                created,
-                size: unpack::disk_size(&root),
-                config,
-                comment: comment.to_string(),
-                diff_ids: vec![applied.diff_id],
-            };
-            let tags: Vec<Reference> = tag.cloned().into_iter().collect();
-            Ok(self.install(&staging, &config_json, rec, &tags)?.0)
-        })();
-        let _ = std::fs::remove_dir_all(&staging);
-        result
+        let mut undo = Undo::new();
+        undo.push(format!("staging directory {}", staging.display()), || remove_all(&staging));
+        let root = staging.join("rootfs").canonicalize().map_err(|e| ImageError::io("open the staging dir", e))?;
+        let applied = unpack::apply_layer(&root, &mut *tarball)?;
+        if applied.entries == 0 {
+            return Err(ImageError::BadArchive("the archive holds no files".into()));
+        }
+        let created = SystemTime::now();
+        let config_json = serde_json::to_vec(&json!({
+            "architecture": std::env::consts::ARCH,
+            "os": "linux",
+            "created": humantime::format_rfc3339_nanos(created).to_string(),
+            "comment": comment,
+            "config": config.to_json(),
+            "rootfs": {"type": "layers", "diff_ids": [applied.diff_id]},
+        }))
+        .map_err(|e| ImageError::Store(e.to_string()))?;
+        let rec = ImageRecord {
+            id: format!("sha256:{:x}", Sha256::digest(&config_json)),
+            repo_tags: Vec::new(),
+            created,
+            size: unpack::disk_size(&root),
+            config,
+            comment: comment.to_string(),
+            diff_ids: vec![applied.diff_id],
+        };
+        let tags: Vec<Reference> = tag.cloned().into_iter().collect();
+        // The staging directory is the image's directory now, or removed by `install`.
+        let (rec, _) = self.install(&staging, &config_json, rec, &tags)?;
+        undo.commit();
+        Ok(rec)
     }
 
     /// Load every image of a `docker save` tarball; the lines Docker prints for each.
@@ -390,40 +396,7 @@ impl Images {
                 .map_err(|e| ImageError::BadArchive(format!("the config of image {} is not JSON: {e}", image.id)))?;
             let tags = image.repo_tags.iter().map(|t| Reference::parse(t)).collect::<Result<Vec<_>, _>>()?;
             check_not_builtin(&tags)?;
-            let staging = self.staging()?;
-            let result = (|| {
-                let root =
-                    staging.join("rootfs").canonicalize().map_err(|e| ImageError::io("open the staging dir", e))?;
-                let want: Vec<&str> =
-                    config["rootfs"]["diff_ids"].as_array().into_iter().flatten().filter_map(Value::as_str).collect();
-                let mut diff_ids = Vec::new();
-                for (i, layer) in image.layers.iter().enumerate() {
-                    let applied = unpack::apply_layer(&root, save_format::layer_reader(tarball, layer)?)?;
-                    if want.len() == image.layers.len() && want[i] != applied.diff_id {
-                        return Err(ImageError::BadArchive(format!(
-                            "layer {} of image {} does not match its config (DiffID {}, config says {})",
-                            layer.name, image.id, applied.diff_id, want[i]
-                        )));
-                    }
-                    diff_ids.push(applied.diff_id);
-                }
-                let created = config["created"]
-                    .as_str()
-                    .and_then(|c| humantime::parse_rfc3339_weak(c).ok())
-                    .unwrap_or_else(SystemTime::now);
-                let rec = ImageRecord {
-                    id: image.id.clone(),
-                    repo_tags: Vec::new(),
-                    created,
-                    size: unpack::disk_size(&root),
-                    config: ImageConfig::from_json(&config["config"]),
-                    comment: config["comment"].as_str().unwrap_or_default().to_string(),
-                    diff_ids,
-                };
-                self.install(&staging, &image.config, rec, &tags)
-            })();
-            let _ = std::fs::remove_dir_all(&staging);
-            let (rec, untagged) = result?;
+            let (rec, untagged) = self.load_image(tarball, &image, &config, &tags)?;
             for tag in untagged {
                 lines.push(format!(
                     "The image {tag} already exists, renaming the old one with ID {} to empty string",
@@ -438,6 +411,59 @@ impl Images {
             }
         }
         Ok(lines)
+    }
+
+    /// Unpack and install one image of a `docker save` tarball (see [`Images::install`]).
+    fn load_image(
+        &self,
+        tarball: &mut File,
+        image: &save_format::SavedImage,
+        config: &Value,
+        tags: &[Reference],
+    ) -> Result<(ImageRecord, Vec<String>), ImageError> {
+        let staging = self.staging()?;
+        let mut undo = Undo::new();
+        undo.push(format!("staging directory {}", staging.display()), || remove_all(&staging));
+        let root = staging.join("rootfs").canonicalize().map_err(|e| ImageError::io("open the staging dir", e))?;
+        let want: Vec<&str> =
+            config["rootfs"]["diff_ids"].as_array().into_iter().flatten().filter_map(Value::as_str).collect();
+        let mut diff_ids = Vec::new();
+        for (i, layer) in image.layers.iter().enumerate() {
+            let applied = unpack::apply_layer(&root, save_format::layer_reader(tarball, layer)?)?;
+            if want.len() == image.layers.len() && want[i] != applied.diff_id {
+                return Err(ImageError::BadArchive(format!(
+                    "layer {} of image {} does not match its config (DiffID {}, config says {})",
+                    layer.name, image.id, applied.diff_id, want[i]
+                )));
+            }
+            diff_ids.push(applied.diff_id);
+        }
+        let created = config["created"]
+            .as_str()
+            .and_then(|c| humantime::parse_rfc3339_weak(c).ok())
+            .unwrap_or_else(SystemTime::now);
+        let rec = ImageRecord {
+            id: image.id.clone(),
+            repo_tags: Vec::new(),
+            created,
+            size: unpack::disk_size(&root),
+            config: ImageConfig::from_json(&config["config"]),
+            comment: config["comment"].as_str().unwrap_or_default().to_string(),
+            diff_ids,
+        };
+        // The staging directory is the image's directory now, or removed by `install`.
+        let installed = self.install(&staging, &image.config, rec, tags)?;
+        undo.commit();
+        Ok(installed)
+    }
+}
+
+/// Remove a directory and what it holds; one already gone is fine (an install that moved it
+/// into place, then failed to record it, removed it under its new name).
+fn remove_all(path: &Path) -> io::Result<()> {
+    match std::fs::remove_dir_all(path) {
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(()),
+        done => done,
     }
 }
 
