@@ -4,6 +4,9 @@
 //! reused buffer); next to a trivial responder that copies the query's id into a fixed answer,
 //! measured in the same run.
 
+// A measuring (or testing) harness: a setup that fails may panic.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::hint::black_box;
 use std::str::FromStr;
 

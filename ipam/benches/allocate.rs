@@ -1,6 +1,9 @@
 //! Cost of the default IPAM driver's hot paths, through the `IpamDriver` messages: an address
 //! request and release in pools that already hold many addresses, and a pool request.
 
+// A measuring (or testing) harness: a setup that fails may panic.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::collections::BTreeMap;
 use std::hint::black_box;
 use std::time::Duration;

@@ -2,6 +2,9 @@
 //! socket opened per call, as `install_dns_redirect` does, and on a socket kept open) against one
 //! `nft -f` run of the same ruleset. Needs root; works in a namespace of its own.
 
+// A measuring (or testing) harness: a setup that fails may panic.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::process::Command;
 use std::time::Duration;
 

@@ -8,6 +8,9 @@
 //! Needs the release build of the library: `cargo build --release -p weft-driver-null`, then
 //! `cargo bench -p plugins --bench calls`.
 
+// A measuring (or testing) harness: a setup that fails may panic.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;

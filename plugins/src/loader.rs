@@ -137,7 +137,10 @@ pub fn load(path: &Path, options: &serde_json::Value, timeout: Duration) -> Resu
     })?;
     let header = header.upgrade().map_err(|e| LoadError::AbiStable { path: shown.clone(), reason: e.to_string() })?;
     let library_version = header.version_strings().version.as_str().to_string();
-    let ours = version(INTERFACE_VERSION).expect("INTERFACE_VERSION is major.minor.patch");
+    // INTERFACE_VERSION is major.minor.patch (a test checks it).
+    let Some(ours) = version(INTERFACE_VERSION) else {
+        return Err(LoadError::Version { path: shown, library: library_version, ours: INTERFACE_VERSION.into() });
+    };
     if !version(&library_version).is_some_and(|v| compatible(&v, &ours)) {
         return Err(LoadError::Version { path: shown, library: library_version, ours: INTERFACE_VERSION.into() });
     }
@@ -301,6 +304,7 @@ mod tests {
         assert!(!compatible(&v("1.0.0"), &v("1.1.0")));
         assert!(!compatible(&v("0.2.0"), &v("0.1.0")));
         assert!(version("1.x.0").is_none());
+        assert!(version(INTERFACE_VERSION).is_some());
     }
 
     #[test]

@@ -143,8 +143,9 @@ impl SysPaths {
             mount(None, path, None, flags, None).map_err(|e| e.at("make a path read-only"))?;
         }
         for path in &self.masked {
-            // SAFETY: a valid NUL-terminated path and a stat buffer.
+            // SAFETY: an all-zero `stat` is a valid value of that plain C struct.
             let mut st: libc::stat = unsafe { std::mem::zeroed() };
+            // SAFETY: a valid NUL-terminated path and a stat buffer of the right type.
             if unsafe { libc::stat(path.as_ptr(), &mut st) } != 0 {
                 continue;
             }
