@@ -16,6 +16,27 @@ fn visible_flags(cmd: &Command) -> Vec<&Arg> {
 }
 
 /// Docker's help page of the command at `path`.
+/// A command group (`weft network`, `weft container`, ...) as Docker runs one: with `--help` its
+/// help goes to stdout; with no command, to stderr, and the group succeeds. The command to run,
+/// if there is one.
+pub fn group_command<T>(
+    console: &mut super::console::Console,
+    root: &Command,
+    group: &str,
+    wants_help: bool,
+    command: Option<T>,
+) -> Option<T> {
+    let path = vec!["weft".to_string(), group.to_string()];
+    if wants_help {
+        console.out(&help(root, &path));
+        return None;
+    }
+    if command.is_none() {
+        console.err(&help(root, &path));
+    }
+    command
+}
+
 pub fn help(root: &Command, path: &[String]) -> String {
     let cmd = find(root, path);
     let path_text = path.join(" ");

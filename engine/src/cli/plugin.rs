@@ -9,7 +9,7 @@ use super::connect;
 use super::console::Console;
 use super::errors::CliError;
 use super::format::tabwriter;
-use super::help::help;
+use super::help::{group_command, help};
 use super::usage::{check_arity, Arity};
 
 /// Runs one `plugin` command against the weftd at `host`.
@@ -17,17 +17,10 @@ pub fn run(console: &mut Console, root: &Command, args: PluginArgs, host: &str) 
     let path = |sub: &str| -> Vec<String> {
         ["weft", "plugin", sub].iter().filter(|s| !s.is_empty()).map(|s| s.to_string()).collect()
     };
-    if args.help.help {
-        console.out(&help(root, &path("")));
-        return Ok(());
-    }
-    let a = match args.command {
+    let a = match group_command(console, root, "plugin", args.help.help, args.command) {
         Some(PluginCommand::Ls(a)) => a,
         Some(PluginCommand::Serve(a)) => return super::plugin_serve::run(console, root, a),
-        None => {
-            console.err(&help(root, &path("")));
-            return Ok(());
-        }
+        None => return Ok(()),
     };
     if a.help.help {
         console.out(&help(root, &path("ls")));

@@ -16,22 +16,15 @@ use super::args::{ContainerArgs, ContainerCommand};
 use super::connect;
 use super::console::Console;
 use super::errors::CliError;
-use super::help::help;
+use super::help::{group_command, help};
 use super::usage::{check_arity, Arity};
 
 /// Runs `weft container ...`.
 pub fn run_group(console: &mut Console, root: &Command, args: ContainerArgs, host: &str) -> Result<(), CliError> {
-    let group = vec!["weft".to_string(), "container".to_string()];
-    if args.help.help {
-        console.out(&help(root, &group));
-        return Ok(());
+    match group_command(console, root, "container", args.help.help, args.command) {
+        Some(command) => run(console, root, command, host, true),
+        None => Ok(()),
     }
-    // Docker shows the group's help on stderr, and succeeds, when no command is given.
-    let Some(command) = args.command else {
-        console.err(&help(root, &group));
-        return Ok(());
-    };
-    run(console, root, command, host, true)
 }
 
 /// The name of a command under `weft container`, and its name at the top level (if any).

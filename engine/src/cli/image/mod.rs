@@ -12,21 +12,15 @@ use self::args::{ImageArgs, ImageCommand};
 use super::connect;
 use super::console::Console;
 use super::errors::CliError;
-use super::help::help;
+use super::help::{group_command, help};
 use super::usage::{check_arity, use_line, Arity};
 
 /// Runs `weft image ...`.
 pub fn run_group(console: &mut Console, root: &Command, args: ImageArgs, host: &str) -> Result<(), CliError> {
-    let group = vec!["weft".to_string(), "image".to_string()];
-    if args.help.help {
-        console.out(&help(root, &group));
-        return Ok(());
+    match group_command(console, root, "image", args.help.help, args.command) {
+        Some(command) => run(console, root, command, host, true),
+        None => Ok(()),
     }
-    let Some(command) = args.command else {
-        console.err(&help(root, &group));
-        return Ok(());
-    };
-    run(console, root, command, host, true)
 }
 
 /// The command's name under `weft image`, and at the top level.

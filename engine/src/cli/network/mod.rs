@@ -15,7 +15,7 @@ use super::args::{NetworkArgs, NetworkCommand};
 use super::connect;
 use super::console::Console;
 use super::errors::CliError;
-use super::help::help;
+use super::help::{group_command, help};
 use super::usage::{check_arity, Arity};
 
 /// Runs one `network` command against the weftd at `host`.
@@ -23,15 +23,7 @@ pub fn run(console: &mut Console, root: &Command, args: NetworkArgs, host: &str)
     let path = |sub: &str| -> Vec<String> {
         ["weft", "network", sub].iter().filter(|s| !s.is_empty()).map(|s| s.to_string()).collect()
     };
-    if args.help.help {
-        console.out(&help(root, &path("")));
-        return Ok(());
-    }
-    // Docker shows the group's help on stderr, and succeeds, when no command is given.
-    let Some(command) = args.command else {
-        console.err(&help(root, &path("")));
-        return Ok(());
-    };
+    let Some(command) = group_command(console, root, "network", args.help.help, args.command) else { return Ok(()) };
     let (name, wants_help) = match &command {
         NetworkCommand::Connect(a) => ("connect", a.help.help),
         NetworkCommand::Create(a) => ("create", a.help.help),
