@@ -20,6 +20,7 @@ macro_rules! id_type {
             pub fn from_string(s: impl Into<String>) -> Self {
                 Self(s.into())
             }
+            /// The whole id, as stored and sent to drivers.
             pub fn as_str(&self) -> &str {
                 &self.0
             }

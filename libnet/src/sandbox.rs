@@ -18,7 +18,10 @@ pub struct SandboxCreate {
 /// A sandbox, as stored and shown.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Sandbox {
+    /// The sandbox's id, 64 hex digits (Docker's `SandboxID`).
     pub id: SandboxId,
+    /// The container the sandbox belongs to, as its creator gave it (free text for the
+    /// controller).
     pub container_id: String,
     /// Path of the namespace (`<exec-root>/netns/<id12>`); `None` in host mode.
     pub key: Option<PathBuf>,

@@ -34,6 +34,7 @@ pub struct Undo<'a> {
 }
 
 impl<'a> Undo<'a> {
+    /// An empty stack, to push on as the steps succeed.
     pub fn new() -> Self {
         Undo { steps: Vec::new() }
     }
@@ -89,6 +90,7 @@ pub struct UndoWith<'a, C: ?Sized> {
 type ContextStep<'a, C> = Box<dyn FnOnce(&mut C) -> Result<(), String> + 'a>;
 
 impl<'a, C: ?Sized> UndoWith<'a, C> {
+    /// An empty stack, to push on as the steps succeed.
     pub fn new() -> Self {
         UndoWith { steps: Vec::new() }
     }

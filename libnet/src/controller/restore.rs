@@ -15,8 +15,11 @@ use crate::undo::Undo;
 /// What a restore did, for the daemon's log.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct RestoreReport {
+    /// How many networks were loaded from the store, those in `failed` included.
     pub networks: usize,
+    /// How many endpoints were loaded from the store, those in `failed` included.
     pub endpoints: usize,
+    /// How many sandboxes were loaded from the store, those in `failed` included.
     pub sandboxes: usize,
     /// Kernel objects removed because the store does not know them.
     pub removed: Vec<String>,

@@ -17,9 +17,11 @@ pub struct OslError {
 pub type Result<T> = std::result::Result<T, OslError>;
 
 impl OslError {
+    /// An error of `op`, with the kernel's errno if there is one, and the words for it.
     pub fn new(op: impl Into<String>, errno: Option<i32>, detail: impl Into<String>) -> Self {
         Self { op: op.into(), errno, detail: detail.into() }
     }
+    /// An error of `op` from an I/O error, keeping its errno.
     pub fn io(op: impl Into<String>, e: std::io::Error) -> Self {
         Self { op: op.into(), errno: e.raw_os_error(), detail: e.to_string() }
     }

@@ -29,15 +29,19 @@ const MAX_IFNAME_LEN: usize = 15;
 /// What weft needs to know of a link.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LinkInfo {
+    /// The interface index (ifindex), unique in its namespace and kept across renames.
     pub index: u32,
+    /// The interface name, as `eth0` (at most 15 bytes).
     pub name: String,
     /// `bridge`, `veth`, ... (IFLA_INFO_KIND), if the link has one.
     pub kind: Option<String>,
+    /// The MTU in bytes.
     pub mtu: u32,
     /// Administratively up (IFF_UP).
     pub up: bool,
     /// Index of the master (bridge) the link is enslaved to.
     pub master: Option<u32>,
+    /// The hardware address (IFLA_ADDRESS), if the link has a 6-byte (Ethernet) one.
     pub mac: Option<[u8; 6]>,
     /// The link's alias (IFLA_IFALIAS): weft marks the links it owns with it.
     pub alias: Option<String>,

@@ -24,8 +24,11 @@ const RTA_TABLE: u16 = 15;
 /// A route of the main table.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RouteInfo {
+    /// Where the route leads, with its prefix length: `0.0.0.0/0` or `::/0` for a default route.
     pub destination: IpNet,
+    /// The next hop (RTA_GATEWAY); `None` for a route to a directly connected subnet.
     pub gateway: Option<IpAddr>,
+    /// The index of the link the route goes out of (RTA_OIF), if it names one.
     pub oif: Option<u32>,
 }
 

@@ -29,13 +29,17 @@ pub const EXPOSED_PORTS_OPTION: &str = "com.docker.network.endpoint.exposedports
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, Default)]
 #[serde(into = "u8", try_from = "u8")]
 pub enum Proto {
+    /// TCP (6), the protocol of a `-p` spec that names none.
     #[default]
     Tcp,
+    /// UDP (17).
     Udp,
+    /// SCTP (132).
     Sctp,
 }
 
 impl Proto {
+    /// `tcp`, `udp` or `sctp`, as Docker writes it in `80/tcp`.
     pub fn as_str(self) -> &'static str {
         match self {
             Proto::Tcp => "tcp",
@@ -87,9 +91,13 @@ impl TryFrom<u8> for Proto {
 /// port is `""` (any free one), one port, or a range to pick one free port from.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PublishSpec {
+    /// The host address to publish on (Docker's `HostIp`); `None` for all of them.
     pub host_ip: Option<IpAddr>,
+    /// The host port as text (Docker's `HostPort`): `""`, `8080` or a range `8000-8010`.
     pub host_port: String,
+    /// The container's port.
     pub container_port: u16,
+    /// The port's protocol.
     pub proto: Proto,
 }
 
@@ -103,11 +111,13 @@ impl PublishSpec {
 /// A port binding as the driver gets it and reports it (libnetwork's `types.PortBinding`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
 pub struct PortBinding {
+    /// The port's protocol (`Proto`, as its IP protocol number).
     #[serde(rename = "Proto")]
     pub proto: Proto,
     /// The container's address the port is forwarded to.
     #[serde(rename = "IP", default, skip_serializing_if = "Option::is_none", deserialize_with = "optional_ip")]
     pub ip: Option<IpAddr>,
+    /// The container's port (`Port`).
     #[serde(rename = "Port")]
     pub port: u16,
     /// The host address; `None` for all of them.
@@ -116,6 +126,8 @@ pub struct PortBinding {
     /// The host port; 0 asks for any free one (within `host_port_end` when that is set).
     #[serde(rename = "HostPort")]
     pub host_port: u16,
+    /// The last port of a host range `host_port`..=`host_port_end` to take one free port from
+    /// (`HostPortEnd`); 0, or `host_port` itself, asks for `host_port` alone.
     #[serde(rename = "HostPortEnd", default)]
     pub host_port_end: u16,
 }

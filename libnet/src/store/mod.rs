@@ -47,15 +47,19 @@ impl Store {
         Ok(Store { file: RecordFile::open(path, SCHEMA)? })
     }
 
+    /// Every stored network, in the order they were first stored.
     pub fn networks(&self) -> Result<Vec<Network>> {
         Ok(self.file.load("networks")?)
     }
+    /// Every stored endpoint, in the order they were first stored.
     pub fn endpoints(&self) -> Result<Vec<Endpoint>> {
         Ok(self.file.load("endpoints")?)
     }
+    /// Every stored sandbox, in the order they were first stored.
     pub fn sandboxes(&self) -> Result<Vec<Sandbox>> {
         Ok(self.file.load("sandboxes")?)
     }
+    /// Every endpoint deletion a driver still owes, in the order they were first stored.
     pub fn owed_deletes(&self) -> Result<Vec<OwedDelete>> {
         Ok(self.file.load("owed_deletes")?)
     }
@@ -67,27 +71,37 @@ impl Store {
 }
 
 impl StoreTx<'_> {
+    /// Store `n`, replacing the record of the same id; a second network of the same name is an
+    /// [`Error::Store`] (the name is unique).
     pub fn put_network(&self, n: &Network) -> Result<()> {
         Ok(self.tx.put("networks", n.id.as_str(), &[("name", &n.name)], n)?)
     }
+    /// Delete the network of this id; one not stored is no error.
     pub fn delete_network(&self, id: &str) -> Result<()> {
         Ok(self.tx.delete("networks", id)?)
     }
+    /// Store `e`, replacing the record of the same id.
     pub fn put_endpoint(&self, e: &Endpoint) -> Result<()> {
         Ok(self.tx.put("endpoints", e.id.as_str(), &[("network_id", e.network.as_str())], e)?)
     }
+    /// Delete the endpoint of this id; one not stored is no error.
     pub fn delete_endpoint(&self, id: &str) -> Result<()> {
         Ok(self.tx.delete("endpoints", id)?)
     }
+    /// Store `s`, replacing the record of the same id.
     pub fn put_sandbox(&self, s: &Sandbox) -> Result<()> {
         Ok(self.tx.put("sandboxes", s.id.as_str(), &[], s)?)
     }
+    /// Delete the sandbox of this id; one not stored is no error.
     pub fn delete_sandbox(&self, id: &str) -> Result<()> {
         Ok(self.tx.delete("sandboxes", id)?)
     }
+    /// Record that a driver owes the deletion of `o.endpoint`, replacing any record of it.
     pub fn put_owed_delete(&self, o: &OwedDelete) -> Result<()> {
         Ok(self.tx.put("owed_deletes", o.endpoint.as_str(), &[], o)?)
     }
+    /// Forget the owed deletion of `endpoint` (by id), once the driver took it; one not stored is
+    /// no error.
     pub fn delete_owed_delete(&self, endpoint: &str) -> Result<()> {
         Ok(self.tx.delete("owed_deletes", endpoint)?)
     }

@@ -19,10 +19,20 @@ use serde::Serialize;
 pub enum RecordError {
     /// SQLite's error, with the file's path.
     #[error("{path}: {source}")]
-    Sqlite { path: String, source: rusqlite::Error },
+    Sqlite {
+        /// The record file's path.
+        path: String,
+        /// SQLite's error.
+        source: rusqlite::Error,
+    },
     /// A record that cannot be read or written as JSON: `what` is `<table>/<id>`.
     #[error("record {what}: {source}")]
-    Json { what: String, source: serde_json::Error },
+    Json {
+        /// The record, as `<table>/<id>`.
+        what: String,
+        /// serde_json's error.
+        source: serde_json::Error,
+    },
 }
 
 /// An open record file.

@@ -44,6 +44,7 @@ pub struct Batch {
 }
 
 impl Batch {
+    /// An empty batch.
     pub fn new() -> Batch {
         Batch::default()
     }
@@ -53,6 +54,7 @@ impl Batch {
         self.ops.len()
     }
 
+    /// Whether it holds no operation.
     pub fn is_empty(&self) -> bool {
         self.ops.is_empty()
     }

@@ -16,9 +16,13 @@ use super::Family;
 /// A 16-byte data register (`NFT_REG_1` .. `NFT_REG_4`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Reg {
+    /// `NFT_REG_1`: the `Rule` shorthands load and compare in this one.
     R1,
+    /// `NFT_REG_2`.
     R2,
+    /// `NFT_REG_3`.
     R3,
+    /// `NFT_REG_4`.
     R4,
 }
 
@@ -40,8 +44,11 @@ impl Reg {
 /// Where a payload offset counts from (`enum nft_payload_bases`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum PayloadBase {
+    /// The link-layer (Ethernet) header.
     Link,
+    /// The network header (IPv4, IPv6).
     Network,
+    /// The transport header (TCP, UDP...).
     Transport,
 }
 
@@ -63,28 +70,41 @@ pub enum MetaKey {
 /// A comparison (`enum nft_cmp_ops`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum CmpOp {
+    /// Equal (`==`).
     Eq,
+    /// Not equal (`!=`).
     Ne,
+    /// Less than (`<`), comparing the bytes as a big-endian number.
     Lt,
+    /// Less than or equal (`<=`).
     Le,
+    /// Greater than (`>`).
     Gt,
+    /// Greater than or equal (`>=`).
     Ge,
 }
 
 /// Which address a nat expression rewrites.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum NatKind {
+    /// Rewrite the source (`snat`).
     Snat,
+    /// Rewrite the destination (`dnat`).
     Dnat,
 }
 
 /// What a rule decides.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Verdict {
+    /// `accept`: stop here and let the packet through this base chain.
     Accept,
+    /// `drop`: stop here and drop the packet.
     Drop,
+    /// `return`: go on after the rule that jumped here (in a base chain: the policy decides).
     Return,
+    /// `jump CHAIN`: run the named chain of the same table, then come back.
     Jump(String),
+    /// `goto CHAIN`: run the named chain of the same table and do not come back.
     Goto(String),
 }
 
@@ -109,24 +129,72 @@ impl Verdict {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Expr {
     /// Load packet metadata into `dreg`.
-    Meta { key: MetaKey, dreg: Reg },
+    Meta {
+        /// What to load.
+        key: MetaKey,
+        /// The register it goes to.
+        dreg: Reg,
+    },
     /// Load `len` bytes at `offset` from `base` into `dreg`.
-    Payload { base: PayloadBase, offset: u32, len: u32, dreg: Reg },
+    Payload {
+        /// The header the offset counts from.
+        base: PayloadBase,
+        /// The offset in bytes from the start of that header.
+        offset: u32,
+        /// How many bytes to load (at most 16).
+        len: u32,
+        /// The register they go to.
+        dreg: Reg,
+    },
     /// Compare `sreg` with `data` (network byte order, as the packet has it); the rule stops here
     /// if it does not hold.
-    Cmp { sreg: Reg, op: CmpOp, data: Vec<u8> },
+    Cmp {
+        /// The register compared.
+        sreg: Reg,
+        /// How it is compared.
+        op: CmpOp,
+        /// The bytes it is compared with, as long as what was loaded.
+        data: Vec<u8>,
+    },
     /// Load the constant `data` into `dreg`.
-    Immediate { dreg: Reg, data: Vec<u8> },
+    Immediate {
+        /// The register loaded.
+        dreg: Reg,
+        /// The bytes loaded (at most 16), as the expression that reads them expects them.
+        data: Vec<u8>,
+    },
     /// Decide: accept, drop, jump...
     Verdict(Verdict),
     /// Look `sreg` up in the set `set`: the rule goes on if found (not found with `invert`); for a
     /// map, the value lands in `dreg` (`Reg` for data, `None` with a verdict map jumps).
-    Lookup { set: String, sreg: Reg, dreg: Option<Reg>, invert: bool },
+    Lookup {
+        /// The name of a set or map of the rule's table.
+        set: String,
+        /// The register holding the key (a concatenated key starts here and takes the next ones).
+        sreg: Reg,
+        /// For a map, the register the element's value is loaded into.
+        dreg: Option<Reg>,
+        /// Match when the key is *not* in the set.
+        invert: bool,
+    },
     /// Source or destination nat to the address in `addr` and the port in `port` (registers loaded
     /// by `Immediate`s before); `None` keeps that part.
-    Nat { kind: NatKind, family: Family, addr: Option<Reg>, port: Option<Reg> },
+    Nat {
+        /// Source or destination nat.
+        kind: NatKind,
+        /// The family of the address: [`Family::Ip`] for IPv4, [`Family::Ip6`] for IPv6.
+        family: Family,
+        /// The register holding the new address (4 bytes for IPv4, 16 for IPv6).
+        addr: Option<Reg>,
+        /// The register holding the new port, two bytes in network byte order.
+        port: Option<Reg>,
+    },
     /// Redirect to the local machine, to the port in `port` if given.
-    Redirect { port: Option<Reg> },
+    Redirect {
+        /// The register holding the new port, two bytes in network byte order; `None` keeps the
+        /// port.
+        port: Option<Reg>,
+    },
     /// Source nat to the address of the output interface.
     Masquerade,
     /// Count packets and bytes.

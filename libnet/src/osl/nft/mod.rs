@@ -85,11 +85,14 @@ impl Family {
 /// A table, named by its family and name (as `nft` names it: `ip weft-dns`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Table {
+    /// The family, which decides what packets its chains see.
     pub family: Family,
+    /// The table's name, as `weft-dns`; unique within its family.
     pub name: String,
 }
 
 impl Table {
+    /// The table `name` of `family`; nothing is sent to the kernel until a [`Batch`] adds it.
     pub fn new(family: Family, name: impl Into<String>) -> Table {
         Table { family, name: name.into() }
     }
@@ -104,10 +107,15 @@ impl std::fmt::Display for Table {
 /// The netfilter hook a base chain is attached to (`NF_INET_*` of linux/netfilter.h).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Hook {
+    /// `prerouting`: every packet that arrives, before the routing decision.
     Prerouting,
+    /// `input`: packets for the host itself, after routing.
     Input,
+    /// `forward`: packets the host routes on to another interface.
     Forward,
+    /// `output`: packets the host's own processes send.
     Output,
+    /// `postrouting`: every packet that leaves, after routing.
     Postrouting,
 }
 
@@ -126,8 +134,12 @@ impl Hook {
 /// The type of a base chain: what its rules may do.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ChainType {
+    /// `filter`: accept or drop.
     Filter,
+    /// `nat`: rewrite addresses and ports; sees only the first packet of each connection.
     Nat,
+    /// `route`: on the `output` hook, routes a packet again if its rules changed its addresses
+    /// or mark.
     Route,
 }
 
@@ -144,17 +156,22 @@ impl ChainType {
 /// What a base chain does with a packet no rule decided on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Policy {
+    /// Let the packet through.
     Accept,
+    /// Drop the packet.
     Drop,
 }
 
 /// The hook, priority, type and policy that make a chain a base chain (one packets enter).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BaseChain {
+    /// The chain's type (`type filter`, `type nat`...).
     pub kind: ChainType,
+    /// The hook the chain is attached to.
     pub hook: Hook,
     /// Lower runs first; nat's usual ones are -100 (`dstnat`) and 100 (`srcnat`).
     pub priority: i32,
+    /// What happens to a packet that no rule of the chain decided on.
     pub policy: Policy,
 }
 
@@ -164,6 +181,7 @@ impl BaseChain {
         BaseChain { kind, hook, priority, policy: Policy::Accept }
     }
 
+    /// The same chain with `policy` (`policy drop`, say) instead.
     pub fn policy(mut self, policy: Policy) -> BaseChain {
         self.policy = policy;
         self

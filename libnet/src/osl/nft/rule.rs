@@ -33,14 +33,17 @@ pub struct Rule {
 }
 
 impl Rule {
+    /// An empty rule (it matches every packet) called `label` in errors.
     pub fn new(label: impl Into<String>) -> Rule {
         Rule { label: label.into(), exprs: Vec::new() }
     }
 
+    /// The words that name the rule in errors.
     pub fn label(&self) -> &str {
         &self.label
     }
 
+    /// Its expressions, in the order the kernel runs them.
     pub fn exprs(&self) -> &[Expr] {
         &self.exprs
     }

@@ -75,11 +75,17 @@ fn byteorder_udata(kind: u8) -> [u8; 6] {
 /// One typed value of a key or of a map's data.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum Datum {
+    /// An IPv4 address, for a [`DataType::Ipv4Addr`] field.
     Ipv4(Ipv4Addr),
+    /// An IPv6 address, for a [`DataType::Ipv6Addr`] field.
     Ipv6(Ipv6Addr),
+    /// An IP protocol number (`IPPROTO_TCP`...), for a [`DataType::InetProto`] field.
     Proto(u8),
+    /// A port, for a [`DataType::InetService`] field.
     Port(u16),
+    /// An interface name (at most 15 bytes), for a [`DataType::Ifname`] field.
     Ifname(String),
+    /// A packet mark, for a [`DataType::Mark`] field.
     Mark(u32),
 }
 
@@ -172,6 +178,7 @@ impl Set {
         self
     }
 
+    /// The set's name in its table, as rules and `nft list` name it.
     pub fn name(&self) -> &str {
         &self.name
     }
