@@ -3,11 +3,12 @@
 //! the driver. A call that ends after its caller gave up is handed to an undo, so what it made
 //! late is not left behind. Idle threads are kept for the next call.
 
-use std::fs::File;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc::{self, SyncSender};
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
+
+use libnet::osl::Netns;
 
 type Job = Box<dyn FnOnce() + Send>;
 
@@ -27,7 +28,7 @@ pub struct Guard {
     idle: Mutex<Vec<SyncSender<Job>>>,
     /// The network namespace of the thread that loaded the library: every call thread enters it,
     /// whichever thread (maybe one inside a sandbox's namespace) happened to start it.
-    netns: Option<File>,
+    netns: Option<Netns>,
     /// Calls abandoned at their timeout that have not ended yet.
     stuck: Arc<AtomicUsize>,
 }
@@ -55,7 +56,7 @@ type Meeting<T> = Arc<(Mutex<Slot<T>>, Condvar)>;
 
 impl Guard {
     pub fn new(name: &str, timeout: Duration) -> Guard {
-        let netns = File::open("/proc/thread-self/ns/net").ok();
+        let netns = Netns::current().ok();
         Guard { name: name.to_string(), timeout, idle: Mutex::new(Vec::new()), netns, stuck: Arc::default() }
     }
 
@@ -140,17 +141,21 @@ impl Guard {
 
     fn spawn(&self) -> Result<SyncSender<Job>, CallError> {
         let (tx, rx) = mpsc::sync_channel::<Job>(1);
-        let netns = self.netns.as_ref().and_then(|f| f.try_clone().ok());
-        let spawned = std::thread::Builder::new().name(format!("driver-{}", self.name)).spawn(move || {
-            if let Some(ns) = netns {
-                if let Err(e) = nix::sched::setns(&ns, nix::sched::CloneFlags::CLONE_NEWNET) {
-                    tracing::warn!("driver call thread cannot enter weftd's network namespace: {e}");
-                }
-            }
+        let serve = move || {
             while let Ok(job) = rx.recv() {
                 job();
             }
-        });
+        };
+        let builder = std::thread::Builder::new().name(format!("driver-{}", self.name));
+        let spawned = match &self.netns {
+            Some(ns) => ns.spawn(builder, move |entered| {
+                if let Err(e) = entered {
+                    tracing::warn!("driver call thread cannot enter weftd's network namespace: {e}");
+                }
+                serve()
+            }),
+            None => builder.spawn(serve),
+        };
         match spawned {
             Ok(_) => Ok(tx),
             Err(e) => Err(CallError::NoThread(format!("cannot start a call thread for driver {}: {e}", self.name))),

@@ -16,7 +16,7 @@ pub fn parse_release(release: &str) -> Option<(u32, u32)> {
 /// Refuse a kernel older than [`MINIMUM`], naming both, or one without a feature weft needs,
 /// naming each that is missing.
 pub fn check() -> Result<()> {
-    let release = std::fs::read_to_string("/proc/sys/kernel/osrelease").unwrap_or_default();
+    let release = libnet::osl::get_sysctl("kernel/osrelease").unwrap_or_default();
     match parse_release(&release) {
         Some(version) if version >= MINIMUM => {}
         Some(_) => bail!("weftd needs Linux {}.{} or later; this kernel is {}", MINIMUM.0, MINIMUM.1, release.trim()),

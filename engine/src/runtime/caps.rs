@@ -155,9 +155,9 @@ pub fn last_cap() -> u32 {
     // The kernel's, fixed while it runs: read once, not at every start.
     static LAST: std::sync::OnceLock<u32> = std::sync::OnceLock::new();
     *LAST.get_or_init(|| {
-        std::fs::read_to_string("/proc/sys/kernel/cap_last_cap")
+        libnet::osl::get_sysctl("kernel/cap_last_cap")
             .ok()
-            .and_then(|s| s.trim().parse().ok())
+            .and_then(|s| s.parse().ok())
             .unwrap_or(NAMES.len() as u32 - 1)
     })
 }

@@ -2,11 +2,11 @@
 //! into fresh namespaces, and wait until the command has been exec'd or the setup has failed.
 //!
 //! The pid namespace must exist before the clone that makes its pid 1, and the network namespace
-//! is entered with setns, which changes only the calling thread: both happen on a scratch thread
-//! that clones the init and is thrown away, so the caller's threads never change namespace. The
-//! clone shares weftd's memory until the init execs `weft-init` (CLONE_VM | CLONE_VFORK, as
-//! posix_spawn does): no copy of weftd's page tables, so a start costs the same with 1 or 1000
-//! containers running.
+//! is entered with setns, which changes only the calling thread: both happen on the scratch
+//! thread of [`Netns::run`], which clones the init and is thrown away, so the caller's threads
+//! never change namespace. The clone shares weftd's memory until the init execs `weft-init`
+//! (CLONE_VM | CLONE_VFORK, as posix_spawn does): no copy of weftd's page tables, so a start
+//! costs the same with 1 or 1000 containers running.
 //!
 //! The init and the command report a setup failure on a pipe as one fixed-size record; the
 //! caller reads until end of file, which comes once the command has exec'd.
@@ -17,9 +17,10 @@ use std::io::{self, Read, Seek, SeekFrom, Write};
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 use std::path::Path;
 
+use libnet::osl::{Netns, OslError};
 use nix::errno::Errno;
 use nix::fcntl::OFlag;
-use nix::sched::{setns, unshare, CloneFlags};
+use nix::sched::{unshare, CloneFlags};
 use nix::sys::wait::waitpid;
 use nix::unistd::{pipe2, Pid};
 
@@ -202,11 +203,12 @@ pub(super) fn start(spec: ContainerSpec) -> Result<Started, RuntimeError> {
             spec.hostname
         )));
     }
-    let netns = spec
-        .netns
-        .as_ref()
-        .map(|path| File::open(path).map_err(|source| RuntimeError::Netns { path: path.clone(), source }))
-        .transpose()?;
+    // With host networking, the init starts in the caller's own namespace.
+    let netns = match &spec.netns {
+        Some(path) => Netns::open(path),
+        None => Netns::current(),
+    }
+    .map_err(|e| netns_failed(spec.netns.as_deref(), e))?;
 
     let env = container_env(&spec.env, &spec.hostname, spec.tty);
     let console = if spec.tty { Some(socket_pair()?) } else { None };
@@ -248,24 +250,14 @@ pub(super) fn start(spec: ContainerSpec) -> Result<Started, RuntimeError> {
     let (report_read, report_write) =
         pipe2(OFlag::O_CLOEXEC).map_err(|source| RuntimeError::Start { what: "create the report pipe", source })?;
     let report = report_write.as_raw_fd();
-    let forked = std::thread::scope(|s| {
-        s.spawn(|| -> Result<Pid, RuntimeError> {
-            if let (Some(file), Some(path)) = (&netns, &spec.netns) {
-                setns(file, CloneFlags::CLONE_NEWNET)
-                    .map_err(|e| RuntimeError::Netns { path: path.clone(), source: e.into() })?;
-            }
-            unshare(CloneFlags::CLONE_NEWPID)
-                .map_err(|source| RuntimeError::Start { what: "create the pid namespace", source })?;
-            let argv = null_terminated(&prepared.argv);
-            let envp = null_terminated(&prepared.env);
-            clone_init(&CloneArgs { prepared: &prepared, argv: &argv, envp: &envp, report })
-        })
-        .join()
+    let forked = netns.run(|| -> Result<Pid, RuntimeError> {
+        unshare(CloneFlags::CLONE_NEWPID)
+            .map_err(|source| RuntimeError::Start { what: "create the pid namespace", source })?;
+        let argv = null_terminated(&prepared.argv);
+        let envp = null_terminated(&prepared.env);
+        clone_init(&CloneArgs { prepared: &prepared, argv: &argv, envp: &envp, report })
     });
-    let init = match forked {
-        Ok(result) => result?,
-        Err(panic) => std::panic::resume_unwind(panic),
-    };
+    let init = forked.map_err(|e| netns_failed(spec.netns.as_deref(), e))??;
     // Only the init and the command hold the write end now: end of file means the command has
     // exec'd (close-on-exec) or the setup has failed and said so first.
     drop(report_write);
@@ -307,6 +299,19 @@ pub(super) fn start(spec: ContainerSpec) -> Result<Started, RuntimeError> {
             let _ = waitpid(init, None);
             Err(RuntimeError::Setup { step: "read the container's setup report".into(), source: e })
         }
+    }
+}
+
+/// A failure to open or enter the network namespace the init starts in: the container's, at
+/// `path`, or the caller's own (host networking).
+fn netns_failed(path: Option<&Path>, e: OslError) -> RuntimeError {
+    let source = match e.errno {
+        Some(errno) => io::Error::from_raw_os_error(errno),
+        None => io::Error::other(e.to_string()),
+    };
+    match path {
+        Some(path) => RuntimeError::Netns { path: path.to_path_buf(), source },
+        None => RuntimeError::Setup { step: "enter the caller's network namespace".into(), source },
     }
 }
 

@@ -204,8 +204,7 @@ impl Controller {
 
     /// A path that opens the host namespace while the controller lives (its open descriptor).
     fn host_ns_path(&self) -> PathBuf {
-        use std::os::fd::{AsFd, AsRawFd};
-        PathBuf::from(format!("/proc/self/fd/{}", self.host_ns.as_fd().as_raw_fd()))
+        self.host_ns.proc_path()
     }
 
     fn netns_dir(&self) -> PathBuf {
@@ -219,9 +218,8 @@ fn locked<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
-/// Whether `path` is a namespace mount point (an nsfs file), not a plain file left behind. One
-/// statfs, not a read of the mount table: that table holds a line per sandbox, and restore asks
-/// this of every sandbox.
+/// Whether a sandbox's namespace is still mounted at `path`, not a plain file left behind
+/// ([`Netns::is_mounted_at`]: one statfs, as restore asks this of every sandbox).
 fn is_netns_mount(path: &Path) -> bool {
-    nix::sys::statfs::statfs(path).is_ok_and(|s| s.filesystem_type() == nix::sys::statfs::NSFS_MAGIC)
+    Netns::is_mounted_at(path)
 }

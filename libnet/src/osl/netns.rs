@@ -1,17 +1,22 @@
-//! Network namespaces: create one bind-mounted at a path, open, delete, and run code inside one.
+//! Network namespaces: create one bind-mounted at a path, open, delete, tell two apart, and run
+//! code inside one.
 //!
 //! A namespace is switched per thread (`setns` affects only the calling thread), so code runs in
-//! another namespace on a fresh thread that is thrown away afterwards: no thread of the process is
-//! ever left in a namespace it did not start in.
+//! another namespace on a fresh thread: one thrown away afterwards ([`Netns::run`]), or one that
+//! enters the namespace before anything else and keeps serving it ([`Netns::spawn`]). No thread
+//! of the process that existed before is ever moved to another namespace.
 
 use std::fs::{File, OpenOptions};
 use std::io;
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd};
+use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
+use std::thread::JoinHandle;
 
 use nix::errno::Errno;
 use nix::mount::{mount, umount2, MntFlags, MsFlags};
 use nix::sched::{setns, unshare, CloneFlags};
+use nix::sys::statfs::{statfs, NSFS_MAGIC};
 
 use super::{OslError, Result};
 
@@ -127,13 +132,81 @@ impl Netns {
         });
         match joined {
             Ok(Ok(value)) => Ok(value),
-            Ok(Err(errno)) => Err(OslError::new(
-                format!("enter network namespace {}", self.label()),
-                Some(errno as i32),
-                format!("setns: {}", errno.desc()),
-            )),
+            Ok(Err(errno)) => Err(enter_failed(&self.label(), errno)),
             Err(panic) => std::panic::resume_unwind(panic),
         }
+    }
+
+    /// Start a thread (made by `builder`) that enters this namespace before anything else and
+    /// then runs `f`: for a thread that lives on and keeps serving this namespace, where
+    /// [`Netns::run`] runs one closure and waits for it.
+    ///
+    /// `f` is told whether the thread entered the namespace; if it could not, `f` runs in the
+    /// namespace of the thread that called `spawn`. The error is `builder`'s, when no thread
+    /// could be started.
+    ///
+    /// ```no_run
+    /// use libnet::osl::Netns;
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let host = Netns::current()?;
+    /// let worker = host.spawn(std::thread::Builder::new().name("worker".into()), |entered| {
+    ///     entered.map(|()| "serving the host namespace")
+    /// })?;
+    /// # let _ = worker.join();
+    /// # Ok(()) }
+    /// ```
+    pub fn spawn<T, F>(&self, builder: std::thread::Builder, f: F) -> io::Result<JoinHandle<T>>
+    where
+        F: FnOnce(Result<()>) -> T + Send + 'static,
+        T: Send + 'static,
+    {
+        // The thread needs a descriptor of its own: `self` may be gone by the time it runs.
+        let file = self.file.try_clone();
+        let label = self.label();
+        builder.spawn(move || {
+            let entered = match file {
+                Ok(file) => setns(&file, CloneFlags::CLONE_NEWNET).map_err(|errno| enter_failed(&label, errno)),
+                Err(e) => Err(OslError::io(format!("enter network namespace {label}"), e)),
+            };
+            f(entered)
+        })
+    }
+
+    /// Whether `self` and `other` are the same namespace, however each was opened: the kernel
+    /// names a namespace by the device and inode of its file.
+    ///
+    /// ```no_run
+    /// use libnet::osl::Netns;
+    /// # fn main() -> libnet::osl::Result<()> {
+    /// let ns = Netns::open("/run/weft/netns/abcd".as_ref())?;
+    /// assert!(ns.run(Netns::current)??.is_same_as(&ns)?);
+    /// assert!(!Netns::current()?.is_same_as(&ns)?);
+    /// # Ok(()) }
+    /// ```
+    pub fn is_same_as(&self, other: &Netns) -> Result<bool> {
+        Ok(self.identity()? == other.identity()?)
+    }
+
+    /// (device, inode) of the namespace file.
+    fn identity(&self) -> Result<(u64, u64)> {
+        let meta =
+            self.file.metadata().map_err(|e| OslError::io(format!("read network namespace {}", self.label()), e))?;
+        Ok((meta.dev(), meta.ino()))
+    }
+
+    /// Whether a namespace file (nsfs) is at `path`: one bind-mounted there, as [`Netns::create`]
+    /// does, or a `/proc/<pid>/ns/` link; not a plain file left behind by a lost mount (after a
+    /// reboot, say), nor a missing path. One `statfs`, not a read of the mount table, which holds
+    /// a line per namespace. Any namespace type counts, not only network ones.
+    pub fn is_mounted_at(path: &Path) -> bool {
+        statfs(path).is_ok_and(|s| s.filesystem_type() == NSFS_MAGIC)
+    }
+
+    /// A path that [`Netns::open`] opens as this same namespace, for as long as `self` is open:
+    /// its descriptor under `/proc/self/fd`. For code that cannot keep a borrow of `self`, such
+    /// as an undo step that runs later on another thread.
+    pub fn proc_path(&self) -> PathBuf {
+        PathBuf::from(format!("/proc/self/fd/{}", self.file.as_raw_fd()))
     }
 
     /// How the namespace is named in messages: its path, or its descriptor.
@@ -148,5 +221,80 @@ impl Netns {
 impl AsFd for Netns {
     fn as_fd(&self) -> BorrowedFd<'_> {
         self.file.as_fd()
+    }
+}
+
+/// The error of a `setns` into the namespace named `label`.
+fn enter_failed(label: &str, errno: Errno) -> OslError {
+    OslError::new(format!("enter network namespace {label}"), Some(errno as i32), format!("setns: {}", errno.desc()))
+}
+
+#[cfg(test)]
+mod tests {
+    //! Against the real kernel (they need root), in namespaces of the tests' own under a temp
+    //! directory; the machine's own namespace is only read.
+
+    use super::*;
+
+    /// A namespace of the test's own, deleted with its directory on drop.
+    struct Scratch {
+        dir: PathBuf,
+        path: PathBuf,
+        ns: Netns,
+    }
+
+    impl Scratch {
+        fn new(test: &str) -> Scratch {
+            let dir = std::env::temp_dir().join(format!("weft-netns-test-{}-{test}", std::process::id()));
+            let path = dir.join("ns");
+            let ns = Netns::create(&path).unwrap_or_else(|e| panic!("{e}"));
+            Scratch { dir, path, ns }
+        }
+    }
+
+    impl Drop for Scratch {
+        fn drop(&mut self) {
+            if let Err(e) = Netns::delete(&self.path) {
+                eprintln!("cleanup: {e}");
+            }
+            let _ = std::fs::remove_dir_all(&self.dir);
+        }
+    }
+
+    #[test]
+    fn namespaces_are_told_apart_however_opened() {
+        let scratch = Scratch::new("same");
+        let own = Netns::current().expect("current");
+        assert!(own.is_same_as(&Netns::current().expect("current")).expect("compare"));
+        assert!(!own.is_same_as(&scratch.ns).expect("compare"), "a new namespace, not ours");
+        let inside = scratch.ns.run(Netns::current).expect("run").expect("current inside");
+        assert!(inside.is_same_as(&scratch.ns).expect("compare"), "run enters the namespace");
+        let reopened = Netns::open(&scratch.ns.proc_path()).expect("open by its descriptor");
+        assert!(reopened.is_same_as(&scratch.ns).expect("compare"));
+    }
+
+    #[test]
+    fn a_spawned_thread_serves_the_namespace_it_entered() {
+        let scratch = Scratch::new("spawn");
+        let worker = scratch
+            .ns
+            .spawn(std::thread::Builder::new().name("netns-test".into()), |entered| {
+                entered?;
+                Netns::current()
+            })
+            .expect("start the thread");
+        let inside = worker.join().expect("no panic").expect("entered and opened");
+        assert!(inside.is_same_as(&scratch.ns).expect("compare"));
+        assert!(!inside.is_same_as(&Netns::current().expect("current")).expect("compare"), "the caller stays");
+    }
+
+    #[test]
+    fn only_a_namespace_file_counts_as_mounted() {
+        let scratch = Scratch::new("mounted");
+        assert!(Netns::is_mounted_at(&scratch.path));
+        let plain = scratch.dir.join("plain");
+        std::fs::write(&plain, "").expect("plain file");
+        assert!(!Netns::is_mounted_at(&plain));
+        assert!(!Netns::is_mounted_at(&scratch.dir.join("missing")));
     }
 }

@@ -1,7 +1,8 @@
-//! Sysctls of the calling thread's network namespace, by their /proc/sys path.
+//! Sysctls, read and written by their /proc/sys path.
 //!
-//! `/proc/sys/net` shows the namespace of the thread that opens the file, so these run inside
-//! [`Netns::run`](super::Netns::run) to touch another namespace's settings.
+//! `/proc/sys/net` shows the network namespace of the thread that opens the file, so these run
+//! inside [`Netns::run`](super::Netns::run) to touch another namespace's settings. Keys outside
+//! `net/` (`kernel/osrelease`, say) do not depend on the network namespace.
 
 use std::path::PathBuf;
 

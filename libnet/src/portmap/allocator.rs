@@ -23,9 +23,11 @@ const DEFAULT_EPHEMERAL: (u16, u16) = (32768, 60999);
 /// One host port held: the reservation sockets go when it is dropped.
 #[derive(Debug)]
 pub struct HeldPort {
+    /// The port's protocol.
     pub proto: Proto,
     /// The host addresses it is held on (an unspecified one means all of that family).
     pub addresses: Vec<IpAddr>,
+    /// The host port held, the same on every address.
     pub port: u16,
     /// The reservation socket on each address (none for SCTP on a kernel without it).
     sockets: Vec<(IpAddr, OwnedFd)>,
@@ -62,7 +64,7 @@ fn show(addr: IpAddr, port: u16) -> String {
 
 /// The kernel's ephemeral port range of the calling thread's namespace.
 pub fn ephemeral_range() -> (u16, u16) {
-    let text = std::fs::read_to_string("/proc/sys/net/ipv4/ip_local_port_range").unwrap_or_default();
+    let text = crate::osl::get_sysctl("net/ipv4/ip_local_port_range").unwrap_or_default();
     let mut parts = text.split_whitespace().filter_map(|p| p.parse::<u16>().ok());
     match (parts.next(), parts.next()) {
         (Some(lo), Some(hi)) if lo > 0 && lo <= hi => (lo, hi),
@@ -110,6 +112,7 @@ fn reserve(proto: Proto, addr: IpAddr, port: u16, listen: bool) -> Result<Option
 }
 
 impl PortAllocator {
+    /// An allocator holding no port, whose reservation sockets only hold their ports.
     pub fn new() -> PortAllocator {
         PortAllocator::default()
     }
@@ -232,6 +235,7 @@ impl PortAllocator {
         self.taken.len()
     }
 
+    /// Whether it holds no port.
     pub fn is_empty(&self) -> bool {
         self.taken.is_empty()
     }

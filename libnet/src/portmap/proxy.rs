@@ -37,7 +37,6 @@ use std::collections::HashMap;
 use std::io;
 use std::net::SocketAddr;
 use std::os::fd::BorrowedFd;
-use std::os::unix::fs::MetadataExt;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{mpsc as std_mpsc, Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -47,6 +46,7 @@ use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinSet;
 
 use super::Proto;
+use crate::osl::Netns;
 use crate::DriverError;
 
 /// TCP connections served at a time by one proxy.
@@ -87,7 +87,7 @@ const WORKERS: usize = 2;
 /// The runtime of every proxy, and the network namespace its threads are in.
 struct ProxyRuntime {
     runtime: tokio::runtime::Runtime,
-    netns: (u64, u64),
+    netns: Netns,
 }
 
 static RUNTIME: Mutex<Option<&'static ProxyRuntime>> = Mutex::new(None);
@@ -96,10 +96,9 @@ fn internal(what: &str, e: impl std::fmt::Display) -> DriverError {
     DriverError::internal(format!("userland proxy: {what}: {e}"))
 }
 
-/// The calling thread's network namespace, as (device, inode) of its file.
-fn current_netns() -> Result<(u64, u64), DriverError> {
-    let m = std::fs::metadata("/proc/thread-self/ns/net").map_err(|e| internal("read the network namespace", e))?;
-    Ok((m.dev(), m.ino()))
+/// The calling thread's network namespace.
+fn current_netns() -> Result<Netns, DriverError> {
+    Netns::current().map_err(|e| internal("read the network namespace", e))
 }
 
 /// The proxy runtime, made on first use by the calling thread (its threads inherit its namespace).
@@ -150,7 +149,8 @@ impl Proxy {
             return Err(DriverError::invalid("the userland proxy does not serve SCTP ports"));
         }
         let rt = runtime()?;
-        if current_netns()? != rt.netns {
+        let same = current_netns()?.is_same_as(&rt.netns).map_err(|e| internal("read the network namespace", e))?;
+        if !same {
             return Err(internal(
                 "start",
                 "it serves the network namespace it was first started in, and this is another one",

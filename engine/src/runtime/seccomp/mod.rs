@@ -113,7 +113,7 @@ pub(crate) struct Host {
 
 impl Host {
     fn current() -> Host {
-        let release = std::fs::read_to_string("/proc/sys/kernel/osrelease").unwrap_or_default();
+        let release = libnet::osl::get_sysctl("kernel/osrelease").unwrap_or_default();
         Host { arch: docker_arch(), kernel: parse_kernel(&release).unwrap_or((0, 0)) }
     }
 }
