@@ -41,6 +41,7 @@ pub struct ControllerConfig {
 }
 
 impl ControllerConfig {
+    /// State under `data_root` (the store), runtime state under `exec_root` (namespace mounts).
     pub fn new(data_root: impl Into<PathBuf>, exec_root: impl Into<PathBuf>) -> Self {
         Self { data_root: data_root.into(), exec_root: exec_root.into() }
     }
@@ -50,7 +51,9 @@ impl ControllerConfig {
 /// plugin lookup): `Ok(None)` when there is none of that name, an error when one was found but
 /// cannot be used (it does not answer, or is not that kind of driver).
 pub trait DriverResolver: Send + Sync {
+    /// The network driver called `name`, if one can be found.
     fn network_driver(&self, name: &str) -> DriverResult<Option<Arc<dyn NetworkDriver>>>;
+    /// The IPAM driver called `name`, if one can be found.
     fn ipam_driver(&self, name: &str) -> DriverResult<Option<Arc<dyn IpamDriver>>>;
 }
 
@@ -96,6 +99,7 @@ impl Controller {
         })
     }
 
+    /// Where the controller keeps its state.
     pub fn config(&self) -> &ControllerConfig {
         &self.config
     }
@@ -186,14 +190,17 @@ impl Controller {
         self.endpoints.values().filter(|e| &e.network == network).collect()
     }
 
+    /// The endpoint `id`.
     pub fn endpoint(&self, id: &EndpointId) -> Result<&Endpoint> {
         self.endpoints.get(id).ok_or_else(|| Error::EndpointNotFound(id.to_string()))
     }
 
+    /// The sandbox `id`.
     pub fn sandbox(&self, id: &SandboxId) -> Result<&Sandbox> {
         self.sandboxes.get(id).ok_or_else(|| Error::SandboxNotFound(id.to_string()))
     }
 
+    /// Every sandbox, in id order.
     pub fn sandboxes(&self) -> impl Iterator<Item = &Sandbox> {
         self.sandboxes.values()
     }

@@ -59,8 +59,12 @@ pub const FLOW_IDLE: Duration = Duration::from_secs(90);
 /// The bounds of one proxy: [`MAX_CONNECTIONS`], [`MAX_FLOWS`] and [`FLOW_IDLE`] by default.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Limits {
+    /// TCP connections served at once; one more is accepted and closed at once.
     pub max_connections: usize,
+    /// UDP flows (client address and port) tracked at once; a datagram of a new flow beyond
+    /// them is dropped.
     pub max_flows: usize,
+    /// How long a UDP flow lives with no datagram either way.
     pub flow_idle: Duration,
 }
 
@@ -124,8 +128,11 @@ fn runtime() -> Result<&'static ProxyRuntime, DriverError> {
 /// A running proxy for one published port. Dropping it stops it.
 #[derive(Debug)]
 pub struct Proxy {
+    /// The protocol it forwards.
     pub proto: Proto,
+    /// The host address and port it listens on (the published port).
     pub frontend: SocketAddr,
+    /// The container's address and port it forwards to.
     pub backend: SocketAddr,
     stop: Option<oneshot::Sender<()>>,
     done: Option<std_mpsc::Receiver<()>>,
