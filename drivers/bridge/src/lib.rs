@@ -3,6 +3,7 @@
 //! The bridge is `weft0` for the default network, `wbr-<first 12 hex of the id>` otherwise, or
 //! the name given with `com.docker.network.bridge.name`. The gateway address sits on the bridge.
 
+pub mod firewall;
 mod options;
 mod publish;
 
@@ -13,12 +14,13 @@ use std::sync::Mutex;
 
 use ipnet::IpNet;
 use libnet::marks;
-use libnet::osl::firewall::{Firewall, LoadOptions, NetworkRules};
 use libnet::osl::{set_sysctl, Netlink, Netns, OslError};
 use libnet::portmap::PortAllocator;
 use libnet::protocol::*;
 use libnet::undo::Undo;
 use libnet::{DriverError, DriverResult, EndpointId, NetworkDriver, NetworkId};
+
+use firewall::{BridgeFirewall, LoadOptions, NetworkRules};
 
 pub use options::BridgeConfig;
 
@@ -62,7 +64,7 @@ pub struct DriverConfig {
 
 struct State {
     nl: Netlink,
-    fw: Firewall,
+    fw: BridgeFirewall,
     config: DriverConfig,
     ports: PortAllocator,
     networks: HashMap<String, BridgeNetwork>,
@@ -190,7 +192,7 @@ impl BridgeDriver {
     pub fn with_config(config: DriverConfig) -> DriverResult<BridgeDriver> {
         let nl = Netlink::new().map_err(os_err)?;
         // weft's tables start empty: networks put their elements back as they are restored.
-        let mut fw = Firewall::new().map_err(os_err)?;
+        let mut fw = BridgeFirewall::new().map_err(os_err)?;
         fw.load_with(&LoadOptions { userland_proxy: config.userland_proxy }).map_err(os_err)?;
         let ports = match config.userland_proxy {
             true => PortAllocator::for_userland_proxy(),

@@ -7,12 +7,13 @@ use std::cell::RefCell;
 use std::convert::Infallible;
 use std::net::{IpAddr, SocketAddr};
 
-use libnet::osl::firewall::{Firewall, PortRule};
 use libnet::portmap::proxy::Proxy;
 use libnet::portmap::{unspecified, HeldPort, PortAllocator, PortBinding, Proto, PORTMAP_OPTION};
 use libnet::protocol::Options;
 use libnet::undo::Undo;
 use libnet::{DriverError, DriverResult};
+
+use crate::firewall::{BridgeFirewall, PortRule};
 
 /// What one endpoint publishes: the bindings as reported, the firewall elements, the userland
 /// proxies, the held ports.
@@ -84,7 +85,7 @@ fn host_addresses(want: &PortBinding, default: Option<IpAddr>, c: Addresses) -> 
 /// userland proxy on each (SCTP has none: DNAT only); all or nothing.
 pub fn publish(
     alloc: &mut PortAllocator,
-    fw: &mut Firewall,
+    fw: &mut BridgeFirewall,
     owner: &str,
     requested: &[PortBinding],
     default_host_ip: Option<IpAddr>,
@@ -171,7 +172,7 @@ fn serve(held: Option<&HeldPort>, host: IpAddr, backend: SocketAddr) -> DriverRe
 /// held, as they still forward), and a retry tries again.
 pub fn unpublish(
     alloc: &mut PortAllocator,
-    fw: &mut Firewall,
+    fw: &mut BridgeFirewall,
     owner: &str,
     published: &mut Option<Published>,
 ) -> DriverResult<()> {

@@ -1,85 +1,58 @@
-//! The host firewall of weft's networks: published ports (DNAT), masquerade, isolation between
-//! networks, icc=false and internal networks, in weft's own nftables table.
+//! The firewall mechanism any driver builds its policy on: one nftables table of its own in a
+//! network namespace, whose fixed ruleset is loaded once and whose sets and maps then change by
+//! their elements only.
 //!
-//! The shape of the ruleset is fixed ([`ruleset`]): loaded once with one `nft -j -f -` run, from
-//! the `nftables` crate's schema types. Everything that changes with networks and ports is an
-//! element of its sets and maps, added and removed through nf_tables netlink messages, one atomic
-//! batch per call ([`crate::osl::nft`]): no process is started per network or port, and the
-//! 1000th published port costs what the 1st did. `docs/nftables-ruleset.txt` is the listing of
-//! the ruleset for a reference setup.
+//! A driver declares its table's chains, rules, sets and maps with the `nftables` crate's schema
+//! types (re-exported here as [`nftables`], so that the ruleset and the loader agree on one
+//! version) and loads them with one `nft -j -f -` run ([`Firewall::load`]). Everything that
+//! changes with its networks and ports is a [`SetElements`], added and removed through nf_tables
+//! netlink messages, one atomic batch per call ([`crate::osl::nft`]): no process is started per
+//! network or port, and the 1000th element costs what the 1st did. What a network or a port is
+//! in which set is the driver's policy, not this module's (the bridge driver's is in its
+//! `firewall` module).
 //!
 //! ```no_run
-//! use libnet::osl::firewall::{Firewall, NetworkRules, PortRule};
-//! use libnet::portmap::Proto;
+//! use std::net::Ipv4Addr;
+//! use libnet::osl::firewall::{Firewall, SetElements};
+//! use libnet::osl::nft::{Datum, Element, Family, Table};
 //! # fn main() -> libnet::osl::Result<()> {
-//! let mut firewall = Firewall::new()?;
-//! firewall.load()?;
-//! let network = NetworkRules {
-//!     bridge: "wbr-0a1b2c3d4e".into(),
-//!     subnets: vec!["172.30.0.0/16".parse().unwrap()],
-//!     internal: false,
-//!     icc: true,
-//!     masquerade: true,
-//! };
-//! firewall.add_network(&network)?;
-//! let web = PortRule {
-//!     proto: Proto::Tcp,
-//!     host_ip: None,
-//!     host_port: 8080,
-//!     container_ip: "172.30.0.2".parse().unwrap(),
-//!     container_port: 80,
-//! };
-//! firewall.add_ports(&[web.clone()])?;
-//! firewall.remove_ports(&[web])?;
-//! firewall.remove_network(&network)?;
+//! let mut firewall = Firewall::new(Table::new(Family::Inet, "example"))?;
+//! firewall.load_json(
+//!     r#"{"nftables": [
+//!         {"add": {"table": {"family": "inet", "name": "example"}}},
+//!         {"add": {"set": {"family": "inet", "table": "example", "name": "blocked", "type": "ipv4_addr"}}}
+//!     ]}"#,
+//! )?;
+//! let mut elements = SetElements::new();
+//! elements.push("blocked", Element::new(&[Datum::Ipv4(Ipv4Addr::new(192, 0, 2, 1))]));
+//! firewall.add(&elements)?;
+//! firewall.remove(&elements)?;
+//! firewall.remove(&elements)?; // already gone: no error
 //! # Ok(()) }
 //! ```
 
 mod elements;
-pub mod ruleset;
+mod load;
 #[cfg(test)]
 mod tests;
 
-use std::net::IpAddr;
-
 use nix::libc;
 
-use super::nft::Nftables;
+use super::nft::{Nftables, Table};
 use super::{get_sysctl, set_sysctl, Netns, OslError, Result};
-pub use ruleset::LoadOptions;
+pub use elements::SetElements;
+/// The `nftables` crate, whose schema types a ruleset for [`Firewall::load`] is written in.
+pub use nftables;
 
-/// A network's part of the ruleset: elements keyed on its bridge.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct NetworkRules {
-    pub bridge: String,
-    /// Its subnets (IPv4 and IPv6): the source addresses masqueraded on the way out.
-    pub subnets: Vec<ipnet::IpNet>,
-    pub internal: bool,
-    /// false: com.docker.network.bridge.enable_icc=false (no traffic between its containers).
-    pub icc: bool,
-    /// com.docker.network.bridge.enable_ip_masquerade (ignored for internal networks).
-    pub masquerade: bool,
-}
-
-/// One published port: DNAT of (proto, host address, host port) to (container address, port).
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub struct PortRule {
-    pub proto: crate::portmap::Proto,
-    /// None: every local address of the host of `container_ip`'s family. An unspecified address
-    /// (`0.0.0.0`, `::`) means the same.
-    pub host_ip: Option<IpAddr>,
-    pub host_port: u16,
-    pub container_ip: IpAddr,
-    pub container_port: u16,
-}
-
-/// weft's tables in the network namespace the firewall was opened in.
+/// One nftables table in the network namespace the firewall was opened in: its ruleset loaded
+/// with `nft`, its elements added and removed over netlink.
 ///
 /// Every call works in that namespace whatever thread makes it: the netlink socket belongs to
-/// it, and `nft` and the sysctls are run from a thread that entered it.
+/// it, and `nft` is run from a thread that entered it.
 pub struct Firewall {
     nft: Nftables,
     netns: Netns,
+    table: Table,
     /// Whether the kernel has NFT_MSG_DESTROYSETELEM (Linux 6.3): `None` until the first removal
     /// finds out.
     destroy: Option<bool>,
@@ -87,55 +60,58 @@ pub struct Firewall {
 
 impl std::fmt::Debug for Firewall {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Firewall").field("netns", &self.netns).finish_non_exhaustive()
+        f.debug_struct("Firewall").field("netns", &self.netns).field("table", &self.table).finish_non_exhaustive()
     }
 }
 
 impl Firewall {
-    /// Open a netlink socket in the calling thread's namespace (loads nothing).
-    pub fn new() -> Result<Firewall> {
-        Ok(Firewall { netns: Netns::current()?, nft: Nftables::new()?, destroy: None })
+    /// A firewall for `table` in the calling thread's namespace: opens a netlink socket there,
+    /// loads nothing.
+    pub fn new(table: Table) -> Result<Firewall> {
+        Ok(Firewall { netns: Netns::current()?, nft: Nftables::new()?, table, destroy: None })
     }
 
-    /// (Re)load the fixed ruleset with one `nft -j -f -` run: weft's tables are replaced
-    /// atomically (no element from before survives). Called once at driver/daemon start.
-    pub fn load(&mut self) -> Result<()> {
-        self.load_with(&LoadOptions::default())
+    /// The table whose sets and maps it changes.
+    pub fn table(&self) -> &Table {
+        &self.table
     }
 
-    /// [`Firewall::load`] with the daemon's options: with `userland_proxy`, the host's loopback
-    /// and containers reach published ports through the proxy (see [`ruleset`]).
-    pub fn load_with(&mut self, options: &LoadOptions) -> Result<()> {
-        let options = *options;
-        self.netns.run(move || ruleset::load_ruleset(&options))?
+    /// The namespace it works in: for what a policy sets beside its elements (sysctls of its
+    /// interfaces), with [`Netns::run`].
+    pub fn netns(&self) -> &Netns {
+        &self.netns
     }
 
-    /// One netlink batch: the bridge in the sets it belongs to, its subnets to masquerade.
-    /// Also sets net.ipv4.conf.<bridge>.route_localnet=1 (published ports from 127.0.0.1), and
-    /// for icc=false turns br_netfilter's `bridge-nf-call-iptables` on (see [`ruleset`]).
-    ///
-    /// The bridge must exist. Adding what is already there is not an error.
-    pub fn add_network(&mut self, n: &NetworkRules) -> Result<()> {
-        let elements = elements::network_elements(n)?;
-        self.netns.run(|| network_sysctls(n))??;
-        self.nft.commit(&elements.add_batch())
+    /// Load `ruleset` with one `nft -j -f -` run, atomically: all of it or nothing. A ruleset
+    /// that replaces its table (add, delete, add it first) leaves no element from before.
+    pub fn load(&mut self, ruleset: &nftables::schema::Nftables<'_>) -> Result<()> {
+        let json = load::to_json(ruleset)?;
+        self.load_json(&json)
     }
 
-    /// One batch; elements already missing are not an error. Every element the bridge and
-    /// subnets could have anywhere goes, whatever the flags of `n`.
-    pub fn remove_network(&mut self, n: &NetworkRules) -> Result<()> {
-        let elements = elements::all_network_elements(n)?;
-        self.remove_elements(&elements)
+    /// [`Firewall::load`] of a ruleset already in `nft -j`'s JSON.
+    pub fn load_json(&mut self, json: &str) -> Result<()> {
+        self.netns.run(|| load::load_json(json))?
     }
 
-    /// Delete `elements`, those already missing being no error: one `destroy` batch where the
-    /// kernel has it (Linux 6.3), else one deletion batch. A batch is all or nothing, so when the
-    /// kernel refuses one with ENOENT (an element already gone, for a deletion; a set or table
-    /// gone, someone having flushed the ruleset, for either), each element is removed alone and
-    /// those it says are missing are passed over.
-    fn remove_elements(&mut self, elements: &elements::SetElements) -> Result<()> {
+    /// Add `elements` in one batch, all or nothing. An element already there with the same data
+    /// is not an error; a map element whose key is there with other data is, for the whole
+    /// batch ([`is_element_clash`] tells it apart).
+    pub fn add(&mut self, elements: &SetElements) -> Result<()> {
+        self.nft.commit(&elements.add_batch(&self.table))
+    }
+
+    /// Delete `elements`, those already missing being no error (a map's element is named by its
+    /// key alone, an [`Element`](crate::osl::nft::Element) with no data: it goes whatever it
+    /// maps to): one `destroy` batch where the kernel has it (Linux 6.3), else one
+    /// deletion batch. A batch is all or nothing, so when the kernel refuses one with ENOENT (an
+    /// element already gone, for a deletion; a set or table gone, someone having flushed the
+    /// ruleset, for either), each element is removed alone and those it says are missing are
+    /// passed over.
+    pub fn remove(&mut self, elements: &SetElements) -> Result<()> {
         let destroy = self.destroy != Some(false);
-        let batch = |e: &elements::SetElements| if destroy { e.destroy_batch() } else { e.delete_batch() };
+        let table = &self.table;
+        let batch = |e: &SetElements| if destroy { e.destroy_batch(table) } else { e.delete_batch(table) };
         match self.nft.commit(&batch(elements)) {
             Ok(()) => {
                 self.destroy.get_or_insert(destroy);
@@ -157,7 +133,7 @@ impl Firewall {
             // and nothing is learnt about the kernel.
             Err(e) if self.destroy.is_none() && matches!(e.errno, Some(libc::EINVAL) | Some(libc::EOPNOTSUPP)) => {
                 self.destroy = Some(false);
-                match self.remove_elements(elements) {
+                match self.remove(elements) {
                     Ok(()) => {
                         tracing::info!(
                             "this kernel has no nftables element destroy (Linux 6.3): deleting elements instead"
@@ -173,62 +149,12 @@ impl Firewall {
             Err(e) => Err(e),
         }
     }
-
-    /// One batch, all or nothing. Publishing a host port that is already published to the same
-    /// place is not an error; to another place it is, and then none of `rules` is installed.
-    pub fn add_ports(&mut self, rules: &[PortRule]) -> Result<()> {
-        let elements = elements::port_elements(rules)?;
-        self.nft.commit(&elements.add_batch()).map_err(|e| {
-            if e.errno == Some(libc::EBUSY) || e.is_exists() {
-                let detail = format!("{}: a host port of this batch is already published elsewhere", e.detail);
-                OslError::new(e.op, e.errno, detail)
-            } else {
-                e
-            }
-        })
-    }
-
-    /// One batch; elements already missing are not an error. A port is removed by its protocol,
-    /// host address and port, whatever container it led to.
-    pub fn remove_ports(&mut self, rules: &[PortRule]) -> Result<()> {
-        let keys = elements::port_keys(rules)?;
-        self.remove_elements(&keys)
-    }
 }
 
-/// The sysctls a network needs, in the calling thread's namespace.
-fn network_sysctls(n: &NetworkRules) -> Result<()> {
-    let key = format!("net/ipv4/conf/{}/route_localnet", n.bridge);
-    if std::fs::metadata(format!("/proc/sys/{key}")).is_err() {
-        return Err(OslError::new(
-            format!("add network bridge {} to the firewall", n.bridge),
-            Some(libc::ENODEV),
-            format!("there is no interface {} (create the bridge first)", n.bridge),
-        ));
-    }
-    set_sysctl(&key, "1")?;
-    if !n.icc {
-        // Built into some kernels, a module in distributions' (Debian's 6.1 among them).
-        if get_sysctl("net/bridge/bridge-nf-call-iptables").is_err() {
-            if let Err(e) = super::kmod::load_module("br_netfilter") {
-                tracing::warn!("{e}");
-            }
-        }
-        for key in ["net/bridge/bridge-nf-call-iptables", "net/bridge/bridge-nf-call-ip6tables"] {
-            match get_sysctl(key) {
-                Ok(value) if value == "1" => {}
-                Ok(_) => set_sysctl(key, "1")?,
-                Err(e) => {
-                    return Err(OslError::new(
-                        format!("disable icc on bridge {}", n.bridge),
-                        e.errno,
-                        format!("{key} is not there: icc=false needs the br_netfilter module ({})", e.detail),
-                    ))
-                }
-            }
-        }
-    }
-    Ok(())
+/// Whether [`Firewall::add`] failed because a map element of its batch has its key there already
+/// with other data (the kernel says EBUSY or EEXIST).
+pub fn is_element_clash(e: &OslError) -> bool {
+    e.errno == Some(libc::EBUSY) || e.is_exists()
 }
 
 /// Docker's --ip-forward: set net.ipv4.ip_forward (and net.ipv6.conf.all.forwarding when

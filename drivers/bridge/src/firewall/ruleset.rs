@@ -1,5 +1,6 @@
-//! The fixed part of the host firewall: weft's table, its chains, rules, sets and maps, declared
-//! with the `nftables` crate's schema types and loaded with one `nft -j -f -` run.
+//! The fixed part of the bridge's firewall: weft's table, its chains, rules, sets and maps,
+//! declared with the `nftables` crate's schema types and loaded with one `nft -j -f -` run
+//! ([`super::BridgeFirewall::load`]).
 //!
 //! Nothing here changes with networks or ports: those are elements of the sets and maps below
 //! (see [`super::elements`]). `docs/nftables-ruleset.txt` is the listing of this ruleset with
@@ -25,18 +26,18 @@
 //! `meta ibrname`, which needs the kernel's nft_meta_bridge (CONFIG_NFT_BRIDGE_META), and kernels
 //! without it (this project's CI kernel is one) refuse the whole batch. Traffic between two
 //! containers of one bridge is instead seen by the `inet` forward hook through br_netfilter, as
-//! Docker does it (it loads br_netfilter for icc=false); [`super::Firewall::add_network`] turns
-//! `bridge-nf-call-iptables` on for a network with icc=false.
+//! Docker does it (it loads br_netfilter for icc=false);
+//! [`super::BridgeFirewall::add_network`] turns `bridge-nf-call-iptables` on for a network with
+//! icc=false.
 
 use std::borrow::Cow;
 
+use libnet::osl::firewall::nftables;
 use nftables::expr::{Expression, Fib, FibFlag, FibResult, Map, Meta, MetaKey, NamedExpression, Payload};
 use nftables::expr::{PayloadField, Prefix, CT};
 use nftables::schema::{self, Chain, NfListObject, Nftables, SetFlag, SetType, SetTypeValue, Table};
 use nftables::stmt::{JumpTarget, Match, NATFamily, Operator, Statement, NAT};
 use nftables::types::{NfChainPolicy, NfChainType, NfFamily, NfHook};
-
-use crate::osl::{OslError, Result};
 
 /// The table's name (family `inet`: IPv4 and IPv6 in one).
 pub const TABLE: &str = "weft";
@@ -48,9 +49,11 @@ pub const SET_INTERNAL: &str = "internal";
 pub const SET_ICC: &str = "icc";
 /// Every weft network's subnets (intervals): the sources of hairpin connections.
 pub const SET_SUBNETS4: &str = "subnets4";
+/// The same for IPv6.
 pub const SET_SUBNETS6: &str = "subnets6";
 /// Source subnets to masquerade on the way out (intervals).
 pub const SET_MASQ4: &str = "masq4";
+/// The same for IPv6.
 pub const SET_MASQ6: &str = "masq6";
 
 /// The two maps of one kind of published port, both keyed on `inet_proto . [address .]
@@ -61,7 +64,9 @@ pub const SET_MASQ6: &str = "masq6";
 /// native syntax takes it). Both maps always change in the same netlink batch.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct PortMaps {
+    /// The map to the container's address.
     pub addr: &'static str,
+    /// The map to the container's port.
     pub port: &'static str,
 }
 
@@ -69,7 +74,9 @@ pub struct PortMaps {
 pub const PORTS4: PortMaps = PortMaps { addr: "ports4_addr", port: "ports4_port" };
 /// On every IPv4 address of the host (`host_ip` None).
 pub const PORTS4_ANY: PortMaps = PortMaps { addr: "ports4_any_addr", port: "ports4_any_port" };
+/// Published ports on one IPv6 host address.
 pub const PORTS6: PortMaps = PortMaps { addr: "ports6_addr", port: "ports6_port" };
+/// On every IPv6 address of the host.
 pub const PORTS6_ANY: PortMaps = PortMaps { addr: "ports6_any_addr", port: "ports6_any_port" };
 
 /// The regular chain the nat hooks jump to for packets to a local address.
@@ -155,30 +162,6 @@ pub fn ruleset_with(options: &LoadOptions) -> Nftables<'static> {
         }));
     }
     batch.to_nftables()
-}
-
-/// Load [`ruleset_with`] with one `nft -j -f -` run in the calling thread's network namespace (a
-/// child process starts in its parent thread's namespace).
-pub fn load_ruleset(options: &LoadOptions) -> Result<()> {
-    let op = "load weft's nftables ruleset (nft -j -f -)";
-    let json = serde_json::to_string(&ruleset_with(options)).map_err(|e| OslError::new(op, None, e.to_string()))?;
-    nftables::helper::apply_ruleset_raw(&json, nftables::helper::DEFAULT_NFT, nftables::helper::DEFAULT_ARGS)
-        .map(|_| ())
-        .map_err(|e| match e {
-            // All nft printed, whichever stream it chose (its JSON mode may answer on stdout).
-            nftables::helper::NftablesError::NftFailed { stderr, stdout, .. } => {
-                let said: Vec<&str> = [stderr.trim(), stdout.trim()].into_iter().filter(|t| !t.is_empty()).collect();
-                let said = if said.is_empty() { "nft failed and printed nothing".to_string() } else { said.join("\n") };
-                OslError::new(op, None, said)
-            }
-            nftables::helper::NftablesError::NftExecution { inner, .. }
-                if inner.kind() == std::io::ErrorKind::NotFound =>
-            {
-                OslError::new(op, Some(2), "the nft program is missing: install it (Debian's package nftables)")
-            }
-            nftables::helper::NftablesError::NftExecution { inner, .. } => OslError::io(op, inner),
-            other => OslError::new(op, None, other.to_string()),
-        })
 }
 
 /// What makes a chain a base chain: its type, hook and priority.

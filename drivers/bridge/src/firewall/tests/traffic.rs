@@ -7,6 +7,8 @@ use std::net::{IpAddr, SocketAddr, TcpListener, TcpStream, UdpSocket};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
+use libnet::osl::firewall::enable_ip_forward;
+
 use super::*;
 
 /// Bound on every wait for a packet that should arrive.
