@@ -42,17 +42,23 @@ pub(super) fn already_connected(rec: &ContainerRecord, net: &libnet::Network) ->
     ContainerError::Conflict(format!("endpoint with name {} already exists in network {}", rec.name, net.name))
 }
 
+/// The live networking of a running container (see `Table::live`).
+type Live = Arc<Mutex<Option<Attachment>>>;
+
 impl Manager {
+    /// A container's record and, while it runs, its live networking; refused while it starts.
+    fn record_and_live(&self, key: &str) -> Result<(ContainerRecord, Option<Live>), ContainerError> {
+        let t = self.table()?;
+        let rec = t.find(key)?.clone();
+        refuse_while_starting(&t, &rec)?;
+        let live = t.live.get(&rec.id).cloned();
+        Ok((rec, live))
+    }
+
     /// Connect a container to one more network (`weft network connect`): live when it runs, else
     /// recorded for its next start. Blocking.
     pub fn connect(&self, key: &str, network: &str, ep: EndpointConfig) -> Result<(), ContainerError> {
-        let (rec, live) = {
-            let t = self.table()?;
-            let rec = t.find(key)?.clone();
-            refuse_while_starting(&t, &rec)?;
-            let live = t.live.get(&rec.id).cloned();
-            (rec, live)
-        };
+        let (rec, live) = self.record_and_live(key)?;
         let net = {
             let c = self.controller()?;
             let net = c.network(network).map_err(|_| ContainerError::NetworkNotFound(network.to_string()))?.clone();
@@ -91,13 +97,7 @@ impl Manager {
 
     /// Disconnect a container from a network (`weft network disconnect`). Blocking.
     pub fn disconnect(&self, key: &str, network: &str) -> Result<(), ContainerError> {
-        let (rec, live) = {
-            let t = self.table()?;
-            let rec = t.find(key)?.clone();
-            refuse_while_starting(&t, &rec)?;
-            let live = t.live.get(&rec.id).cloned();
-            (rec, live)
-        };
+        let (rec, live) = self.record_and_live(key)?;
         let net = self
             .controller()?
             .network(network)

@@ -53,12 +53,7 @@ impl Controller {
                 address: want.map(|a| a.to_string()).unwrap_or_default(),
                 options: BTreeMap::new(),
             })?;
-            let addr: IpNet = r.address.parse().map_err(|_| {
-                Error::Driver(crate::DriverError::internal(format!(
-                    "IPAM driver returned an invalid address \"{}\"",
-                    r.address
-                )))
-            })?;
+            let addr = super::ipam_address(&r.address)?;
             let (ipam2, pool_id) = (ipam.clone(), pool.pool_id.clone());
             rb.push(format!("address {addr}"), move || {
                 ipam2
@@ -113,11 +108,7 @@ impl Controller {
                 j.sandbox.short()
             )));
         }
-        let network = self
-            .networks
-            .get(&endpoint.network)
-            .cloned()
-            .ok_or_else(|| Error::NetworkNotFound(endpoint.network.to_string()))?;
+        let network = self.network_of(&endpoint)?;
         let driver = self.driver(&network.driver)?;
         self.settle_owed(&network.driver);
         // A driver that cannot take the endpoint back now is owed the call: the endpoint and its

@@ -142,7 +142,8 @@ impl Controller {
         Ok(())
     }
 
-    fn network_of(&self, endpoint: &Endpoint) -> Result<crate::network::Network> {
+    /// The network of `endpoint` (a copy).
+    pub(super) fn network_of(&self, endpoint: &Endpoint) -> Result<crate::network::Network> {
         self.networks
             .get(&endpoint.network)
             .cloned()

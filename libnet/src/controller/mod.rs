@@ -75,6 +75,13 @@ pub struct Controller {
     host: Netlink,
 }
 
+/// An address an IPAM driver handed out (`10.0.0.2/24`), or an error naming what it sent.
+fn ipam_address(address: &str) -> Result<ipnet::IpNet> {
+    address.parse().map_err(|_| {
+        Error::Driver(crate::DriverError::internal(format!("IPAM driver returned an invalid address \"{address}\"")))
+    })
+}
+
 impl Controller {
     /// Open the store under the data root and prepare the exec root. Nothing is loaded until
     /// [`Controller::restore`], so drivers can be registered first.

@@ -131,12 +131,7 @@ pub(super) fn allocate_pools(
                 address: address.map(|a| a.to_string()).unwrap_or_default(),
                 options,
             })?;
-            let addr: IpNet = r.address.parse().map_err(|_| {
-                Error::Driver(crate::DriverError::internal(format!(
-                    "IPAM driver returned an invalid address \"{}\"",
-                    r.address
-                )))
-            })?;
+            let addr = super::ipam_address(&r.address)?;
             let (ipam3, id3) = (ipam.clone(), pool_id.clone());
             rb.push(format!("address {addr}"), move || {
                 ipam3

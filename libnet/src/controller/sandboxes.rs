@@ -76,11 +76,7 @@ impl Controller {
         if let Some(j) = &endpoint.join {
             return Err(Error::AlreadyJoined { endpoint: endpoint.name, sandbox: j.sandbox.short().to_string() });
         }
-        let network = self
-            .networks
-            .get(&endpoint.network)
-            .cloned()
-            .ok_or_else(|| Error::NetworkNotFound(endpoint.network.to_string()))?;
+        let network = self.network_of(&endpoint)?;
         let driver = self.driver(&network.driver)?;
         let resp = driver.join(JoinRequest {
             network_id: network.id.to_string(),
@@ -346,11 +342,7 @@ impl Controller {
             return Err(Error::InvalidParameter(format!("endpoint {} is not joined to a sandbox", endpoint.name)));
         };
         let mut sandbox = self.sandbox(&join.sandbox)?.clone();
-        let network = self
-            .networks
-            .get(&endpoint.network)
-            .cloned()
-            .ok_or_else(|| Error::NetworkNotFound(endpoint.network.to_string()))?;
+        let network = self.network_of(&endpoint)?;
         if sandbox.gateway_endpoint.as_ref() == Some(&endpoint.id) {
             // Its published ports stop before its interface goes.
             self.revoke_external(&endpoint.id)?;
