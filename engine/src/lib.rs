@@ -1,7 +1,7 @@
-//! weft's engine: the daemon `weftd`, its HTTP API, and the `weft` command line.
+//! weft's engine: the container engine, the daemon `weftd` and its HTTP API. (The `weft` command
+//! line is the `weft-cli` crate, which does not link this one.)
 
 pub mod api;
-pub mod cli;
 pub mod containers;
 pub mod daemon;
 pub mod images;

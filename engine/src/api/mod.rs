@@ -24,8 +24,8 @@ use libnet::Controller;
 
 pub use error::ApiError;
 
-/// The Docker Engine API version weft follows.
-pub const API_VERSION: &str = "1.45";
+/// The Docker Engine API version weft follows (the command line's too).
+pub use weft_api::API_VERSION;
 /// The oldest version clients may ask for.
 pub const MIN_API_VERSION: &str = "1.24";
 

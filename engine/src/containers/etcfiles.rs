@@ -1,6 +1,7 @@
 //! A container's generated `/etc/hosts`, `/etc/hostname` and `/etc/resolv.conf`, as Docker makes
-//! them: the text (pure functions over the container's names, addresses and DNS flags), the
-//! checks of `--add-host`, `--dns` and `--dns-search` values, and writing the files in place.
+//! them: the text (pure functions over the container's names, addresses and DNS flags) and writing
+//! the files in place. The checks of `--add-host`, `--dns` and `--dns-search` values are
+//! `weft_api`'s, which the command line makes too; they are re-exported here.
 //!
 //! The files live in the container's data directory and are bind-mounted over the container's
 //! own; they are rewritten by truncating, never by renaming, so a bind mount keeps showing them.
@@ -10,6 +11,9 @@ use std::io::Write;
 use std::net::IpAddr;
 use std::path::Path;
 
+pub use weft_api::dns::{parse_dns_server, validate_dns_search};
+pub use weft_api::extra_host::{parse_extra_host, ExtraHost, HostAddr, HOST_GATEWAY};
+
 use crate::runtime::FileBind;
 
 /// The files, by their name in the container's data directory and their path in the container.
@@ -18,9 +22,6 @@ pub const HOSTNAME: &str = "hostname";
 pub const RESOLV_CONF: &str = "resolv.conf";
 const FILES: [(&str, &str); 3] =
     [(HOSTS, "/etc/hosts"), (HOSTNAME, "/etc/hostname"), (RESOLV_CONF, "/etc/resolv.conf")];
-
-/// The address `--add-host name:host-gateway` stands for.
-pub const HOST_GATEWAY: &str = "host-gateway";
 
 /// Docker's nameservers for a container left with none.
 const DEFAULT_NAMESERVERS_V4: [&str; 2] = ["8.8.8.8", "8.8.4.4"];
@@ -35,76 +36,6 @@ const DEFAULT_HOSTS: [(&str, &str); 6] = [
     ("ff02::1", "ip6-allnodes"),
     ("ff02::2", "ip6-allrouters"),
 ];
-
-/// One `--add-host` entry.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ExtraHost {
-    pub name: String,
-    pub addr: HostAddr,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum HostAddr {
-    Ip(IpAddr),
-    /// `host-gateway`: the gateway of the default bridge.
-    HostGateway,
-}
-
-impl ExtraHost {
-    /// The form the API carries (`name:ip`), which is also what Docker's CLI sends.
-    pub fn api_form(&self) -> String {
-        match self.addr {
-            HostAddr::Ip(ip) => format!("{}:{ip}", self.name),
-            HostAddr::HostGateway => format!("{}:{HOST_GATEWAY}", self.name),
-        }
-    }
-}
-
-/// Docker's `ValidateExtraHost`: `name:ip` or `name=ip`, the address in brackets or not,
-/// `host-gateway` for the bridge's gateway. The error is Docker's text.
-pub fn parse_extra_host(value: &str) -> Result<ExtraHost, String> {
-    let split = value.split_once('=').or_else(|| value.split_once(':'));
-    let Some((name, addr)) = split.filter(|(name, _)| !name.is_empty() && !name.contains(':')) else {
-        return Err(format!("bad format for add-host: {value:?}"));
-    };
-    if addr == HOST_GATEWAY {
-        return Ok(ExtraHost { name: name.to_string(), addr: HostAddr::HostGateway });
-    }
-    let bare = addr.strip_prefix('[').and_then(|a| a.strip_suffix(']')).filter(|a| !a.is_empty()).unwrap_or(addr);
-    let ip = bare.parse().map_err(|_| format!("invalid IP address in add-host: {bare:?}"))?;
-    Ok(ExtraHost { name: name.to_string(), addr: HostAddr::Ip(ip) })
-}
-
-/// Docker's `ValidateIPAddress` for `--dns`.
-pub fn parse_dns_server(value: &str) -> Result<IpAddr, String> {
-    value.trim().parse().map_err(|_| format!("IP address is not correctly formatted: {value}"))
-}
-
-/// Docker's `ValidateDNSSearch`: `.` (no search list) or a domain name.
-pub fn validate_dns_search(value: &str) -> Result<(), String> {
-    if value == "." {
-        return Ok(());
-    }
-    let bad = || format!("{value} is not a valid domain");
-    let domain = value.strip_suffix('.').unwrap_or(value);
-    if domain.is_empty() || domain.len() > 255 {
-        return Err(bad());
-    }
-    let labels: Vec<&str> = domain.split('.').collect();
-    let label_ok = |l: &str| {
-        !l.is_empty()
-            && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
-            && !l.starts_with('-')
-            && !l.ends_with('-')
-    };
-    // The last label must start with a letter, as in Docker's pattern.
-    let last_ok = labels.last().is_some_and(|l| l.starts_with(|c: char| c.is_ascii_alphabetic()));
-    if labels.iter().all(|l| label_ok(l)) && last_ok {
-        Ok(())
-    } else {
-        Err(bad())
-    }
-}
 
 /// One line of a hosts file: an address and its names, space-separated.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -303,32 +234,6 @@ mod tests {
 
     fn ip(s: &str) -> IpAddr {
         s.parse().unwrap()
-    }
-
-    #[test]
-    fn add_host_values_parse_as_dockers() {
-        let h = parse_extra_host("a.test:10.9.8.7").unwrap();
-        assert_eq!((h.name.as_str(), h.addr), ("a.test", HostAddr::Ip(ip("10.9.8.7"))));
-        assert_eq!(parse_extra_host("b=[::1]").unwrap().addr, HostAddr::Ip(ip("::1")));
-        assert_eq!(parse_extra_host("b=::1").unwrap().api_form(), "b:::1");
-        assert_eq!(parse_extra_host("c:2001:db8::1").unwrap().addr, HostAddr::Ip(ip("2001:db8::1")));
-        assert_eq!(parse_extra_host("gw:host-gateway").unwrap().addr, HostAddr::HostGateway);
-        assert_eq!(parse_extra_host("x"), Err("bad format for add-host: \"x\"".to_string()));
-        assert_eq!(parse_extra_host(":1.2.3.4"), Err("bad format for add-host: \":1.2.3.4\"".to_string()));
-        assert_eq!(parse_extra_host("a:1.2.3.4.5"), Err("invalid IP address in add-host: \"1.2.3.4.5\"".to_string()));
-        assert!(parse_extra_host("a=[]").is_err());
-    }
-
-    #[test]
-    fn dns_values_are_checked() {
-        assert_eq!(parse_dns_server("10.0.0.53"), Ok(ip("10.0.0.53")));
-        assert_eq!(parse_dns_server("x"), Err("IP address is not correctly formatted: x".to_string()));
-        for ok in [".", "example.test", "example.test.", "a-b.c1.org", "local"] {
-            assert_eq!(validate_dns_search(ok), Ok(()), "{ok}");
-        }
-        for bad in ["-bad", "a..b", "", "x.1com", "bad-.test"] {
-            assert_eq!(validate_dns_search(bad), Err(format!("{bad} is not a valid domain")), "{bad}");
-        }
     }
 
     #[test]

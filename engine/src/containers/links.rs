@@ -5,42 +5,14 @@
 //! link is a DNS alias served by the embedded resolver, with no hosts entry and no variables. weft
 //! does the same (the alias waits for the embedded DNS). On the host's network links are refused.
 //! The `<ALIAS>_PORT_...` variables need exposed ports, which weft does not have: none are set.
+//! Reading a link (`--link`, `HostConfig.Links`) is `weft_api`'s, which the command line does too.
 
-/// One link, as given: the linked container and the alias it is known by here.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Link {
-    pub container: String,
-    pub alias: String,
-}
-
-/// Docker's `ParseLink`: `name` or `name:alias`; the `/name:/this/alias` form Docker's own
-/// inspect shows is taken too.
-pub fn parse_link(value: &str) -> Result<Link, String> {
-    if value.is_empty() {
-        return Err("empty string specified for links".to_string());
-    }
-    let parts: Vec<&str> = value.split(':').collect();
-    match parts.as_slice() {
-        [name] => Ok(Link { container: name.trim_start_matches('/').to_string(), alias: name.to_string() }),
-        [name, alias] if name.starts_with('/') => {
-            Ok(Link { container: name[1..].to_string(), alias: alias.rsplit('/').next().unwrap_or(alias).to_string() })
-        }
-        [name, alias] if !name.is_empty() && !alias.is_empty() => {
-            Ok(Link { container: name.to_string(), alias: alias.to_string() })
-        }
-        _ => Err(format!("bad format for links: {value}")),
-    }
-}
+pub use weft_api::links::{inspect_form, parse_link, Link};
 
 /// Whether `network_mode` takes links with hosts entries and variables: Docker's default bridge
 /// (and `none`, where they come to nothing), not user-defined networks.
 pub fn registers_links(network_mode: &str) -> bool {
     matches!(network_mode, "" | "default" | "bridge" | "none")
-}
-
-/// How Docker shows a link in `HostConfig.Links`: `/<linked>:/<this>/<alias>`.
-pub fn inspect_form(link: &Link, this: &str) -> String {
-    format!("/{}:/{this}/{}", link.container, link.alias)
 }
 
 /// The names a linked container has in the hosts file: its alias, its hostname, and its name when
@@ -75,17 +47,6 @@ mod tests {
 
     fn link(c: &str, a: &str) -> Link {
         Link { container: c.into(), alias: a.into() }
-    }
-
-    #[test]
-    fn links_parse_as_dockers() {
-        assert_eq!(parse_link("db"), Ok(link("db", "db")));
-        assert_eq!(parse_link("db:database"), Ok(link("db", "database")));
-        assert_eq!(parse_link("/db:/web/database"), Ok(link("db", "database")));
-        assert_eq!(parse_link("a:b:c"), Err("bad format for links: a:b:c".to_string()));
-        assert_eq!(parse_link(""), Err("empty string specified for links".to_string()));
-        assert!(parse_link("db:").is_err());
-        assert_eq!(inspect_form(&link("db", "database"), "web"), "/db:/web/database");
     }
 
     #[test]

@@ -8,8 +8,8 @@ use ipam::PoolSpec;
 use ipnet::IpNet;
 use serde::Deserialize;
 
-/// The default socket, data root and exec root.
-pub const DEFAULT_HOST: &str = "unix:///run/weft/weft.sock";
+/// The default socket (the command line's default too), data root and exec root.
+pub use weft_api::DEFAULT_HOST;
 pub const DEFAULT_DATA_ROOT: &str = "/var/lib/weft";
 pub const DEFAULT_EXEC_ROOT: &str = "/run/weft";
 pub const DEFAULT_CONFIG_FILE: &str = "/etc/weft/daemon.json";

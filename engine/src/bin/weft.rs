@@ -1,5 +1,0 @@
-//! weft: the command line of weftd, with Docker's `network` commands.
-
-fn main() {
-    std::process::exit(engine::cli::main());
-}
