@@ -91,8 +91,16 @@ impl PluginClient {
             }
             None => Vec::new(),
         };
-        let answer = self.post(call, &body)?;
-        let parsed: Result<Value, _> = if answer.body.iter().all(u8::is_ascii_whitespace) {
+        let answer = self.exchange(call, &body, err_field)?;
+        self.decode(call, &answer)
+    }
+
+    /// POST `body` to `/<call>` and return the answer's JSON, `{}` for an empty answer; an answer
+    /// with an error in `Err` or `err_field`, or of another status than 200, is the call's error.
+    pub fn exchange(&self, call: &str, body: &[u8], err_field: &str) -> Result<Vec<u8>, Error> {
+        let answer = self.post(call, body)?;
+        let empty = answer.body.iter().all(u8::is_ascii_whitespace);
+        let parsed: Result<Value, _> = if empty {
             // An empty answer to a call whose answer is empty anyway (Leave, DeleteNetwork, ...).
             Ok(Value::Object(Default::default()))
         } else {
@@ -119,6 +127,13 @@ impl PluginClient {
         if let Some(message) = message(&value) {
             return Err(Error::Refused { plugin: self.name().to_string(), call: call.to_string(), message });
         }
+        Ok(if empty { b"{}".to_vec() } else { answer.body })
+    }
+
+    /// Read `answer`, the JSON [`exchange`](Self::exchange) returned for `call`, as `Resp`.
+    pub fn decode<Resp: DeserializeOwned>(&self, call: &str, answer: &[u8]) -> Result<Resp, Error> {
+        let value: Value = serde_json::from_slice(answer)
+            .map_err(|e| self.garbage(call, format!("not JSON ({e}); it begins {}", preview(answer))))?;
         serde_json::from_value(value).map_err(|e| self.garbage(call, e.to_string()))
     }
 

@@ -1,50 +1,61 @@
-//! A network driver served by a remote plugin: every `NetworkDriver.*` call of Docker's protocol,
-//! with the messages libnet already speaks.
+//! A network driver served by a remote plugin: libnet's [`NetworkCaller`] over the plugin's
+//! [`RemoteTransport`], registered as Docker registers one (its capabilities asked once and
+//! checked), and the two answers Docker's remote driver refuses, refused here too.
 
+use std::ops::Deref;
 use std::sync::Arc;
 
+use libnet::protocol::dispatch::{CallTransport, NetworkCaller};
 use libnet::protocol::*;
 use libnet::{DriverError, DriverResult, NetworkDriver};
-use serde::de::DeserializeOwned;
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
+use serde_json::Value;
 
 use crate::client::PluginClient;
+use crate::transport::RemoteTransport;
 
-/// The answer of a call that returns nothing but maybe an error.
-#[derive(Deserialize)]
-struct Empty {}
-
-/// A remote network driver, under the plugin's name.
-pub struct RemoteNetworkDriver {
-    client: Arc<PluginClient>,
-    capabilities: CapabilitiesResponse,
-}
+/// A remote network driver, under the plugin's name. It is a [`NetworkCaller`] (it derefs to
+/// one, and [`into_caller`](Self::into_caller) gives it to a controller).
+pub struct RemoteNetworkDriver(NetworkCaller<RemoteTransport>);
 
 impl RemoteNetworkDriver {
     /// Ask the plugin for its capabilities once, as Docker does when it registers a driver.
-    pub fn new(client: Arc<PluginClient>) -> Result<RemoteNetworkDriver, crate::Error> {
-        let capabilities: CapabilitiesResponse = client.call("NetworkDriver.GetCapabilities", None::<&()>, "Err")?;
+    pub fn new(client: Arc<PluginClient>) -> DriverResult<RemoteNetworkDriver> {
+        let caller = NetworkCaller::new(client.name(), RemoteTransport::new(client.clone()));
+        let capabilities = caller.get_capabilities()?;
         if !matches!(capabilities.scope.as_str(), "local" | "global") {
             return Err(crate::Error::Garbage {
                 plugin: client.name().to_string(),
                 call: "NetworkDriver.GetCapabilities".into(),
                 reason: format!("Scope is \"{}\"; expected \"local\" or \"global\"", capabilities.scope),
-            });
+            }
+            .into());
         }
-        Ok(RemoteNetworkDriver { client, capabilities })
+        Ok(RemoteNetworkDriver(caller))
     }
 
-    fn call<Req: Serialize, Resp: DeserializeOwned>(&self, call: &str, req: &Req) -> DriverResult<Resp> {
-        Ok(self.client.call(&format!("NetworkDriver.{call}"), Some(req), "Err")?)
+    /// The driver, for a controller.
+    pub fn into_caller(self) -> NetworkCaller<RemoteTransport> {
+        self.0
     }
+}
 
-    /// A call Docker lets a plugin leave out: a 404 is success.
-    fn optional<Req: Serialize>(&self, call: &str, req: &Req) -> DriverResult<()> {
-        match self.client.call::<_, Empty>(&format!("NetworkDriver.{call}"), Some(req), "Err") {
-            Ok(_) => Ok(()),
-            Err(e) if e.is_not_implemented() => Ok(()),
-            Err(e) => Err(e.into()),
-        }
+impl Deref for RemoteNetworkDriver {
+    type Target = NetworkCaller<RemoteTransport>;
+
+    fn deref(&self) -> &Self::Target {
+        &self.0
+    }
+}
+
+/// The hook after each answer: Docker refuses a `CreateEndpoint` answer that changes what the
+/// request gave, and a `Join` answer that names no interface; so does weft, and takes back what
+/// the plugin made. An answer that cannot be read passes, for the caller to refuse.
+pub(crate) fn check_answer(t: &RemoteTransport, method: &str, request: &[u8], answer: &[u8]) -> DriverResult<()> {
+    match method {
+        "NetworkDriver.CreateEndpoint" => check_endpoint(t, request, answer),
+        "NetworkDriver.Join" => check_join(t, request, answer),
+        _ => Ok(()),
     }
 }
 
@@ -53,88 +64,55 @@ fn changed(given: &str, answered: &str) -> bool {
     !given.is_empty() && !answered.is_empty() && given != answered
 }
 
-impl NetworkDriver for RemoteNetworkDriver {
-    fn name(&self) -> &str {
-        self.client.name()
-    }
+/// The network and endpoint a request names, as its undo's request.
+fn ids(request: &[u8]) -> DeleteEndpointRequest {
+    let v: Value = serde_json::from_slice(request).unwrap_or_default();
+    let id = |k: &str| v.get(k).and_then(Value::as_str).unwrap_or_default().to_string();
+    DeleteEndpointRequest { network_id: id("NetworkID"), endpoint_id: id("EndpointID") }
+}
 
-    fn get_capabilities(&self) -> DriverResult<CapabilitiesResponse> {
-        Ok(self.capabilities.clone())
+/// Send the undo `method` for what `request` made; a failure is logged as `what`.
+fn undo(t: &RemoteTransport, method: &str, request: &[u8], what: &str) {
+    let ids = ids(request);
+    let undone = serde_json::to_vec(&ids)
+        .map_err(|e| DriverError::internal(format!("{method}: the request cannot be written: {e}")))
+        .and_then(|body| t.call(method, body));
+    if let Err(e) = undone {
+        tracing::warn!("undo of {what} {}: {e}", ids.endpoint_id);
     }
+}
 
-    fn create_network(&self, req: CreateNetworkRequest) -> DriverResult<()> {
-        self.call::<_, Empty>("CreateNetwork", &req).map(|_| ())
-    }
+fn check_endpoint(t: &RemoteTransport, request: &[u8], answer: &[u8]) -> DriverResult<()> {
+    const CALL: &str = "NetworkDriver.CreateEndpoint";
+    let Ok(CreateEndpointResponse { interface: Some(got) }) = t.read(CALL, answer) else { return Ok(()) };
+    let request_value: Value = serde_json::from_slice(request).unwrap_or_default();
+    let Some(given) = request_value.get("Interface").and_then(|i| EndpointInterface::deserialize(i).ok()) else {
+        return Ok(());
+    };
+    let what = [
+        ("address", &given.address, &got.address),
+        ("IPv6 address", &given.address_ipv6, &got.address_ipv6),
+        ("MAC address", &given.mac_address, &got.mac_address),
+    ]
+    .into_iter()
+    .find(|(_, g, a)| changed(g, a));
+    let Some((what, g, a)) = what else { return Ok(()) };
+    undo(t, "NetworkDriver.DeleteEndpoint", request, "endpoint");
+    Err(DriverError::internal(format!(
+        "plugin \"{}\": {CALL}: the plugin changed the endpoint's {what} from {g} to {a}",
+        t.client().name()
+    )))
+}
 
-    fn delete_network(&self, req: DeleteNetworkRequest) -> DriverResult<()> {
-        self.call::<_, Empty>("DeleteNetwork", &req).map(|_| ())
+fn check_join(t: &RemoteTransport, request: &[u8], answer: &[u8]) -> DriverResult<()> {
+    const CALL: &str = "NetworkDriver.Join";
+    let Ok(JoinResponse { interface_name: Some(name), .. }) = t.read(CALL, answer) else { return Ok(()) };
+    if !name.src_name.is_empty() {
+        return Ok(());
     }
-
-    fn create_endpoint(&self, req: CreateEndpointRequest) -> DriverResult<CreateEndpointResponse> {
-        let resp: CreateEndpointResponse = self.call("CreateEndpoint", &req)?;
-        if let (Some(given), Some(got)) = (&req.interface, &resp.interface) {
-            let what = [
-                ("address", &given.address, &got.address),
-                ("IPv6 address", &given.address_ipv6, &got.address_ipv6),
-                ("MAC address", &given.mac_address, &got.mac_address),
-            ]
-            .into_iter()
-            .find(|(_, g, a)| changed(g, a));
-            if let Some((what, g, a)) = what {
-                let undo =
-                    DeleteEndpointRequest { network_id: req.network_id.clone(), endpoint_id: req.endpoint_id.clone() };
-                if let Err(e) = self.delete_endpoint(undo) {
-                    tracing::warn!("undo of endpoint {}: {e}", req.endpoint_id);
-                }
-                return Err(DriverError::internal(format!(
-                    "plugin \"{}\": NetworkDriver.CreateEndpoint: the plugin changed the endpoint's {what} from {g} to {a}",
-                    self.name()
-                )));
-            }
-        }
-        Ok(resp)
-    }
-
-    fn delete_endpoint(&self, req: DeleteEndpointRequest) -> DriverResult<()> {
-        self.call::<_, Empty>("DeleteEndpoint", &req).map(|_| ())
-    }
-
-    fn endpoint_oper_info(&self, req: EndpointInfoRequest) -> DriverResult<EndpointInfoResponse> {
-        self.call("EndpointOperInfo", &req)
-    }
-
-    fn join(&self, req: JoinRequest) -> DriverResult<JoinResponse> {
-        let resp: JoinResponse = self.call("Join", &req)?;
-        if resp.interface_name.as_ref().is_some_and(|i| i.src_name.is_empty()) {
-            let undo = LeaveRequest { network_id: req.network_id.clone(), endpoint_id: req.endpoint_id.clone() };
-            if let Err(e) = self.leave(undo) {
-                tracing::warn!("undo of the join of {}: {e}", req.endpoint_id);
-            }
-            return Err(DriverError::internal(format!(
-                "plugin \"{}\": NetworkDriver.Join: invalid answer: InterfaceName has no SrcName",
-                self.name()
-            )));
-        }
-        Ok(resp)
-    }
-
-    fn leave(&self, req: LeaveRequest) -> DriverResult<()> {
-        self.call::<_, Empty>("Leave", &req).map(|_| ())
-    }
-
-    fn program_external_connectivity(&self, req: ProgramExternalConnectivityRequest) -> DriverResult<()> {
-        self.optional("ProgramExternalConnectivity", &req)
-    }
-
-    fn revoke_external_connectivity(&self, req: RevokeExternalConnectivityRequest) -> DriverResult<()> {
-        self.optional("RevokeExternalConnectivity", &req)
-    }
-
-    fn discover_new(&self, n: DiscoveryNotification) -> DriverResult<()> {
-        self.optional("DiscoverNew", &n)
-    }
-
-    fn discover_delete(&self, n: DiscoveryNotification) -> DriverResult<()> {
-        self.optional("DiscoverDelete", &n)
-    }
+    undo(t, "NetworkDriver.Leave", request, "the join of");
+    Err(DriverError::internal(format!(
+        "plugin \"{}\": {CALL}: invalid answer: InterfaceName has no SrcName",
+        t.client().name()
+    )))
 }

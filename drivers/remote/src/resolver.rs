@@ -123,11 +123,11 @@ impl RemoteResolver {
 impl DriverResolver for RemoteResolver {
     fn network_driver(&self, name: &str) -> DriverResult<Option<Arc<dyn NetworkDriver>>> {
         let Some(client) = self.activate_as(name, NETWORK_DRIVER)? else { return Ok(None) };
-        Ok(Some(Arc::new(RemoteNetworkDriver::new(client)?)))
+        Ok(Some(Arc::new(RemoteNetworkDriver::new(client)?.into_caller())))
     }
 
     fn ipam_driver(&self, name: &str) -> DriverResult<Option<Arc<dyn IpamDriver>>> {
         let Some(client) = self.activate_as(name, IPAM_DRIVER)? else { return Ok(None) };
-        Ok(Some(Arc::new(RemoteIpamDriver::new(client)?)))
+        Ok(Some(Arc::new(RemoteIpamDriver::new(client)?.into_caller())))
     }
 }

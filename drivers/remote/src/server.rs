@@ -3,20 +3,30 @@
 //! implementation, can use it as a remote plugin.
 //!
 //! Every call is a POST of JSON to `/<Call>`; the answer is JSON with Docker's plugin media type.
-//! A driver's error is answered with status 500 (404 when the driver does not implement the
-//! call, which Docker takes as "optional call missing") and the message in `Err`, the field
-//! Docker's plugin client reads on any non-200 answer; IPAM answers carry it in `Error` too,
-//! where Docker's IPAM client reads it on a 200.
+//! The protocol's calls are answered by libnet's dispatch (`answer_network`, `answer_ipam`: the
+//! one table of the calls is there); this server has none of its own, only Docker's side of the
+//! wire around it. A request Docker would not send is answered 400. A driver's error is answered
+//! with status 500 (404 when the driver does not implement the call, which Docker takes as
+//! "optional call missing") and the message in `Err`, the field Docker's plugin client reads on
+//! any non-200 answer; IPAM answers carry it in `Error` too, where Docker's IPAM client reads it
+//! on a 200.
 //!
-//! Two places where Docker's side is stricter than libnet, adapted here so any weft driver works:
-//! - `Join`: Docker looks for the interface named in `InterfaceName.SrcName` in its own namespace
-//!   and moves it into the sandbox itself; the sandbox may not even exist yet when Join is
-//!   called. weft's drivers make the interface inside the sandbox when they are told its key (an
-//!   optimisation libnet allows), so the key is not passed on.
-//! - `CreateEndpoint`: Docker refuses an answer that repeats an address or MAC address it gave
-//!   ("driver modified interface address"), so what the request gave is left out of the answer;
-//!   an answer that changes it is refused here, and the endpoint deleted again.
+//! Docker's adaptations, as hooks around the shared dispatch:
+//! - before it, on the body (`check_body`): a call with a request must have a body, and one
+//!   without takes `null` (what Docker sends) or nothing.
+//! - before it, `Join` (`before_network_call`): Docker looks for the interface named in
+//!   `InterfaceName.SrcName` in its own namespace and moves it into the sandbox itself; the
+//!   sandbox may not even exist yet when Join is called. weft's drivers make the interface inside
+//!   the sandbox when they are told its key (an optimisation libnet allows), so the key is not
+//!   passed on.
+//! - after it, `CreateEndpoint` (`after_network_call`): Docker refuses an answer that repeats an
+//!   address or MAC address it gave ("driver modified interface address"), so what the request
+//!   gave is left out of the answer; an answer that changes it is refused here, and the endpoint
+//!   deleted again.
+//! - instead of it: `Plugin.Activate`, and a swarm manager's `AllocateNetwork` and `FreeNetwork`
+//!   (`swarm_allocation`), which are not driver calls.
 
+use std::borrow::Cow;
 use std::future::Future;
 use std::sync::Arc;
 
@@ -25,6 +35,7 @@ use axum::extract::State;
 use axum::http::{header, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::Router;
+use libnet::protocol::dispatch::{answer_ipam, answer_network, call_info, CallFailure, CallInfo};
 use libnet::protocol::*;
 use libnet::{DriverError, DriverResult, ErrorKind, IpamDriver, NetworkDriver};
 use serde::de::DeserializeOwned;
@@ -120,9 +131,17 @@ fn driver_failure(protocol: Protocol, e: &DriverError) -> Response {
 /// gets one from Docker).
 fn parse<Req: DeserializeOwned>(call: &str, body: &[u8]) -> Result<Req, String> {
     if body.iter().all(u8::is_ascii_whitespace) {
-        return Err(format!("{call}: the request has no body; expected a JSON object"));
+        return Err(no_body(call));
     }
-    serde_json::from_slice(body).map_err(|e| format!("{call}: the request is not valid JSON for this call: {e}"))
+    serde_json::from_slice(body).map_err(|e| not_valid(call, &e))
+}
+
+fn no_body(call: &str) -> String {
+    format!("{call}: the request has no body; expected a JSON object")
+}
+
+fn not_valid(call: &str, e: &serde_json::Error) -> String {
+    format!("{call}: the request is not valid JSON for this call: {e}")
 }
 
 /// A call without a request: Docker sends `null` (or nothing); anything else must still be JSON.
@@ -131,6 +150,18 @@ fn check_empty(call: &str, body: &[u8]) -> Result<(), String> {
         return Ok(());
     }
     serde_json::from_slice::<Value>(body).map(|_| ()).map_err(|e| format!("{call}: the request is not valid JSON: {e}"))
+}
+
+/// The hook before the shared dispatch, on the body as it came: Docker's bodies are stricter
+/// than the dispatch asks (a call with a request has a body), and `null` is its empty request.
+fn check_body(call: &CallInfo, body: &[u8]) -> Result<(), String> {
+    if !call.takes_request {
+        return check_empty(call.method, body);
+    }
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Err(no_body(call.method));
+    }
+    Ok(())
 }
 
 /// Run `f` (kernel work) off the async workers, and answer with its result.
@@ -149,28 +180,6 @@ async fn blocking<T: Serialize + Send + 'static>(
     }
 }
 
-/// Parse the request, then run `f` on it off the async workers.
-async fn with_request<Req, T>(
-    protocol: Protocol,
-    call: &str,
-    body: &[u8],
-    f: impl FnOnce(Req) -> DriverResult<T> + Send + 'static,
-) -> Response
-where
-    Req: DeserializeOwned + Send + 'static,
-    T: Serialize + Send + 'static,
-{
-    match parse::<Req>(call, body) {
-        Ok(req) => blocking(protocol, call, move || f(req)).await,
-        Err(message) => failure(protocol, StatusCode::BAD_REQUEST, &message),
-    }
-}
-
-/// The empty answer of a call that returns nothing.
-fn done(r: DriverResult<()>) -> DriverResult<Value> {
-    r.map(|()| json!({}))
-}
-
 async fn handle(State(server): State<Arc<PluginServer>>, method: Method, uri: Uri, body: Bytes) -> Response {
     let path = uri.path();
     let call = path.trim_start_matches('/').to_string();
@@ -186,12 +195,19 @@ async fn handle(State(server): State<Arc<PluginServer>>, method: Method, uri: Ur
             Err(m) => failure(protocol, StatusCode::BAD_REQUEST, &m),
         };
     }
-    let answered = match (call.split_once('.'), server.ipam.clone()) {
-        (Some(("NetworkDriver", name)), _) => network_call(server.network.clone(), name, &call, &body).await,
-        (Some(("IpamDriver", name)), Some(ipam)) => ipam_call(ipam, name, &call, &body).await,
-        _ => None,
+    let served = match (call.split_once('.'), &server.ipam) {
+        (Some(("NetworkDriver", name @ ("AllocateNetwork" | "FreeNetwork"))), _) => {
+            let free = name == "FreeNetwork";
+            return swarm_allocation(server.network.clone(), &call, &body, free).await;
+        }
+        (Some(("NetworkDriver", _)), _) => Served::Network(server.network.clone()),
+        (Some(("IpamDriver", _)), Some(ipam)) => Served::Ipam(ipam.clone()),
+        _ => return unknown(protocol, path, &server.implements()),
     };
-    answered.unwrap_or_else(|| unknown(protocol, path, &server.implements()))
+    match call_info(&call) {
+        Some(info) => protocol_call(protocol, served, info, body).await,
+        None => unknown(protocol, path, &server.implements()),
+    }
 }
 
 fn unknown(protocol: Protocol, path: &str, implements: &[String]) -> Response {
@@ -200,66 +216,114 @@ fn unknown(protocol: Protocol, path: &str, implements: &[String]) -> Response {
     failure(protocol, StatusCode::NOT_FOUND, &message)
 }
 
-/// The answer to `NetworkDriver.<name>`; `None` for a call the protocol does not have.
-async fn network_call(d: Arc<dyn NetworkDriver>, name: &str, call: &str, body: &[u8]) -> Option<Response> {
-    let p = Protocol::Network;
-    let answer = match name {
-        "GetCapabilities" => match check_empty(call, body) {
-            Ok(()) => blocking(p, call, move || d.get_capabilities()).await,
-            Err(m) => failure(p, StatusCode::BAD_REQUEST, &m),
-        },
-        "CreateNetwork" => with_request(p, call, body, move |r| done(d.create_network(r))).await,
-        "DeleteNetwork" => with_request(p, call, body, move |r| done(d.delete_network(r))).await,
-        "CreateEndpoint" => with_request(p, call, body, move |r| create_endpoint(&*d, r)).await,
-        "EndpointOperInfo" => with_request(p, call, body, move |r| d.endpoint_oper_info(r)).await,
-        "DeleteEndpoint" => with_request(p, call, body, move |r| done(d.delete_endpoint(r))).await,
-        "Join" => {
-            with_request(p, call, body, move |r: JoinRequest| d.join(JoinRequest { sandbox_key: String::new(), ..r }))
-                .await
-        }
-        "Leave" => with_request(p, call, body, move |r| done(d.leave(r))).await,
-        "ProgramExternalConnectivity" => {
-            with_request(p, call, body, move |r| done(d.program_external_connectivity(r))).await
-        }
-        "RevokeExternalConnectivity" => {
-            with_request(p, call, body, move |r| done(d.revoke_external_connectivity(r))).await
-        }
-        "DiscoverNew" => with_request(p, call, body, move |r| done(d.discover_new(r))).await,
-        "DiscoverDelete" => with_request(p, call, body, move |r| done(d.discover_delete(r))).await,
-        // A swarm manager's calls for networks that need cluster-wide allocation: a local-scope
-        // driver has nothing to allocate, as Docker's local drivers; weft's global drivers keep
-        // their state in the cluster store, not with a swarm manager.
-        "AllocateNetwork" | "FreeNetwork" => {
-            let free = name == "FreeNetwork";
-            let check = move |r: Value| -> DriverResult<Value> {
-                if r.get("NetworkID").and_then(Value::as_str).is_none_or(str::is_empty) {
-                    return Err(DriverError::invalid("the request has no NetworkID"));
-                }
-                let scope = d.get_capabilities()?.scope;
-                match (scope.as_str(), free) {
-                    ("local", false) => Ok(json!({ "Options": {} })),
-                    ("local", true) => Ok(json!({})),
-                    _ => Err(DriverError::new(
-                        ErrorKind::NotImplemented,
-                        format!(
-                            "driver {} has {scope} scope and does not allocate networks through a swarm manager",
-                            d.name()
-                        ),
-                    )),
-                }
-            };
-            with_request(p, call, body, check).await
-        }
-        _ => return None,
-    };
-    Some(answer)
+/// The driver a protocol call goes to.
+enum Served {
+    Network(Arc<dyn NetworkDriver>),
+    Ipam(Arc<dyn IpamDriver>),
 }
 
-/// `CreateEndpoint`, answered the way Docker accepts: only what the request left empty.
-fn create_endpoint(d: &dyn NetworkDriver, req: CreateEndpointRequest) -> DriverResult<CreateEndpointResponse> {
-    let given = req.interface.clone().unwrap_or_default();
-    let (network_id, endpoint_id) = (req.network_id.clone(), req.endpoint_id.clone());
-    let mut resp = d.create_endpoint(req)?;
+impl Served {
+    /// The call answered through libnet's dispatch (the protocol's one table), with Docker's
+    /// adaptations before and after it.
+    fn answer(&self, call: &str, body: &[u8]) -> Result<Vec<u8>, CallFailure> {
+        match self {
+            Served::Network(d) => {
+                let body = before_network_call(call, body);
+                let answer = answer_network(&**d, call, &body)?;
+                after_network_call(&**d, call, &body, answer)
+            }
+            Served::Ipam(d) => answer_ipam(&**d, call, body),
+        }
+    }
+}
+
+/// The answer to one of the protocol's calls: the body checked as Docker sends it, then the call
+/// off the async workers, its failure answered with the status Docker's client expects.
+async fn protocol_call(p: Protocol, served: Served, call: &'static CallInfo, body: Bytes) -> Response {
+    if let Err(m) = check_body(call, &body) {
+        return failure(p, StatusCode::BAD_REQUEST, &m);
+    }
+    let name = call.method;
+    match tokio::task::spawn_blocking(move || served.answer(name, &body)).await {
+        Ok(Ok(bytes)) => (StatusCode::OK, [(header::CONTENT_TYPE, PLUGIN_MIME)], bytes).into_response(),
+        Ok(Err(CallFailure::BadRequest(e))) => failure(p, StatusCode::BAD_REQUEST, &not_valid(name, &e)),
+        Ok(Err(CallFailure::Driver(e))) => {
+            tracing::warn!(call = %name, "driver error: {}", e.message);
+            driver_failure(p, &e)
+        }
+        Ok(Err(CallFailure::Unwritable(e))) => {
+            failure(p, StatusCode::INTERNAL_SERVER_ERROR, &format!("cannot encode the answer: {e}"))
+        }
+        // The dispatch knows every call `call_info` does: they are made from one table.
+        Ok(Err(CallFailure::Unknown)) => failure(p, StatusCode::NOT_FOUND, &format!("unknown call /{name}")),
+        Err(e) => failure(p, StatusCode::INTERNAL_SERVER_ERROR, &format!("{name}: the driver call failed: {e}")),
+    }
+}
+
+/// A swarm manager's calls for networks that need cluster-wide allocation, answered here: a
+/// local-scope driver has nothing to allocate, as Docker's local drivers; weft's global drivers
+/// keep their state in the cluster store, not with a swarm manager.
+async fn swarm_allocation(d: Arc<dyn NetworkDriver>, call: &str, body: &[u8], free: bool) -> Response {
+    let p = Protocol::Network;
+    let request = match parse::<Value>(call, body) {
+        Ok(r) => r,
+        Err(message) => return failure(p, StatusCode::BAD_REQUEST, &message),
+    };
+    let check = move || -> DriverResult<Value> {
+        if request.get("NetworkID").and_then(Value::as_str).is_none_or(str::is_empty) {
+            return Err(DriverError::invalid("the request has no NetworkID"));
+        }
+        let scope = d.get_capabilities()?.scope;
+        match (scope.as_str(), free) {
+            ("local", false) => Ok(json!({ "Options": {} })),
+            ("local", true) => Ok(json!({})),
+            _ => Err(DriverError::new(
+                ErrorKind::NotImplemented,
+                format!("driver {} has {scope} scope and does not allocate networks through a swarm manager", d.name()),
+            )),
+        }
+    };
+    blocking(p, call, check).await
+}
+
+/// The hook before a network call: Docker looks for the interface `Join` names in its own
+/// namespace and moves it itself, so the driver is not told the sandbox (see the module's doc).
+/// A body that is not a `Join` request goes on as it came, for the dispatch to refuse.
+fn before_network_call<'a>(call: &str, body: &'a [u8]) -> Cow<'a, [u8]> {
+    if call != "NetworkDriver.Join" {
+        return Cow::Borrowed(body);
+    }
+    let Ok(req) = serde_json::from_slice::<JoinRequest>(body) else { return Cow::Borrowed(body) };
+    serde_json::to_vec(&JoinRequest { sandbox_key: String::new(), ..req }).map_or(Cow::Borrowed(body), Cow::Owned)
+}
+
+/// The hook after a network call: a `CreateEndpoint` answer keeps only what the request left
+/// empty, as Docker accepts it.
+fn after_network_call(
+    d: &dyn NetworkDriver,
+    call: &str,
+    request: &[u8],
+    answer: Vec<u8>,
+) -> Result<Vec<u8>, CallFailure> {
+    if call != "NetworkDriver.CreateEndpoint" {
+        return Ok(answer);
+    }
+    // Both were just read or written by the dispatch.
+    let req: CreateEndpointRequest = serde_json::from_slice(request).map_err(CallFailure::BadRequest)?;
+    let resp: CreateEndpointResponse = serde_json::from_slice(&answer).map_err(CallFailure::Unwritable)?;
+    let kept = only_what_was_left_empty(d, req, resp).map_err(CallFailure::Driver)?;
+    serde_json::to_vec(&kept).map_err(CallFailure::Unwritable)
+}
+
+/// `CreateEndpoint`'s answer the way Docker accepts it: only what the request left empty. An
+/// answer that changes what was given is refused, and the endpoint deleted again.
+fn only_what_was_left_empty(
+    d: &dyn NetworkDriver,
+    req: CreateEndpointRequest,
+    mut resp: CreateEndpointResponse,
+) -> DriverResult<CreateEndpointResponse> {
+    let given = req.interface.unwrap_or_default();
+    let (network_id, endpoint_id) = (req.network_id, req.endpoint_id);
     let Some(got) = resp.interface.take() else { return Ok(resp) };
     let mut kept = EndpointInterface::default();
     let fields = [
@@ -295,27 +359,6 @@ fn same(what: &str, a: &str, b: &str) -> bool {
         (Ok(x), Ok(y)) => x == y,
         _ => a == b,
     }
-}
-
-/// The answer to `IpamDriver.<name>`; `None` for a call the protocol does not have.
-async fn ipam_call(d: Arc<dyn IpamDriver>, name: &str, call: &str, body: &[u8]) -> Option<Response> {
-    let p = Protocol::Ipam;
-    let answer = match name {
-        "GetCapabilities" => match check_empty(call, body) {
-            Ok(()) => blocking(p, call, move || d.get_capabilities()).await,
-            Err(m) => failure(p, StatusCode::BAD_REQUEST, &m),
-        },
-        "GetDefaultAddressSpaces" => match check_empty(call, body) {
-            Ok(()) => blocking(p, call, move || d.get_default_address_spaces()).await,
-            Err(m) => failure(p, StatusCode::BAD_REQUEST, &m),
-        },
-        "RequestPool" => with_request(p, call, body, move |r| d.request_pool(r)).await,
-        "ReleasePool" => with_request(p, call, body, move |r| done(d.release_pool(r))).await,
-        "RequestAddress" => with_request(p, call, body, move |r| d.request_address(r)).await,
-        "ReleaseAddress" => with_request(p, call, body, move |r| done(d.release_address(r))).await,
-        _ => return None,
-    };
-    Some(answer)
 }
 
 #[cfg(test)]
