@@ -4,6 +4,9 @@
 //! [`NetworkDriver`] do the networking, [`IpamDriver`]s hand out addresses, and [`osl`] is the only
 //! code that touches the kernel.
 
+// Every public item of the library is documented, as embedders read it.
+#![warn(missing_docs)]
+
 pub mod controller;
 pub mod driver;
 pub mod endpoint;

@@ -32,6 +32,7 @@ pub struct CapabilitiesResponse {
 /// One IPAM pool of a network, as the driver sees it (`IPv4Data`/`IPv6Data` entries).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
 pub struct IpamData {
+    /// `AddressSpace`: the IPAM address space the pool was taken from, as `LocalDefault`.
     #[serde(rename = "AddressSpace", default)]
     pub address_space: String,
     /// The subnet, e.g. `192.168.100.0/24`.
@@ -48,12 +49,17 @@ pub struct IpamData {
 /// `CreateNetwork` request.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 pub struct CreateNetworkRequest {
+    /// `NetworkID`: the new network's id, 64 hex digits, by which later calls name it.
     #[serde(rename = "NetworkID", deserialize_with = "crate::ids::deserialize_hex_id")]
     pub network_id: String,
+    /// `Options`: the network's options: the user's `-o` options as a map under
+    /// [`GENERIC_OPTIONS`], and [`INTERNAL_OPTION`] and [`ENABLE_IPV6_OPTION`] as booleans.
     #[serde(rename = "Options", default)]
     pub options: Options,
+    /// `IPv4Data`: the network's IPv4 pools, one per subnet; empty when the network has no IPv4.
     #[serde(rename = "IPv4Data", default)]
     pub ipv4_data: Vec<IpamData>,
+    /// `IPv6Data`: the network's IPv6 pools, one per subnet; empty when IPv6 is not enabled.
     #[serde(rename = "IPv6Data", default)]
     pub ipv6_data: Vec<IpamData>,
 }
@@ -61,6 +67,7 @@ pub struct CreateNetworkRequest {
 /// `DeleteNetwork` request.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
 pub struct DeleteNetworkRequest {
+    /// `NetworkID`: the id of the network to delete, 64 hex digits.
     #[serde(rename = "NetworkID", deserialize_with = "crate::ids::deserialize_hex_id")]
     pub network_id: String,
 }
@@ -68,10 +75,16 @@ pub struct DeleteNetworkRequest {
 /// The interface of an endpoint: addresses in CIDR form (`10.0.0.2/24`) and a MAC address.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
 pub struct EndpointInterface {
+    /// `Address`: the IPv4 address with its prefix length, as `10.0.0.2/24`; empty when there is
+    /// none.
     #[serde(rename = "Address", default, skip_serializing_if = "String::is_empty")]
     pub address: String,
+    /// `AddressIPv6`: the IPv6 address with its prefix length, as `fd00::2/64`; empty when there is
+    /// none.
     #[serde(rename = "AddressIPv6", default, skip_serializing_if = "String::is_empty")]
     pub address_ipv6: String,
+    /// `MacAddress`: the MAC address, as `02:42:0a:00:00:02`; empty in a request lets the driver
+    /// choose one.
     #[serde(rename = "MacAddress", default, skip_serializing_if = "String::is_empty")]
     pub mac_address: String,
 }
@@ -79,12 +92,19 @@ pub struct EndpointInterface {
 /// `CreateEndpoint` request.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 pub struct CreateEndpointRequest {
+    /// `NetworkID`: the id of the endpoint's network, 64 hex digits.
     #[serde(rename = "NetworkID", deserialize_with = "crate::ids::deserialize_hex_id")]
     pub network_id: String,
+    /// `EndpointID`: the new endpoint's id, 64 hex digits, by which later calls name it.
     #[serde(rename = "EndpointID", deserialize_with = "crate::ids::deserialize_hex_id")]
     pub endpoint_id: String,
+    /// `Interface`: the addresses IPAM gave the endpoint and the MAC address the user asked for;
+    /// `None` when the JSON has none (weft's controller always sends one).
     #[serde(rename = "Interface", default, skip_serializing_if = "Option::is_none")]
     pub interface: Option<EndpointInterface>,
+    /// `Options`: the endpoint's options; weft's controller sends each value as a JSON string, the
+    /// ports to publish among them ([`PORTMAP_OPTION`](crate::portmap::PORTMAP_OPTION),
+    /// [`EXPOSED_PORTS_OPTION`](crate::portmap::EXPOSED_PORTS_OPTION), each as JSON text).
     #[serde(rename = "Options", default)]
     pub options: Options,
 }
@@ -93,6 +113,8 @@ pub struct CreateEndpointRequest {
 /// an address), but must not change what was given.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
 pub struct CreateEndpointResponse {
+    /// `Interface`: what the driver filled in, as a MAC address it generated; `None`, or empty
+    /// fields, when it adds nothing.
     #[serde(rename = "Interface", default, skip_serializing_if = "Option::is_none")]
     pub interface: Option<EndpointInterface>,
 }
@@ -100,8 +122,10 @@ pub struct CreateEndpointResponse {
 /// `DeleteEndpoint` request; also the shape of `EndpointOperInfo` requests.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
 pub struct DeleteEndpointRequest {
+    /// `NetworkID`: the id of the endpoint's network, 64 hex digits.
     #[serde(rename = "NetworkID", deserialize_with = "crate::ids::deserialize_hex_id")]
     pub network_id: String,
+    /// `EndpointID`: the endpoint's id, 64 hex digits.
     #[serde(rename = "EndpointID", deserialize_with = "crate::ids::deserialize_hex_id")]
     pub endpoint_id: String,
 }
@@ -112,6 +136,9 @@ pub type EndpointInfoRequest = DeleteEndpointRequest;
 /// `EndpointOperInfo` response: free-form operational data.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 pub struct EndpointInfoResponse {
+    /// `Value`: the driver's facts about the endpoint by key, as any JSON; the controller reads the
+    /// ports the driver bound under [`PORTMAP_OPTION`](crate::portmap::PORTMAP_OPTION), absent when
+    /// none are.
     #[serde(rename = "Value", default)]
     pub value: BTreeMap<String, Value>,
 }
@@ -119,13 +146,16 @@ pub struct EndpointInfoResponse {
 /// `Join` request.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 pub struct JoinRequest {
+    /// `NetworkID`: the id of the endpoint's network, 64 hex digits.
     #[serde(rename = "NetworkID", deserialize_with = "crate::ids::deserialize_hex_id")]
     pub network_id: String,
+    /// `EndpointID`: the id of the endpoint that joins, 64 hex digits.
     #[serde(rename = "EndpointID", deserialize_with = "crate::ids::deserialize_hex_id")]
     pub endpoint_id: String,
     /// Path of the sandbox's network namespace.
     #[serde(rename = "SandboxKey")]
     pub sandbox_key: String,
+    /// `Options`: options of the join; weft's controller sends none.
     #[serde(rename = "Options", default)]
     pub options: Options,
 }
@@ -134,8 +164,11 @@ pub struct JoinRequest {
 /// into the sandbox and renamed `DstPrefix` + an index (`eth` → `eth0`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
 pub struct InterfaceName {
+    /// `SrcName`: the interface's name as the driver made it, as `wv0a1b`.
     #[serde(rename = "SrcName")]
     pub src_name: String,
+    /// `DstPrefix`: the start of its name in the sandbox, as `eth`; the controller appends the
+    /// first free index.
     #[serde(rename = "DstPrefix")]
     pub dst_prefix: String,
 }
@@ -143,11 +176,13 @@ pub struct InterfaceName {
 /// A route the driver wants in the sandbox.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
 pub struct StaticRoute {
+    /// `Destination`: the destination with its prefix length, as `10.8.0.0/16`.
     #[serde(rename = "Destination")]
     pub destination: String,
     /// 0: through `NextHop`; 1: directly connected.
     #[serde(rename = "RouteType")]
     pub route_type: u8,
+    /// `NextHop`: the gateway address, as `10.0.0.1`, for `RouteType` 0; empty for 1.
     #[serde(rename = "NextHop", default, skip_serializing_if = "String::is_empty")]
     pub next_hop: String,
 }
@@ -155,14 +190,23 @@ pub struct StaticRoute {
 /// `Join` response.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
 pub struct JoinResponse {
+    /// `InterfaceName`: the interface to move into the sandbox; `None` when the driver made none
+    /// (as the host driver), and nothing is moved.
     #[serde(rename = "InterfaceName", default, skip_serializing_if = "Option::is_none")]
     pub interface_name: Option<InterfaceName>,
+    /// `Gateway`: the IPv4 gateway of the sandbox's default route, as `10.0.0.1`; empty when this
+    /// endpoint gives no IPv4 default route (as on an `--internal` network).
     #[serde(rename = "Gateway", default, skip_serializing_if = "String::is_empty")]
     pub gateway: String,
+    /// `GatewayIPv6`: the IPv6 gateway of the sandbox's default route, as `fd00::1`; empty when
+    /// this endpoint gives no IPv6 default route.
     #[serde(rename = "GatewayIPv6", default, skip_serializing_if = "String::is_empty")]
     pub gateway_ipv6: String,
+    /// `StaticRoutes`: routes to add through the moved interface, in any order; empty for none.
     #[serde(rename = "StaticRoutes", default, skip_serializing_if = "Vec::is_empty")]
     pub static_routes: Vec<StaticRoute>,
+    /// `DisableGatewayService`: true asks Docker not to connect the sandbox to its gateway bridge
+    /// (`docker_gwbridge`) for a way out; weft has no such bridge and ignores it.
     #[serde(rename = "DisableGatewayService", default)]
     pub disable_gateway_service: bool,
 }
@@ -170,8 +214,10 @@ pub struct JoinResponse {
 /// `Leave` request.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
 pub struct LeaveRequest {
+    /// `NetworkID`: the id of the endpoint's network, 64 hex digits.
     #[serde(rename = "NetworkID", deserialize_with = "crate::ids::deserialize_hex_id")]
     pub network_id: String,
+    /// `EndpointID`: the id of the endpoint that leaves its sandbox, 64 hex digits.
     #[serde(rename = "EndpointID", deserialize_with = "crate::ids::deserialize_hex_id")]
     pub endpoint_id: String,
 }
@@ -179,10 +225,16 @@ pub struct LeaveRequest {
 /// `ProgramExternalConnectivity` request.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 pub struct ProgramExternalConnectivityRequest {
+    /// `NetworkID`: the id of the endpoint's network, 64 hex digits.
     #[serde(rename = "NetworkID", deserialize_with = "crate::ids::deserialize_hex_id")]
     pub network_id: String,
+    /// `EndpointID`: the id of the endpoint whose ports to publish, 64 hex digits.
     #[serde(rename = "EndpointID", deserialize_with = "crate::ids::deserialize_hex_id")]
     pub endpoint_id: String,
+    /// `Options`: the ports to publish, as JSON: the bindings under
+    /// [`PORTMAP_OPTION`](crate::portmap::PORTMAP_OPTION) and the exposed ports under
+    /// [`EXPOSED_PORTS_OPTION`](crate::portmap::EXPOSED_PORTS_OPTION); a key is absent when there
+    /// are none.
     #[serde(rename = "Options", default)]
     pub options: Options,
 }
@@ -193,8 +245,11 @@ pub type RevokeExternalConnectivityRequest = LeaveRequest;
 /// `DiscoverNew` / `DiscoverDelete` notification.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 pub struct DiscoveryNotification {
+    /// `DiscoveryType`: what was discovered, as a number; 1 is a node.
     #[serde(rename = "DiscoveryType")]
     pub discovery_type: i32,
+    /// `DiscoveryData`: what is known of it, its shape set by `DiscoveryType` (for a node, its
+    /// `Address` and `self`, whether it is this one).
     #[serde(rename = "DiscoveryData", default)]
     pub discovery_data: Value,
 }
