@@ -13,13 +13,13 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use super::container_filters;
+use super::container_types::{ContainerInspect, ContainerSummary};
 use super::error::ApiError;
 use super::AppState;
-use crate::containers::ports::{self, PortConfig};
+use crate::containers::ports::PortConfig;
 use crate::containers::security::SecurityConfig;
 use crate::containers::{
-    etcfiles, links, logs, parse_signal, ContainerConfig, ContainerError, ContainerRecord, CreateRequest,
-    EndpointConfig, Manager, Status, WaitCondition,
+    logs, parse_signal, ContainerConfig, ContainerError, CreateRequest, EndpointConfig, Manager, WaitCondition,
 };
 
 impl From<ContainerError> for ApiError {
@@ -54,13 +54,6 @@ pub(super) async fn blocking<T: Send + 'static>(
 /// Docker's boolean query values: `1`, `true`, `True`...
 pub(super) fn truthy(v: &Option<String>) -> bool {
     v.as_deref().is_some_and(|v| matches!(v.to_ascii_lowercase().as_str(), "1" | "true" | "yes"))
-}
-
-fn rfc3339(t: Option<SystemTime>) -> String {
-    match t {
-        Some(t) => humantime::format_rfc3339_nanos(t).to_string(),
-        None => "0001-01-01T00:00:00Z".to_string(),
-    }
 }
 
 /// A boolean field of a request body; absent or null is false.
@@ -251,140 +244,6 @@ pub async fn remove(
     Ok(StatusCode::NO_CONTENT)
 }
 
-/// Docker's `units.HumanDuration`.
-fn human_duration(d: Duration) -> String {
-    let s = d.as_secs();
-    let h = s / 3600;
-    match () {
-        _ if s < 1 => "Less than a second".into(),
-        _ if s == 1 => "1 second".into(),
-        _ if s < 60 => format!("{s} seconds"),
-        _ if s / 60 == 1 => "About a minute".into(),
-        _ if s < 3600 => format!("{} minutes", s / 60),
-        _ if h == 1 => "About an hour".into(),
-        _ if h < 48 => format!("{h} hours"),
-        _ if h < 24 * 7 * 2 => format!("{} days", h / 24),
-        _ if h < 24 * 30 * 2 => format!("{} weeks", h / 24 / 7),
-        _ if h < 24 * 365 * 2 => format!("{} months", h / 24 / 30),
-        _ => format!("{} years", h / 24 / 365),
-    }
-}
-
-fn since(t: Option<SystemTime>) -> Duration {
-    t.and_then(|t| SystemTime::now().duration_since(t).ok()).unwrap_or_default()
-}
-
-/// `Status` of the list: "Up 3 seconds", "Exited (0) 2 seconds ago", "Created".
-fn status_text(r: &ContainerRecord) -> String {
-    match r.state.status {
-        Status::Created => "Created".into(),
-        Status::Running => format!("Up {}", human_duration(since(r.state.started_at))),
-        Status::Exited => format!("Exited ({}) {} ago", r.state.exit_code, human_duration(since(r.state.finished_at))),
-    }
-}
-
-/// `NetworkSettings.Networks`: live values from the controller while running, the configured
-/// networks with empty addresses otherwise (as Docker shows a stopped container).
-fn networks_of(r: &ContainerRecord, c: &libnet::Controller) -> Value {
-    let mut nets = serde_json::Map::new();
-    let empty = |aliases: &[String], network_id: &str| {
-        json!({
-            "IPAMConfig": null, "Links": null, "Aliases": aliases, "MacAddress": "", "NetworkID": network_id,
-            "EndpointID": "", "Gateway": "", "IPAddress": "", "IPPrefixLen": 0, "IPv6Gateway": "",
-            "GlobalIPv6Address": "", "GlobalIPv6PrefixLen": 0, "DNSNames": null,
-        })
-    };
-    if let Some(att) = &r.attachment {
-        for ae in &att.endpoints {
-            let Ok(e) = c.endpoint(&ae.endpoint_id) else { continue };
-            let gateway = e.join.as_ref().and_then(|j| j.gateway).map(|g| g.to_string()).unwrap_or_default();
-            // Names the embedded DNS answers for: user-defined networks only, as in Docker.
-            let user_defined = c
-                .network(ae.network_id.as_str())
-                .is_ok_and(|n| n.name != "bridge" && !crate::containers::network::is_exclusive(n));
-            let dns_names = user_defined.then(|| {
-                let mut names = vec![r.name.clone()];
-                names.extend(ae.aliases.iter().cloned());
-                names.push(r.id[..12].to_string());
-                names
-            });
-            let gateway6 = e.join.as_ref().and_then(|j| j.gateway_v6).map(|g| g.to_string()).unwrap_or_default();
-            nets.insert(
-                ae.network_name.clone(),
-                json!({
-                    "IPAMConfig": r.config.endpoints.get(&ae.network_name).and_then(ipam_config),
-                    "Links": null,
-                    "Aliases": ae.aliases,
-                    "MacAddress": e.mac.clone().unwrap_or_default(),
-                    "NetworkID": ae.network_id.to_string(),
-                    "EndpointID": e.id.to_string(),
-                    "Gateway": gateway,
-                    "IPAddress": e.ipv4.map(|a| a.addr().to_string()).unwrap_or_default(),
-                    "IPPrefixLen": e.ipv4.map(|a| a.prefix_len()).unwrap_or(0),
-                    "IPv6Gateway": gateway6,
-                    "GlobalIPv6Address": e.ipv6.map(|a| a.addr().to_string()).unwrap_or_default(),
-                    "GlobalIPv6PrefixLen": e.ipv6.map(|a| a.prefix_len()).unwrap_or(0),
-                    "DNSNames": dns_names,
-                }),
-            );
-        }
-    } else {
-        for (name, ep) in &r.config.endpoints {
-            let id = c.network(name).map(|n| n.id.to_string()).unwrap_or_default();
-            nets.insert(name.clone(), empty(&ep.aliases, &id));
-        }
-    }
-    Value::Object(nets)
-}
-
-/// `IPAMConfig` of an endpoint: the addresses the user fixed, `null` when none.
-fn ipam_config(ep: &EndpointConfig) -> Option<Value> {
-    if ep.ipv4.is_none() && ep.ipv6.is_none() {
-        return None;
-    }
-    let mut v = serde_json::Map::new();
-    if let Some(ip) = ep.ipv4 {
-        v.insert("IPv4Address".into(), json!(ip.to_string()));
-    }
-    if let Some(ip) = ep.ipv6 {
-        v.insert("IPv6Address".into(), json!(ip.to_string()));
-    }
-    Some(Value::Object(v))
-}
-
-/// The ports the drivers of the container's endpoints bound on the host.
-fn bound_ports(r: &ContainerRecord, c: &libnet::Controller) -> Vec<libnet::portmap::PortBinding> {
-    let endpoints = r.attachment.iter().flat_map(|a| a.endpoints.iter());
-    endpoints.filter_map(|ae| c.endpoint(&ae.endpoint_id).ok()).flat_map(|e| e.ports.iter().cloned()).collect()
-}
-
-fn network_mode(r: &ContainerRecord) -> String {
-    if r.config.network_mode.is_empty() {
-        "bridge".into()
-    } else {
-        r.config.network_mode.clone()
-    }
-}
-
-fn summary(r: &ContainerRecord, c: &libnet::Controller) -> Value {
-    let created = r.created.duration_since(SystemTime::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
-    json!({
-        "Id": r.id,
-        "Names": [format!("/{}", r.name)],
-        "Image": r.config.image,
-        "ImageID": "",
-        "Command": r.config.cmd.join(" "),
-        "Created": created,
-        "Ports": ports::summary_ports(&r.config.ports, &bound_ports(r, c), r.running()),
-        "Labels": r.config.labels,
-        "State": r.state.status.as_str(),
-        "Status": status_text(r),
-        "HostConfig": { "NetworkMode": network_mode(r) },
-        "NetworkSettings": { "Networks": networks_of(r, c) },
-        "Mounts": [],
-    })
-}
-
 #[derive(Debug, Deserialize)]
 pub struct ListQuery {
     all: Option<String>,
@@ -418,113 +277,17 @@ pub async fn list(State(state): State<AppState>, Query(q): Query<ListQuery>) -> 
         if let Some(limit) = limit {
             recs.truncate(limit);
         }
-        m.with_controller(|c| recs.iter().map(|r| summary(r, c)).collect::<Vec<Value>>())
+        m.with_controller(|c| recs.iter().map(|r| ContainerSummary::from_record(r, c)).collect::<Vec<_>>())
     })
     .await?;
     Ok(Json(list))
-}
-
-/// `HostConfig.Links` as Docker shows them: `/<linked>:/<this>/<alias>`.
-fn links_shown(r: &ContainerRecord) -> Vec<String> {
-    r.config.links.iter().filter_map(|l| links::parse_link(l).ok()).map(|l| links::inspect_form(&l, &r.name)).collect()
-}
-
-/// Where one of the container's generated files is, once a start has written it (Docker shows
-/// these paths from the first start on).
-fn etc_path(dir: &std::path::Path, name: &str) -> String {
-    let path = dir.join(name);
-    if path.exists() {
-        path.display().to_string()
-    } else {
-        String::new()
-    }
-}
-
-fn inspect_json(r: &ContainerRecord, c: &libnet::Controller, log_dir: &std::path::Path) -> Value {
-    let running = r.running();
-    let sec = &r.config.security;
-    let (masked, readonly) = sec.shown_paths();
-    let mut v = json!({
-        "Id": r.id,
-        "Created": rfc3339(Some(r.created)),
-        "Path": r.config.cmd.first().cloned().unwrap_or_default(),
-        "Args": r.config.cmd.iter().skip(1).collect::<Vec<_>>(),
-        "State": {
-            "Status": r.state.status.as_str(),
-            "Running": running,
-            "Paused": false,
-            "Restarting": false,
-            "OOMKilled": false,
-            "Dead": false,
-            "Pid": if running { r.state.pid } else { 0 },
-            "ExitCode": r.state.exit_code,
-            "Error": "",
-            "StartedAt": rfc3339(r.state.started_at),
-            "FinishedAt": rfc3339(r.state.finished_at),
-        },
-        "Image": r.config.image,
-        "Name": format!("/{}", r.name),
-        "RestartCount": 0,
-        "Driver": "",
-        "LogPath": log_dir.join(logs::STDOUT),
-        "Config": {
-            "Hostname": r.hostname(),
-            "Image": r.config.image,
-            "Cmd": r.config.cmd,
-            "Env": r.config.env,
-            "WorkingDir": r.config.working_dir,
-            "Entrypoint": null,
-            "Tty": r.config.tty,
-            "OpenStdin": r.config.open_stdin,
-            "StdinOnce": r.config.stdin_once,
-            "AttachStdin": r.config.attach_stdin,
-            "AttachStdout": r.config.attach_stdout,
-            "AttachStderr": r.config.attach_stderr,
-            "User": r.config.security.user,
-            "Labels": r.config.labels,
-        },
-        "HostConfig": {
-            "NetworkMode": network_mode(r),
-            "AutoRemove": r.config.auto_remove,
-            "Dns": r.config.dns,
-            "DnsOptions": r.config.dns_options,
-            "DnsSearch": r.config.dns_search,
-            "ExtraHosts": Some(&r.config.extra_hosts).filter(|h| !h.is_empty()),
-            "Links": Some(links_shown(r)).filter(|l| !l.is_empty()),
-            "PortBindings": r.config.ports.bindings_json(),
-            "PublishAllPorts": r.config.ports.publish_all,
-            "Privileged": sec.privileged,
-            "CapAdd": Some(&sec.cap_add).filter(|c| !c.is_empty()),
-            "CapDrop": Some(&sec.cap_drop).filter(|c| !c.is_empty()),
-            "SecurityOpt": sec.shown_security_opt(),
-            "ReadonlyRootfs": sec.readonly_rootfs,
-            "Sysctls": Some(&sec.sysctls).filter(|s| !s.is_empty()),
-            "GroupAdd": Some(&sec.group_add).filter(|g| !g.is_empty()),
-            "MaskedPaths": masked,
-            "ReadonlyPaths": readonly,
-        },
-        "ResolvConfPath": etc_path(log_dir, etcfiles::RESOLV_CONF),
-        "HostnamePath": etc_path(log_dir, etcfiles::HOSTNAME),
-        "HostsPath": etc_path(log_dir, etcfiles::HOSTS),
-        "NetworkSettings": {
-            "SandboxID": r.attachment.as_ref().map(|a| a.sandbox.to_string()).unwrap_or_default(),
-            "SandboxKey": r.attachment.as_ref().and_then(|a| a.netns.clone()).map(|p| p.display().to_string()).unwrap_or_default(),
-            "Ports": ports::network_settings_ports(&r.config.ports, &bound_ports(r, c), running),
-            "Networks": networks_of(r, c),
-        },
-    });
-    // Left out when none, as Docker leaves it out.
-    if let Some(exposed) = r.config.ports.exposed_json() {
-        v["Config"]["ExposedPorts"] = exposed;
-    }
-    v
 }
 
 pub async fn inspect(State(state): State<AppState>, Path(id): Path<String>) -> Result<impl IntoResponse, ApiError> {
     let v = blocking(state.containers(), move |m| {
         let r = m.get(&id)?;
         let dir = m.log_dir(&r.id);
-        m.with_controller(|c| inspect_json(&r, c, &dir))
+        m.with_controller(|c| ContainerInspect::from_record(&r, c, &dir))
     })
     .await?;
     Ok(Json(v))
@@ -577,14 +340,6 @@ pub async fn logs(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn durations_read_as_docker_writes_them() {
-        assert_eq!(human_duration(Duration::from_millis(300)), "Less than a second");
-        assert_eq!(human_duration(Duration::from_secs(3)), "3 seconds");
-        assert_eq!(human_duration(Duration::from_secs(70)), "About a minute");
-        assert_eq!(human_duration(Duration::from_secs(3 * 3600)), "3 hours");
-    }
 
     #[test]
     fn signals_parse_with_or_without_sig() {

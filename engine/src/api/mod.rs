@@ -2,6 +2,7 @@
 
 mod attach;
 mod container_filters;
+mod container_types;
 mod containers;
 mod error;
 mod exec;
