@@ -1,7 +1,8 @@
 # shellcheck shell=bash
-# bench/run's shared helpers: samples, timing, waiting with a deadline, and the registry of
+# bench/run's shared helpers: samples, timing, waiting with a deadline, the registry of
 # processes, namespaces, mounts and cgroups the run made, which cleanup() removes by pid and name
-# whatever way the run ends. Sourced by bench/run; expects $ROOT (the run's scratch directory).
+# whatever way the run ends, and the primitives that weft and Docker (the same command line) share.
+# Sourced by bench/run before the systems' drivers; expects $ROOT (the run's scratch directory).
 
 SAMPLES=$ROOT/samples.tsv
 META=$ROOT/meta.tsv
@@ -100,4 +101,63 @@ upstream_in_ns() {
   ip -n "$1" addr add 192.0.2.53/32 dev lo
   nsenter --net="/run/netns/$1" "$TRIVIAL" 192.0.2.53:53 >/dev/null 2>&1 &
   track_pid $!
+}
+
+# The primitives of weft and Docker that are the same commands: both are driven through Docker's
+# command line. CLI is the function that runs a system's CLI (weft_cli, docker_cli), IMAGE the
+# image its containers run; one place, so that both systems are measured doing the same things.
+
+# cli_user_net CLI: attach's networks, `user` for the long-running containers, `other` for the target.
+cli_user_net() {
+  "$1" network create --subnet 10.200.0.0/16 user >/dev/null
+  "$1" network create --subnet 10.201.0.0/16 other >/dev/null
+}
+
+# cli_target CLI IMAGE: the running container that attach connects and disconnects, made anew (a
+# restart stops it).
+cli_target() {
+  "$1" rm -f target >/dev/null 2>&1 || true
+  "$1" run -d --name target --network other "$2" sleep 1000000 >/dev/null
+}
+
+# cli_fill CLI IMAGE I: the Ith long-running container on the user network, publishing one port.
+cli_fill() { "$1" run -d --name "f$3" --network user -p "$((20000 + $3)):80" "$2" sleep 1000000; }
+
+# cli_run_rm CLI IMAGE: a container that publishes a port, does nothing and is removed.
+cli_run_rm() { "$1" run --rm --network user -p 18080:80 "$2" true; }
+
+# cli_dns_setup CLI IMAGE VAR: the dns scenario's containers, db (alias database) and client, on
+# network `app`; the pid of the client (in whose namespace dnsperf runs) in the variable VAR.
+cli_dns_setup() {
+  local pid
+  "$1" network create --subnet 10.210.0.0/24 app >/dev/null
+  "$1" run -d --name db --network app --network-alias database "$2" sleep 1000000 >/dev/null
+  "$1" run -d --name client --network app "$2" sleep 1000000 >/dev/null
+  pid=$("$1" inspect -f '{{.State.Pid}}' client)
+  printf -v "$3" '%s' "$pid"
+}
+
+# cli_dns_teardown CLI: removes what cli_dns_setup made.
+cli_dns_teardown() {
+  "$1" rm -f db client >/dev/null
+  "$1" network rm app >/dev/null
+}
+
+# restart_daemon SYSTEM WANT SIZE API_SECS LIST_SECS [THEN]: stop SYSTEM's daemon
+# (<system>_daemon_down), start it (<system>_daemon_up) and sample the time from the start until
+# its API answers (<system>_api_up, awaited at most API_SECS), and until `network ls` lists WANT
+# networks again (at most LIST_SECS). THEN, a command, runs once the API answers (after the first
+# figure is taken, within the second).
+restart_daemon() {
+  local y=$1 want=$2 size=$3 t0 t1
+  "${y}_daemon_down"
+  t0=$(now)
+  "${y}_daemon_up"
+  wait_until "$4" "${y}_api_up"
+  t1=$(now)
+  [ -z "${6:-}" ] || "$6"
+  sample restart "until the API answers" "$size" "$y" "$(ms_of $((t1 - t0)))" ms
+  wait_until "$5" test_count "$want" "${y}_net_count"
+  t1=$(now)
+  sample restart "until network ls lists all" "$size" "$y" "$(ms_of $((t1 - t0)))" ms
 }

@@ -115,49 +115,23 @@ docker_net_rm() { docker_cli network rm "$1"; }
 # The networks Docker makes itself (bridge, host, none) are counted as weft's are.
 docker_net_count() { docker_cli network ls -q | wc -l; }
 
-docker_user_net() {
-  docker_cli network create --subnet 10.200.0.0/16 user >/dev/null
-  docker_cli network create --subnet 10.201.0.0/16 other >/dev/null
-}
-# The running container that attach connects and disconnects, made anew (a restart stops it).
-docker_target() {
-  docker_cli rm -f target >/dev/null 2>&1 || true
-  docker_cli run -d --name target --network other "$DOCKER_IMAGE" sleep 1000000 >/dev/null
-}
-docker_fill() { docker_cli run -d --name "f$1" --network user -p "$((20000 + $1)):80" "$DOCKER_IMAGE" sleep 1000000; }
-docker_run_rm() { docker_cli run --rm --network user -p 18080:80 "$DOCKER_IMAGE" true; }
+docker_user_net() { cli_user_net docker_cli; }
+docker_target() { cli_target docker_cli "$DOCKER_IMAGE"; }
+docker_fill() { cli_fill docker_cli "$DOCKER_IMAGE" "$1"; }
+docker_run_rm() { cli_run_rm docker_cli "$DOCKER_IMAGE"; }
 docker_connect() { docker_cli network connect user target; }
 docker_disconnect() { docker_cli network disconnect user target; }
 
 DOCKER_CLIENT_PID=
-docker_dns_setup() {
-  docker_cli network create --subnet 10.210.0.0/24 app >/dev/null
-  docker_cli run -d --name db --network app --network-alias database "$DOCKER_IMAGE" sleep 1000000 >/dev/null
-  docker_cli run -d --name client --network app "$DOCKER_IMAGE" sleep 1000000 >/dev/null
-  DOCKER_CLIENT_PID=$(docker_cli inspect -f '{{.State.Pid}}' client)
-}
+docker_dns_setup() { cli_dns_setup docker_cli "$DOCKER_IMAGE" DOCKER_CLIENT_PID; }
 docker_dns_netns() { echo "/proc/$DOCKER_CLIENT_PID/ns/net"; }
 docker_dns_server() { echo "127.0.0.11 53"; }
 docker_dns_cpu_pid() { echo "$DOCKER_PID"; }
-docker_dns_teardown() {
-  docker_cli rm -f db client >/dev/null
-  docker_cli network rm app >/dev/null
-}
+docker_dns_teardown() { cli_dns_teardown docker_cli; }
 
-docker_restart() {
-  local want=$1 size=$2 t0 t1
-  docker_daemon_down
-  t0=$(now)
-  docker_daemon_up
-  # dockerd re-runs iptables for every network before it answers: 1000 networks take minutes.
-  wait_until 1200 docker_api_up
-  t1=$(now)
-  docker_track_containerd
-  sample restart "until the API answers" "$size" docker "$(ms_of $((t1 - t0)))" ms
-  wait_until 600 test_count "$want" docker_net_count
-  t1=$(now)
-  sample restart "until network ls lists all" "$size" docker "$(ms_of $((t1 - t0)))" ms
-}
+# dockerd re-runs iptables for every network before it answers: 1000 networks take minutes. Its
+# containerd is a new process.
+docker_restart() { restart_daemon docker "$1" "$2" 1200 600 docker_track_containerd; }
 
 # ports: an image with iperf3 and its libraries from the host, imported offline like busybox.
 docker_iperf_up() {

@@ -47,51 +47,24 @@ weft_net_rm() { weft_cli network rm "$1"; }
 weft_net_count() { weft_cli network ls -q | wc -l; }
 
 # attach: the user network, its long-running containers, the probes.
-weft_user_net() {
-  weft_cli network create --subnet 10.200.0.0/16 user >/dev/null
-  weft_cli network create --subnet 10.201.0.0/16 other >/dev/null
-}
-# The running container that attach connects and disconnects, made anew (a restart stops it).
-weft_target() {
-  weft_cli rm -f target >/dev/null 2>&1 || true
-  weft_cli run -d --name target --network other hostfs sleep 1000000 >/dev/null
-}
-# weft_fill I: the Ith long-running container on the user network, publishing one port.
-weft_fill() { weft_cli run -d --name "f$1" --network user -p "$((20000 + $1)):80" hostfs sleep 1000000; }
-weft_run_rm() { weft_cli run --rm --network user -p 18080:80 hostfs true; }
+weft_user_net() { cli_user_net weft_cli; }
+weft_target() { cli_target weft_cli hostfs; }
+weft_fill() { cli_fill weft_cli hostfs "$1"; }
+weft_run_rm() { cli_run_rm weft_cli hostfs; }
 weft_connect() { weft_cli network connect user target; }
 weft_disconnect() { weft_cli network disconnect user target; }
 
 # dns: two containers on network `app`; dnsperf runs in the client's namespace.
 WEFT_CLIENT_PID=
-weft_dns_setup() {
-  weft_cli network create --subnet 10.210.0.0/24 app >/dev/null
-  weft_cli run -d --name db --network app --network-alias database hostfs sleep 1000000 >/dev/null
-  weft_cli run -d --name client --network app hostfs sleep 1000000 >/dev/null
-  WEFT_CLIENT_PID=$(weft_cli inspect -f '{{.State.Pid}}' client)
-}
+weft_dns_setup() { cli_dns_setup weft_cli hostfs WEFT_CLIENT_PID; }
 weft_dns_netns() { echo "/proc/$WEFT_CLIENT_PID/ns/net"; }
 weft_dns_server() { echo "127.0.0.11 53"; }
 weft_dns_cpu_pid() { echo "$WEFT_PID"; }
-weft_dns_teardown() {
-  weft_cli rm -f db client >/dev/null
-  weft_cli network rm app >/dev/null
-}
+weft_dns_teardown() { cli_dns_teardown weft_cli; }
 
 # restart: SIGTERM, wait for the exit, start; the time from the start until the API answers, and
 # until `network ls` lists every network again.
-weft_restart() {
-  local want=$1 size=$2 t0 t1
-  weft_daemon_down
-  t0=$(now)
-  weft_daemon_up
-  wait_until 60 weft_api_up
-  t1=$(now)
-  sample restart "until the API answers" "$size" weft "$(ms_of $((t1 - t0)))" ms
-  wait_until 60 test_count "$want" weft_net_count
-  t1=$(now)
-  sample restart "until network ls lists all" "$size" weft "$(ms_of $((t1 - t0)))" ms
-}
+weft_restart() { restart_daemon weft "$1" "$2" 60 60; }
 
 # restart after a crash: SIGKILL with C containers running (their endpoints, veths and published
 # ports in the kernel), then start. weftd stops what the dead daemon left running and releases its

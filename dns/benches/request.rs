@@ -12,30 +12,14 @@ use std::str::FromStr;
 
 use criterion::{criterion_group, criterion_main, Criterion};
 use dns::answer::{respond, respond_into, Transport};
-use dns::{EndpointRecord, Records};
+use dns::Records;
 use hickory_proto::op::{Message, MessageType, Query};
 use hickory_proto::rr::{Name, RecordType};
-use libnet::{EndpointId, NetworkId, SandboxId};
+use libnet::SandboxId;
 
+/// 200 containers c0 to c199 on `app`; c0, c1 and c2 with the alias `pool`.
 fn table() -> Records {
-    let r = Records::new();
-    for i in 0..200u32 {
-        r.upsert(EndpointRecord {
-            endpoint: EndpointId::from_string(format!("e{i}")),
-            sandbox: SandboxId::from_string(format!("s{i}")),
-            network: NetworkId::from_string("n"),
-            network_name: "app".into(),
-            internal: false,
-            container_name: format!("c{i}"),
-            short_id: format!("{i:012}"),
-            aliases: if i < 3 { vec!["pool".into()] } else { vec![] },
-            addrs: vec![
-                format!("10.0.{}.{}", i / 250, i % 250 + 2).parse().unwrap(),
-                format!("fd00::{:x}", i + 2).parse().unwrap(),
-            ],
-        });
-    }
-    r
+    dns::fixtures::app_table((0..200).map(|i| format!("c{i}")))
 }
 
 fn query(name: &str, t: RecordType) -> Vec<u8> {

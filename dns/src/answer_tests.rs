@@ -5,27 +5,14 @@ use std::str::FromStr;
 
 use hickory_proto::op::{Edns, Message, MessageType, OpCode, Query, ResponseCode};
 use hickory_proto::rr::{DNSClass, Name, RData, RecordType};
-use libnet::{EndpointId, NetworkId, SandboxId};
+use libnet::SandboxId;
 
 use super::*;
-use crate::records::{EndpointRecord, Records};
+use crate::records::Records;
+use crate::test_support::ep;
 
 fn ip(s: &str) -> IpAddr {
     s.parse().unwrap()
-}
-
-fn ep(id: &str, sb: &str, net: &str, name: &str, aliases: &[&str], addrs: &[&str]) -> EndpointRecord {
-    EndpointRecord {
-        endpoint: EndpointId::from_string(id),
-        sandbox: SandboxId::from_string(sb),
-        network: NetworkId::from_string(format!("id-{net}")),
-        network_name: net.to_string(),
-        internal: false,
-        container_name: name.to_string(),
-        short_id: format!("{id:a>12}"),
-        aliases: aliases.iter().map(|s| s.to_string()).collect(),
-        addrs: addrs.iter().map(|a| ip(a)).collect(),
-    }
 }
 
 /// db (v4 and v6) and web on `app`, other on `back`; sandbox s-web asks.

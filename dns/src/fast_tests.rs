@@ -1,30 +1,16 @@
 //! The fast path against the general one: the same bytes for every query it takes, and it
 //! leaves alone what it must.
 
-use std::net::IpAddr;
 use std::str::FromStr;
 
 use hickory_proto::op::{Edns, Message, MessageType, OpCode, Query};
 use hickory_proto::rr::{DNSClass, Name, RecordType};
-use libnet::{EndpointId, NetworkId, SandboxId};
+use libnet::SandboxId;
 
 use super::answer;
 use crate::answer::{respond, Outcome, Transport};
-use crate::records::{EndpointRecord, Records};
-
-fn ep(id: &str, sb: &str, net: &str, name: &str, aliases: &[&str], addrs: &[&str]) -> EndpointRecord {
-    EndpointRecord {
-        endpoint: EndpointId::from_string(id),
-        sandbox: SandboxId::from_string(sb),
-        network: NetworkId::from_string(format!("id-{net}")),
-        network_name: net.to_string(),
-        internal: false,
-        container_name: name.to_string(),
-        short_id: format!("{id:a>12}"),
-        aliases: aliases.iter().map(|s| s.to_string()).collect(),
-        addrs: addrs.iter().map(|a| a.parse::<IpAddr>().unwrap()).collect(),
-    }
-}
+use crate::records::Records;
+use crate::test_support::ep;
 
 /// db (v4 and v6, on two networks), web, a `pool` alias of three, `many` with 40 addresses.
 fn table() -> Records {

@@ -19,11 +19,15 @@
 
 pub mod answer;
 mod fast;
+#[doc(hidden)]
+pub mod fixtures;
 pub mod forward;
 mod listener;
 pub mod records;
 pub mod redirect;
 mod service;
+#[cfg(test)]
+mod test_support;
 mod udp_batch;
 mod wire;
 

@@ -8,33 +8,18 @@
 // A measuring (or testing) harness: a setup that fails may panic.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::net::IpAddr;
 use std::str::FromStr;
 
 use dns::answer::{respond, respond_into, Action, Outcome, Transport};
-use dns::{EndpointRecord, Records};
+use dns::Records;
 use hickory_proto::op::{Edns, Message, MessageType, OpCode, Query, ResponseCode};
 use hickory_proto::rr::rdata::opt::EdnsOption;
 use hickory_proto::rr::{DNSClass, Name, RecordType};
-use libnet::{EndpointId, NetworkId, SandboxId};
+use libnet::SandboxId;
 
 /// The fuzz target's table: db, web and cache on `app`, all three with the alias `pool`.
 fn table() -> Records {
-    let r = Records::new();
-    for (i, name) in ["db", "web", "cache"].iter().enumerate() {
-        r.upsert(EndpointRecord {
-            endpoint: EndpointId::from_string(format!("e{i}")),
-            sandbox: SandboxId::from_string(format!("s{i}")),
-            network: NetworkId::from_string("n"),
-            network_name: "app".into(),
-            internal: false,
-            container_name: name.to_string(),
-            short_id: format!("{i:012}"),
-            aliases: vec!["pool".into()],
-            addrs: vec![IpAddr::from([10, 0, 0, i as u8 + 2]), IpAddr::from([0xfd00, 0, 0, 0, 0, 0, 0, i as u16 + 2])],
-        });
-    }
-    r
+    dns::fixtures::app_table(["db", "web", "cache"].map(String::from))
 }
 
 fn query(name: &str, rtype: RecordType, class: DNSClass, edns: Option<(u16, Option<EdnsOption>)>) -> Vec<u8> {

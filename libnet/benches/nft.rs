@@ -5,12 +5,12 @@
 // A measuring (or testing) harness: a setup that fails may panic.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod common;
+
 use std::process::Command;
-use std::time::Duration;
 
 use criterion::{criterion_group, criterion_main, Criterion};
 use libnet::osl::nft::{dns_redirect_batch, install_dns_redirect, Nftables};
-use libnet::osl::Netns;
 
 /// The same table as `dns_redirect_batch(5353, 5354)`, replaced the same way (add, delete, add).
 const RULESET: &str = "add table ip weft-dns
@@ -28,43 +28,35 @@ table ip weft-dns {
 ";
 
 fn bench(c: &mut Criterion) {
-    let dir = std::env::temp_dir().join(format!("weft-nft-bench-{}", std::process::id()));
-    let path = dir.join("ns");
-    let ns = match Netns::create(&path) {
-        Ok(ns) => ns,
-        Err(e) => {
-            eprintln!("skipping the nft benchmark: {e} (it needs root)");
-            return;
+    common::in_own_netns("nft", |ns, path| {
+        let file = path.with_file_name("dns.nft");
+        let mut group = c.benchmark_group("dns redirect");
+        if std::fs::write(&file, RULESET).is_ok() {
+            group.bench_function("install_dns_redirect (netlink, new socket)", |b| {
+                b.iter(|| install_dns_redirect(ns, 5353, 5354).expect("install"))
+            });
+            group.bench_function("open a socket in the namespace (no commit)", |b| {
+                b.iter(|| Nftables::in_netns(ns).expect("socket"))
+            });
+            let mut nft = Nftables::in_netns(ns).expect("socket");
+            let batch = dns_redirect_batch(5353, 5354);
+            group.bench_function("commit on an open socket (netlink)", |b| {
+                b.iter(|| nft.commit(&batch).expect("commit"))
+            });
+            group.bench_function("nft -f (one process)", |b| {
+                b.iter(|| {
+                    let status = ns.run(|| Command::new("nft").arg("-f").arg(&file).status()).expect("enter");
+                    assert!(status.expect("run nft").success());
+                })
+            });
         }
-    };
-    let file = dir.join("dns.nft");
-    let mut group = c.benchmark_group("dns redirect");
-    if std::fs::write(&file, RULESET).is_ok() {
-        group.bench_function("install_dns_redirect (netlink, new socket)", |b| {
-            b.iter(|| install_dns_redirect(&ns, 5353, 5354).expect("install"))
-        });
-        group.bench_function("open a socket in the namespace (no commit)", |b| {
-            b.iter(|| Nftables::in_netns(&ns).expect("socket"))
-        });
-        let mut nft = Nftables::in_netns(&ns).expect("socket");
-        let batch = dns_redirect_batch(5353, 5354);
-        group.bench_function("commit on an open socket (netlink)", |b| b.iter(|| nft.commit(&batch).expect("commit")));
-        group.bench_function("nft -f (one process)", |b| {
-            b.iter(|| {
-                let status = ns.run(|| Command::new("nft").arg("-f").arg(&file).status()).expect("enter");
-                assert!(status.expect("run nft").success());
-            })
-        });
-    }
-    group.finish();
-    drop(ns);
-    let _ = Netns::delete(&path);
-    let _ = std::fs::remove_dir_all(&dir);
+        group.finish();
+    });
 }
 
 criterion_group! {
     name = benches;
-    config = Criterion::default().measurement_time(Duration::from_secs(3)).warm_up_time(Duration::from_secs(1));
+    config = common::criterion();
     targets = bench
 }
 criterion_main!(benches);

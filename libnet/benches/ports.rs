@@ -10,13 +10,13 @@
 // A measuring (or testing) harness: a setup that fails may panic.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod common;
+
 use std::net::IpAddr;
-use std::time::Duration;
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
 use libnet::osl::firewall::{Firewall, SetElements};
 use libnet::osl::nft::{Datum, Element, Family, Table};
-use libnet::osl::Netns;
 use libnet::portmap::{PortAllocator, Proto};
 
 /// The table: the two maps of ports published on every IPv4 address.
@@ -48,64 +48,54 @@ fn key(port: u16) -> SetElements {
 }
 
 fn bench(c: &mut Criterion) {
-    let dir = std::env::temp_dir().join(format!("weft-ports-bench-{}", std::process::id()));
-    let path = dir.join("ns");
-    let ns = match Netns::create(&path) {
-        Ok(ns) => ns,
-        Err(e) => {
-            eprintln!("skipping the ports benchmark: {e} (it needs root)");
-            return;
-        }
-    };
-    // criterion's state cannot cross to the thread `Netns::run` makes: this (dedicated) process's
-    // main thread enters the namespace itself, for the rest of the run.
-    let entered = std::fs::File::open(&path)
-        .map_err(|e| e.to_string())
-        .and_then(|f| nix::sched::setns(&f, nix::sched::CloneFlags::CLONE_NEWNET).map_err(|e| e.to_string()));
-    let ran = entered.map(|()| {
-        let mut fw = Firewall::new(Table::new(Family::Inet, "weft")).expect("firewall");
-        fw.load_json(RULESET).expect("load the ruleset");
-        let mut alloc = PortAllocator::new();
-        let any: [IpAddr; 1] = [IpAddr::from([0, 0, 0, 0])];
-        let mut group = c.benchmark_group("publish one more port");
-        let mut published = 0u16;
-        let mut held = Vec::new();
-        for n in [10u16, 1000] {
-            // n - 1 ports published already, each held and in the map.
-            while published < n - 1 {
-                let port = 20000 + published;
-                fw.add(&rule(port)).expect("add");
-                held.push(alloc.allocate("others", Proto::Tcp, &any, port, 0).expect("hold"));
-                published += 1;
-            }
-            let port = 30000 + n;
-            group.bench_with_input(BenchmarkId::new("firewall add + remove", n), &port, |b, &port| {
-                b.iter(|| {
+    common::in_own_netns("ports", |_ns, path| {
+        // criterion's state cannot cross to the thread `Netns::run` makes: this (dedicated) process's
+        // main thread enters the namespace itself, for the rest of the run.
+        let entered = std::fs::File::open(path)
+            .map_err(|e| e.to_string())
+            .and_then(|f| nix::sched::setns(&f, nix::sched::CloneFlags::CLONE_NEWNET).map_err(|e| e.to_string()));
+        let ran = entered.map(|()| {
+            let mut fw = Firewall::new(Table::new(Family::Inet, "weft")).expect("firewall");
+            fw.load_json(RULESET).expect("load the ruleset");
+            let mut alloc = PortAllocator::new();
+            let any: [IpAddr; 1] = [IpAddr::from([0, 0, 0, 0])];
+            let mut group = c.benchmark_group("publish one more port");
+            let mut published = 0u16;
+            let mut held = Vec::new();
+            for n in [10u16, 1000] {
+                // n - 1 ports published already, each held and in the map.
+                while published < n - 1 {
+                    let port = 20000 + published;
                     fw.add(&rule(port)).expect("add");
-                    fw.remove(&key(port)).expect("remove");
-                })
-            });
-            group.bench_with_input(BenchmarkId::new("allocator hold + release", n), &port, |b, &port| {
-                b.iter(|| {
-                    let h = alloc.allocate("me", Proto::Tcp, &any, port, 0).expect("hold");
-                    alloc.release("me", vec![h]);
-                })
-            });
+                    held.push(alloc.allocate("others", Proto::Tcp, &any, port, 0).expect("hold"));
+                    published += 1;
+                }
+                let port = 30000 + n;
+                group.bench_with_input(BenchmarkId::new("firewall add + remove", n), &port, |b, &port| {
+                    b.iter(|| {
+                        fw.add(&rule(port)).expect("add");
+                        fw.remove(&key(port)).expect("remove");
+                    })
+                });
+                group.bench_with_input(BenchmarkId::new("allocator hold + release", n), &port, |b, &port| {
+                    b.iter(|| {
+                        let h = alloc.allocate("me", Proto::Tcp, &any, port, 0).expect("hold");
+                        alloc.release("me", vec![h]);
+                    })
+                });
+            }
+            group.finish();
+            alloc.release("others", held);
+        });
+        if let Err(e) = ran {
+            eprintln!("ports benchmark: {e}");
         }
-        group.finish();
-        alloc.release("others", held);
     });
-    if let Err(e) = ran {
-        eprintln!("ports benchmark: {e}");
-    }
-    drop(ns);
-    let _ = Netns::delete(&path);
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 criterion_group! {
     name = benches;
-    config = Criterion::default().measurement_time(Duration::from_secs(3)).warm_up_time(Duration::from_secs(1));
+    config = common::criterion();
     targets = bench
 }
 criterion_main!(benches);

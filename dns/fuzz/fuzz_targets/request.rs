@@ -7,29 +7,13 @@
 use std::sync::OnceLock;
 
 use dns::answer::{respond, respond_into, Action, Outcome, Transport};
-use dns::{EndpointRecord, Records};
+use dns::Records;
 use libfuzzer_sys::fuzz_target;
-use libnet::{EndpointId, NetworkId, SandboxId};
+use libnet::SandboxId;
 
 fn table() -> &'static Records {
     static TABLE: OnceLock<Records> = OnceLock::new();
-    TABLE.get_or_init(|| {
-        let r = Records::new();
-        for (i, name) in ["db", "web", "cache"].iter().enumerate() {
-            r.upsert(EndpointRecord {
-                endpoint: EndpointId::from_string(format!("e{i}")),
-                sandbox: SandboxId::from_string(format!("s{i}")),
-                network: NetworkId::from_string("n"),
-                network_name: "app".into(),
-                internal: false,
-                container_name: name.to_string(),
-                short_id: format!("{i:012}"),
-                aliases: vec!["pool".into()],
-                addrs: vec![format!("10.0.0.{}", i + 2).parse().unwrap(), format!("fd00::{}", i + 2).parse().unwrap()],
-            });
-        }
-        r
-    })
+    TABLE.get_or_init(|| dns::fixtures::app_table(["db", "web", "cache"].map(String::from)))
 }
 
 fuzz_target!(|data: &[u8]| {
