@@ -100,6 +100,19 @@ pub struct HelpFlag {
     pub help: bool,
 }
 
+/// `-o`/`--opt`, a driver's own options, as `network create` and `plugin serve` take them.
+#[derive(Args, Debug)]
+pub struct DriverOptsFlag {
+    #[arg(
+        short = 'o',
+        long = "opt",
+        value_name = "map",
+        allow_hyphen_values = true,
+        help = "Set driver specific options"
+    )]
+    pub opt: Vec<String>,
+}
+
 #[derive(Parser, Debug)]
 #[command(
     name = "weft",
@@ -244,14 +257,8 @@ pub struct PluginServeArgs {
     )]
     pub socket: Option<String>,
 
-    #[arg(
-        short = 'o',
-        long = "opt",
-        value_name = "map",
-        allow_hyphen_values = true,
-        help = "Set driver specific options"
-    )]
-    pub opt: Vec<String>,
+    #[command(flatten)]
+    pub driver_opts: DriverOptsFlag,
 
     #[arg(
         long = "driver-dir",

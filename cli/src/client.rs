@@ -77,19 +77,13 @@ impl Client {
     pub fn get_stream(&self, path: &str, sink: &mut dyn FnMut(&[u8])) -> Result<(), ClientError> {
         self.runtime.block_on(async {
             let response = self.send(Method::GET, path, None).await?;
-            let status = response.status();
-            let mut body = response.into_body();
-            if !status.is_success() {
-                let bytes = body
-                    .collect()
-                    .await
-                    .map_err(|e| ClientError::Protocol(format!("error reading the answer of weftd: {e}")))?
-                    .to_bytes();
+            if !response.status().is_success() {
+                let (status, bytes) = read_answer(response).await?;
                 return Err(daemon_error(status, path, &bytes));
             }
+            let mut body = response.into_body();
             while let Some(frame) = body.frame().await {
-                let frame =
-                    frame.map_err(|e| ClientError::Protocol(format!("error reading the answer of weftd: {e}")))?;
+                let frame = frame.map_err(reading_failed)?;
                 if let Some(data) = frame.data_ref() {
                     sink(data);
                 }
@@ -123,14 +117,7 @@ impl Client {
         });
         let answer = self.runtime.block_on(async {
             let response = self.send_body(Method::POST, path, Some(content_type), StreamBody::new(frames)).await?;
-            let status = response.status();
-            let bytes = response
-                .into_body()
-                .collect()
-                .await
-                .map_err(|e| ClientError::Protocol(format!("error reading the answer of weftd: {e}")))?
-                .to_bytes();
-            Ok::<_, ClientError>((status, bytes))
+            read_answer(response).await
         });
         let produced = producer.join();
         // The daemon's refusal first: it may have stopped reading, which fails the producer.
@@ -148,30 +135,14 @@ impl Client {
     }
 
     fn call(&self, method: Method, path: &str, body: Option<Vec<u8>>) -> Result<Bytes, ClientError> {
-        let (status, bytes) = self.runtime.block_on(self.exchange(method, path, body))?;
+        let (status, bytes) =
+            self.runtime.block_on(async { read_answer(self.send(method, path, body).await?).await })?;
         // As Docker's client: below 400 is no error (`start` of a running container and `stop` of
         // a stopped one answer 304 Not Modified).
         if status.as_u16() < 400 {
             return Ok(bytes);
         }
         Err(daemon_error(status, path, &bytes))
-    }
-
-    async fn exchange(
-        &self,
-        method: Method,
-        path: &str,
-        body: Option<Vec<u8>>,
-    ) -> Result<(StatusCode, Bytes), ClientError> {
-        let response = self.send(method, path, body).await?;
-        let status = response.status();
-        let bytes = response
-            .into_body()
-            .collect()
-            .await
-            .map_err(|e| ClientError::Protocol(format!("error reading the answer of weftd: {e}")))?
-            .to_bytes();
-        Ok((status, bytes))
     }
 
     /// Sends one request on a new connection; the answer's head, its body still to be read.
@@ -222,6 +193,17 @@ impl Client {
             .await
             .map_err(|e| ClientError::Protocol(format!("error during connect to weftd: {e}")))
     }
+}
+
+/// The status of an answer and its whole body.
+async fn read_answer(response: hyper::Response<hyper::body::Incoming>) -> Result<(StatusCode, Bytes), ClientError> {
+    let status = response.status();
+    let bytes = response.into_body().collect().await.map_err(reading_failed)?.to_bytes();
+    Ok((status, bytes))
+}
+
+fn reading_failed(e: hyper::Error) -> ClientError {
+    ClientError::Protocol(format!("error reading the answer of weftd: {e}"))
 }
 
 /// A writer whose bytes become the chunks of a request body.

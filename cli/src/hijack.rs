@@ -8,10 +8,12 @@ use std::os::fd::FromRawFd;
 use std::os::unix::net::UnixStream;
 use std::path::Path;
 
+use super::args::ProcessFlags;
 use super::client::daemon_error;
 use super::console::Console;
 use super::container::logs::{Demuxer, Stream};
 use super::errors::ClientError;
+use super::terminal;
 
 /// The longest answer head accepted before the socket is handed over.
 const HEAD_MAX: usize = 64 * 1024;
@@ -60,6 +62,23 @@ pub fn hijack(socket: &Path, path: &str, body: &serde_json::Value) -> Result<Uni
     let status = hyper::StatusCode::from_u16(status)
         .map_err(|_| ClientError::Protocol(format!("weftd answered with a bad status line: {head:?}")))?;
     Err(daemon_error(status, path, &body))
+}
+
+/// [`stream`] for the process of `run` or `exec`, as its flags ask: with `-t`, the local terminal
+/// in raw mode while it lasts (with `-i` too) and its size sent to `resize_path` as it changes.
+pub fn attach(
+    console: &mut Console,
+    socket: &Path,
+    stream: UnixStream,
+    resize_path: String,
+    process: &ProcessFlags,
+) -> Result<(), ClientError> {
+    // Restored when this returns, whichever way.
+    let _raw = if process.tty && process.interactive { terminal::RawMode::enter() } else { None };
+    if process.tty {
+        terminal::follow_size(socket.to_path_buf(), resize_path);
+    }
+    self::stream(console, stream, process.tty, process.interactive)
 }
 
 /// Copy the local stdin to `stream` (when `input`) on a thread of its own, half-closing the

@@ -37,7 +37,7 @@ pub fn run(console: &mut Console, root: &Command, a: PluginServeArgs) -> Result<
             ))
         }
     };
-    let options = parse_options(&a.opt)?;
+    let options = parse_options(&a.driver_opts.opt)?;
     check_socket(&socket)?;
     let name = &a.args[0];
     let dirs: Vec<PathBuf> = a.driver_dirs.iter().map(PathBuf::from).collect();

@@ -93,15 +93,6 @@ pub struct RunArgs {
           help = "Set custom DNS search domains")]
     pub dns_search: Vec<String>,
 
-    #[arg(
-        short = 'e',
-        long = "env",
-        value_name = "list",
-        allow_hyphen_values = true,
-        help = "Set environment variables"
-    )]
-    pub env: Vec<String>,
-
     // Checked with `-p` once flags are parsed, as Docker words the error then.
     #[arg(
         long = "expose",
@@ -126,9 +117,6 @@ pub struct RunArgs {
         help = "Container host name"
     )]
     pub hostname: Option<String>,
-
-    #[arg(short = 'i', long = "interactive", help = "Keep STDIN open even if not attached")]
-    pub interactive: bool,
 
     #[arg(
         long = "ip",
@@ -213,9 +201,6 @@ pub struct RunArgs {
           help = "Sysctl options")]
     pub sysctl: Vec<(String, String)>,
 
-    #[arg(short = 't', long = "tty", help = "Allocate a pseudo-TTY")]
-    pub tty: bool,
-
     #[arg(
         short = 'u',
         long = "user",
@@ -225,14 +210,8 @@ pub struct RunArgs {
     )]
     pub user: Option<String>,
 
-    #[arg(
-        short = 'w',
-        long = "workdir",
-        value_name = "string",
-        allow_hyphen_values = true,
-        help = "Working directory inside the container"
-    )]
-    pub workdir: Option<String>,
+    #[command(flatten)]
+    pub process: ProcessFlags,
 
     #[arg(value_name = "IMAGE", trailing_var_arg = true, num_args = 0..)]
     pub args: Vec<String>,
@@ -244,6 +223,31 @@ pub struct ExecArgs {
     #[arg(short = 'd', long = "detach", help = "Detached mode: run command in the background")]
     pub detach: bool,
 
+    #[arg(long = "privileged", help = "Give extended privileges to the command")]
+    pub privileged: bool,
+
+    #[arg(
+        short = 'u',
+        long = "user",
+        value_name = "string",
+        allow_hyphen_values = true,
+        help = "Username or UID (format: \"<name|uid>[:<group|gid>]\")"
+    )]
+    pub user: Option<String>,
+
+    #[command(flatten)]
+    pub process: ProcessFlags,
+
+    #[command(flatten)]
+    pub help: HelpFlag,
+
+    #[arg(value_name = "CONTAINER", trailing_var_arg = true, num_args = 0..)]
+    pub args: Vec<String>,
+}
+
+/// The flags of the process `run` and `exec` start in a container, the same on both.
+#[derive(Args, Debug)]
+pub struct ProcessFlags {
     #[arg(
         short = 'e',
         long = "env",
@@ -256,20 +260,8 @@ pub struct ExecArgs {
     #[arg(short = 'i', long = "interactive", help = "Keep STDIN open even if not attached")]
     pub interactive: bool,
 
-    #[arg(long = "privileged", help = "Give extended privileges to the command")]
-    pub privileged: bool,
-
     #[arg(short = 't', long = "tty", help = "Allocate a pseudo-TTY")]
     pub tty: bool,
-
-    #[arg(
-        short = 'u',
-        long = "user",
-        value_name = "string",
-        allow_hyphen_values = true,
-        help = "Username or UID (format: \"<name|uid>[:<group|gid>]\")"
-    )]
-    pub user: Option<String>,
 
     #[arg(
         short = 'w',
@@ -279,12 +271,6 @@ pub struct ExecArgs {
         help = "Working directory inside the container"
     )]
     pub workdir: Option<String>,
-
-    #[command(flatten)]
-    pub help: HelpFlag,
-
-    #[arg(value_name = "CONTAINER", trailing_var_arg = true, num_args = 0..)]
-    pub args: Vec<String>,
 }
 
 #[derive(Args, Debug)]

@@ -14,14 +14,14 @@ use crate::{hijack, terminal};
 pub fn create_body(args: &ExecArgs, lookup: &dyn Fn(&str) -> Option<String>) -> Value {
     let attach = !args.detach;
     let mut body = json!({
-        "AttachStdin": args.interactive && attach,
+        "AttachStdin": args.process.interactive && attach,
         "AttachStdout": attach,
         "AttachStderr": attach,
-        "Tty": args.tty,
+        "Tty": args.process.tty,
         "Detach": args.detach,
         "Cmd": args.args[1..],
-        "Env": args.env.iter().map(|e| env_entry(e, lookup)).collect::<Vec<_>>(),
-        "WorkingDir": args.workdir.clone().unwrap_or_default(),
+        "Env": args.process.env.iter().map(|e| env_entry(e, lookup)).collect::<Vec<_>>(),
+        "WorkingDir": args.process.workdir.clone().unwrap_or_default(),
     });
     if let Some(user) = args.user.as_deref().filter(|u| !u.is_empty()) {
         body["User"] = json!(user);
@@ -36,7 +36,7 @@ pub fn run(console: &mut Console, client: &Client, args: &ExecArgs) -> Result<()
     let container = &args.args[0];
     // As Docker: a missing container is said before anything else is made.
     client.get(&format!("/containers/{}/json", encode_component(container)))?;
-    if !args.detach && args.interactive && args.tty && !terminal::stdin_is_terminal() {
+    if !args.detach && args.process.interactive && args.process.tty && !terminal::stdin_is_terminal() {
         return Err(CliError::failed("the input device is not a TTY"));
     }
     let body = create_body(args, &|k| std::env::var(k).ok());
@@ -48,18 +48,13 @@ pub fn run(console: &mut Console, client: &Client, args: &ExecArgs) -> Result<()
         return Err(CliError::failed("unexpected answer from weftd to exec create: no Id"));
     }
     let exec = format!("/exec/{}", encode_component(&id));
-    let start = json!({"Detach": args.detach, "Tty": args.tty});
+    let start = json!({"Detach": args.detach, "Tty": args.process.tty});
     if args.detach {
         client.post(&format!("{exec}/start"), Some(&start))?;
         return Ok(());
     }
     let stream = hijack::hijack(client.socket(), &format!("{exec}/start"), &start)?;
-    // Restored when this returns, whichever way.
-    let _raw = if args.tty && args.interactive { terminal::RawMode::enter() } else { None };
-    if args.tty {
-        terminal::follow_size(client.socket().to_path_buf(), format!("{exec}/resize"));
-    }
-    hijack::stream(console, stream, args.tty, args.interactive)?;
+    hijack::attach(console, client.socket(), stream, format!("{exec}/resize"), &args.process)?;
     let inspect: Value = serde_json::from_slice(&client.get(&format!("{exec}/json"))?)
         .map_err(|e| CliError::failed(format!("unexpected answer from weftd to exec inspect: {e}")))?;
     match inspect.get("ExitCode").and_then(Value::as_i64) {
@@ -84,7 +79,7 @@ mod tests {
     #[test]
     fn flags_stop_at_the_container() {
         let a = exec_args("weft exec -it -e A=1 -w /tmp c sh -c echo -i");
-        assert!(a.interactive && a.tty && !a.detach);
+        assert!(a.process.interactive && a.process.tty && !a.detach);
         assert_eq!(a.args, ["c", "sh", "-c", "echo", "-i"]);
         let body = create_body(&a, &|_| None);
         assert_eq!(

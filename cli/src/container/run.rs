@@ -62,7 +62,7 @@ pub fn create_body(args: &RunArgs, lookup: &dyn Fn(&str) -> Option<String>) -> R
     if args.network.is_empty() && !first.is_empty() {
         endpoints.insert(network_mode.clone(), Value::Object(first));
     }
-    let env: Vec<String> = args.env.iter().map(|e| env_entry(e, lookup)).collect();
+    let env: Vec<String> = args.process.env.iter().map(|e| env_entry(e, lookup)).collect();
     let (exposed, bindings) = ports(args).map_err(|e| {
         CliError::with_code(EXIT_FLAG_ERROR, format!("weft: {e}\n\nRun 'weft run --help' for more information"))
     })?;
@@ -79,11 +79,11 @@ pub fn create_body(args: &RunArgs, lookup: &dyn Fn(&str) -> Option<String>) -> R
         "Cmd": cmd,
         "Env": env,
         "Hostname": args.hostname.clone().unwrap_or_default(),
-        "WorkingDir": args.workdir.clone().unwrap_or_default(),
-        "Tty": args.tty,
-        "OpenStdin": args.interactive,
-        "StdinOnce": args.interactive,
-        "AttachStdin": args.interactive && !args.detach,
+        "WorkingDir": args.process.workdir.clone().unwrap_or_default(),
+        "Tty": args.process.tty,
+        "OpenStdin": args.process.interactive,
+        "StdinOnce": args.process.interactive,
+        "AttachStdin": args.process.interactive && !args.detach,
         "AttachStdout": !args.detach,
         "AttachStderr": !args.detach,
         "HostConfig": host,
@@ -263,19 +263,19 @@ pub fn create(console: &mut Console, client: &Client, args: &RunArgs) -> Result<
 }
 
 pub fn run(console: &mut Console, client: &Client, args: &RunArgs) -> Result<(), CliError> {
-    if !args.detach && args.interactive && args.tty && !terminal::stdin_is_terminal() {
+    if !args.detach && args.process.interactive && args.process.tty && !terminal::stdin_is_terminal() {
         return Err(CliError::failed("the input device is not a TTY"));
     }
     let body = create_body(args, &|k| std::env::var(k).ok())?;
     let id = create_container(console, client, args, &body)?;
     let container = format!("/containers/{}", encode_component(&id));
-    let attached = !args.detach && (args.interactive || args.tty);
+    let attached = !args.detach && (args.process.interactive || args.process.tty);
     // Before any other thread exists, so that every thread inherits the blocked signals.
-    if !args.detach && !args.tty && args.sig_proxy.unwrap_or(true) {
+    if !args.detach && !args.process.tty && args.sig_proxy.unwrap_or(true) {
         terminal::proxy_signals(client.socket().to_path_buf(), container.clone());
     }
     let attachment = if attached {
-        let stdin = u8::from(args.interactive);
+        let stdin = u8::from(args.process.interactive);
         let path = format!("{container}/attach?stream=1&stdin={stdin}&stdout=1&stderr=1");
         match hijack::hijack(client.socket(), &path, &json!({})) {
             Ok(stream) => Some(stream),
@@ -302,14 +302,7 @@ pub fn run(console: &mut Console, client: &Client, args: &RunArgs) -> Result<(),
     }
 
     let copied = match attachment {
-        Some(stream) => {
-            // Restored when this returns, whichever way.
-            let _raw = if args.tty && args.interactive { terminal::RawMode::enter() } else { None };
-            if args.tty {
-                terminal::follow_size(client.socket().to_path_buf(), format!("{container}/resize"));
-            }
-            hijack::stream(console, stream, args.tty, args.interactive)
-        }
+        Some(stream) => hijack::attach(console, client.socket(), stream, format!("{container}/resize"), &args.process),
         // The daemon keeps all of the output in the container's log: following it after the
         // start loses nothing.
         None => copy_stream(console, client, &logs_path(&id, true)),

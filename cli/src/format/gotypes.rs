@@ -283,6 +283,29 @@ fn time_text(fields: &HashMap<String, Value>) -> &str {
     }
 }
 
+/// What a `Value::Object` stands for, which decides how Go prints it.
+enum Object<'a> {
+    /// A `time.Time`, with its RFC 3339 text.
+    Time(&'a str),
+    /// A struct of a known Go type.
+    Struct(&'static GoStruct),
+    /// A `map[string]interface{}`: raw JSON, or of a type not known here.
+    Map,
+}
+
+fn object(fields: &HashMap<String, Value>) -> Object<'_> {
+    match go_type(fields) {
+        Some(TIME_TYPE) => Object::Time(time_text(fields)),
+        Some(name) => known(name).map_or(Object::Map, Object::Struct),
+        None => Object::Map,
+    }
+}
+
+/// The value of field `f` of a struct made here.
+fn field_value<'a>(fields: &'a HashMap<String, Value>, f: &Field) -> &'a Value {
+    fields.get(f.go).unwrap_or(&Value::NoValue)
+}
+
 /// The name a template error gives to the type of a value.
 pub fn type_name(value: &Value) -> String {
     match value {
@@ -295,6 +318,24 @@ pub fn type_name(value: &Value) -> String {
         Value::Nil | Value::NoValue => "nil".into(),
         Value::Function(_) => "func".into(),
     }
+}
+
+/// Writes `open`, each of `items` with `write`, `sep` between them, and `close`: how Go writes
+/// slices, maps and structs, in print and in JSON alike.
+fn write_delimited<T>(
+    out: &mut String,
+    (open, sep, close): (&str, char, char),
+    items: impl IntoIterator<Item = T>,
+    mut write: impl FnMut(T, &mut String),
+) {
+    out.push_str(open);
+    for (i, item) in items.into_iter().enumerate() {
+        if i > 0 {
+            out.push(sep);
+        }
+        write(item, out);
+    }
+    out.push(close);
 }
 
 /// `fmt.Sprint(value)` as Go's text/template prints an action's value.
@@ -312,56 +353,33 @@ fn print_into(value: &Value, out: &mut String) {
         Value::String(s) => out.push_str(s),
         Value::Number(n) => out.push_str(&n.to_string()),
         Value::Function(_) => out.push_str("<func>"),
-        Value::Array(items) => {
-            out.push('[');
-            for (i, item) in items.iter().enumerate() {
-                if i > 0 {
-                    out.push(' ');
-                }
-                print_into(item, out);
-            }
-            out.push(']');
-        }
+        Value::Array(items) => write_delimited(out, ("[", ' ', ']'), items, print_into),
         Value::Map(entries) => print_map(entries, out),
-        Value::Object(fields) => match go_type(fields) {
-            Some(TIME_TYPE) => out.push_str(&GoTime::parse(time_text(fields)).go_string()),
-            Some(name) => match known(name) {
-                Some(def) => {
-                    out.push('{');
-                    for (i, f) in def.fields.iter().enumerate() {
-                        if i > 0 {
-                            out.push(' ');
-                        }
-                        print_into(fields.get(f.go).unwrap_or(&Value::NoValue), out);
-                    }
-                    out.push('}');
-                }
-                None => print_map(fields, out),
-            },
-            None => print_map(fields, out),
+        Value::Object(fields) => match object(fields) {
+            Object::Time(text) => out.push_str(&GoTime::parse(text).go_string()),
+            // Go prints a struct's field values, without their names.
+            Object::Struct(def) => {
+                write_delimited(out, ("{", ' ', '}'), def.fields, |f, out| print_into(field_value(fields, f), out))
+            }
+            Object::Map => print_map(fields, out),
         },
     }
 }
 
 /// Entries in key order, without the hidden keys.
-fn sorted(entries: &HashMap<String, Value>) -> Vec<(&String, &Value)> {
-    let mut v: Vec<_> = entries.iter().filter(|(k, _)| !k.starts_with('\0')).collect();
+fn sorted(entries: &HashMap<String, Value>) -> Vec<(&str, &Value)> {
+    let mut v: Vec<_> = entries.iter().map(|(k, v)| (k.as_str(), v)).filter(|(k, _)| !k.starts_with('\0')).collect();
     v.sort_by(|a, b| a.0.cmp(b.0));
     v
 }
 
 /// Go prints maps as `map[k1:v1 k2:v2]`, keys sorted.
 fn print_map(entries: &HashMap<String, Value>, out: &mut String) {
-    out.push_str("map[");
-    for (i, (k, v)) in sorted(entries).into_iter().enumerate() {
-        if i > 0 {
-            out.push(' ');
-        }
+    write_delimited(out, ("map[", ' ', ']'), sorted(entries), |(k, v), out| {
         out.push_str(k);
         out.push(':');
         print_into(v, out);
-    }
-    out.push(']');
+    });
 }
 
 /// Docker's `json` template function: `encoding/json` without HTML escaping.
@@ -377,56 +395,30 @@ fn json_into(value: &Value, out: &mut String) {
         Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
         Value::Number(n) => out.push_str(&n.to_string()),
         Value::String(s) => out.push_str(&json_string(s)),
-        Value::Array(items) => {
-            out.push('[');
-            for (i, item) in items.iter().enumerate() {
-                if i > 0 {
-                    out.push(',');
-                }
-                json_into(item, out);
+        Value::Array(items) => write_delimited(out, ("[", ',', ']'), items, json_into),
+        Value::Map(entries) => json_object(sorted(entries), out),
+        Value::Object(fields) => match object(fields) {
+            Object::Time(text) => out.push_str(&json_string(text)),
+            // Go writes a struct's fields in their order, under their JSON names.
+            Object::Struct(def) => {
+                let members = def.fields.iter().filter_map(|f| {
+                    let v = field_value(fields, f);
+                    (!(f.omitempty && is_empty(v))).then_some((f.json, v))
+                });
+                json_object(members, out)
             }
-            out.push(']');
-        }
-        Value::Map(entries) => json_map(entries, out),
-        Value::Object(fields) => match go_type(fields) {
-            Some(TIME_TYPE) => out.push_str(&json_string(time_text(fields))),
-            Some(name) => match known(name) {
-                Some(def) => {
-                    out.push('{');
-                    let mut first = true;
-                    for f in def.fields {
-                        let v = fields.get(f.go).unwrap_or(&Value::NoValue);
-                        if f.omitempty && is_empty(v) {
-                            continue;
-                        }
-                        if !first {
-                            out.push(',');
-                        }
-                        first = false;
-                        out.push_str(&json_string(f.json));
-                        out.push(':');
-                        json_into(v, out);
-                    }
-                    out.push('}');
-                }
-                None => json_map(fields, out),
-            },
-            None => json_map(fields, out),
+            Object::Map => json_object(sorted(fields), out),
         },
     }
 }
 
-fn json_map(entries: &HashMap<String, Value>, out: &mut String) {
-    out.push('{');
-    for (i, (k, v)) in sorted(entries).into_iter().enumerate() {
-        if i > 0 {
-            out.push(',');
-        }
+/// A JSON object of `members`, in the order given.
+fn json_object<'a>(members: impl IntoIterator<Item = (&'a str, &'a Value)>, out: &mut String) {
+    write_delimited(out, ("{", ',', '}'), members, |(k, v), out| {
         out.push_str(&json_string(k));
         out.push(':');
         json_into(v, out);
-    }
-    out.push('}');
+    });
 }
 
 /// What `omitempty` leaves out: `""`, `false`, `0`, empty maps and slices. Structs never.
@@ -457,34 +449,11 @@ mod tests {
     use super::*;
     use serde_json::json;
 
+    /// The network `web` of the command-line tests, with a second driver option.
     fn sample() -> Json {
-        json!({
-            "Name": "web",
-            "Id": "4f1c0a8b2d3e4f5a6b7c8d9e0f1a2b3c4d5e6f7a8b9c0d1e2f3a4b5c6d7e8f90",
-            "Created": "2024-05-06T07:08:09.123456789Z",
-            "Scope": "local",
-            "Driver": "bridge",
-            "EnableIPv4": true,
-            "EnableIPv6": false,
-            "IPAM": {
-                "Driver": "default",
-                "Options": {},
-                "Config": [{
-                    "Subnet": "192.168.100.0/24",
-                    "IPRange": "192.168.100.128/25",
-                    "Gateway": "192.168.100.1",
-                    "AuxiliaryAddresses": {"router": "192.168.100.5"}
-                }]
-            },
-            "Internal": false,
-            "Attachable": false,
-            "Ingress": false,
-            "ConfigFrom": {"Network": ""},
-            "ConfigOnly": false,
-            "Containers": {},
-            "Options": {"com.docker.network.bridge.name": "wbr-4f1c0a8b2d3e", "mtu": "1500"},
-            "Labels": {}
-        })
+        let mut n = crate::tests::web();
+        n["Options"]["mtu"] = json!("1500");
+        n
     }
 
     fn field_of(v: &Value, name: &str) -> Value {

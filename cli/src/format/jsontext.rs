@@ -9,50 +9,35 @@ pub fn indent(src: &str, indent: &str) -> String {
     let mut out = String::with_capacity(src.len() * 2);
     let mut depth = 0usize;
     let mut need_indent = false;
-    let mut in_string = false;
-    let mut escaped = false;
     let newline = |out: &mut String, depth: usize| {
         out.push('\n');
         for _ in 0..depth {
             out.push_str(indent);
         }
     };
-    for c in src.chars() {
-        if in_string {
-            out.push(c);
-            if escaped {
-                escaped = false;
-            } else if c == '\\' {
-                escaped = true;
-            } else if c == '"' {
-                in_string = false;
-            }
+    for token in tokens(src) {
+        if matches!(token, Token::Space) {
             continue;
         }
-        if matches!(c, ' ' | '\t' | '\n' | '\r') {
-            continue;
-        }
-        if need_indent && c != ']' && c != '}' {
+        if need_indent && !matches!(token, Token::Char(']' | '}')) {
             need_indent = false;
             depth += 1;
             newline(&mut out, depth);
         }
-        match c {
-            '"' => {
-                in_string = true;
-                out.push(c);
-            }
+        match token {
+            Token::Space => {}
+            Token::String(s) => out.push_str(s),
             // The indent is delayed so that an empty object or array stays `{}` or `[]`.
-            '{' | '[' => {
+            Token::Char(c @ ('{' | '[')) => {
                 need_indent = true;
                 out.push(c);
             }
-            ',' => {
-                out.push(c);
+            Token::Char(',') => {
+                out.push(',');
                 newline(&mut out, depth);
             }
-            ':' => out.push_str(": "),
-            '}' | ']' => {
+            Token::Char(':') => out.push_str(": "),
+            Token::Char(c @ ('}' | ']')) => {
                 if need_indent {
                     need_indent = false;
                 } else {
@@ -61,7 +46,7 @@ pub fn indent(src: &str, indent: &str) -> String {
                 }
                 out.push(c);
             }
-            _ => out.push(c),
+            Token::Char(c) => out.push(c),
         }
     }
     out
@@ -70,30 +55,54 @@ pub fn indent(src: &str, indent: &str) -> String {
 /// Removes the insignificant whitespace of valid JSON text, as `json.Compact`.
 pub fn compact(src: &str) -> String {
     let mut out = String::with_capacity(src.len());
-    let mut in_string = false;
-    let mut escaped = false;
-    for c in src.chars() {
-        if in_string {
-            out.push(c);
-            if escaped {
-                escaped = false;
-            } else if c == '\\' {
-                escaped = true;
-            } else if c == '"' {
-                in_string = false;
-            }
-            continue;
-        }
-        match c {
-            ' ' | '\t' | '\n' | '\r' => {}
-            '"' => {
-                in_string = true;
-                out.push(c);
-            }
-            _ => out.push(c),
+    for token in tokens(src) {
+        match token {
+            Token::Space => {}
+            Token::String(s) => out.push_str(s),
+            Token::Char(c) => out.push(c),
         }
     }
     out
+}
+
+/// A piece of JSON text: a string literal (quotes and escapes as written), insignificant
+/// whitespace, or any other character.
+#[derive(Clone, Copy)]
+enum Token<'a> {
+    String(&'a str),
+    Space,
+    Char(char),
+}
+
+/// The tokens of `src`, in order; an unterminated string runs to the end.
+fn tokens(src: &str) -> impl Iterator<Item = Token<'_>> {
+    let mut rest = src;
+    std::iter::from_fn(move || {
+        let c = rest.chars().next()?;
+        let len = if c == '"' { string_len(rest) } else { c.len_utf8() };
+        let (token, tail) = rest.split_at(len);
+        rest = tail;
+        Some(match c {
+            '"' => Token::String(token),
+            ' ' | '\t' | '\n' | '\r' => Token::Space,
+            _ => Token::Char(c),
+        })
+    })
+}
+
+/// The length in bytes of the string literal `s` starts with, closing quote included.
+fn string_len(s: &str) -> usize {
+    let mut escaped = false;
+    for (i, c) in s.char_indices().skip(1) {
+        if escaped {
+            escaped = false;
+        } else if c == '\\' {
+            escaped = true;
+        } else if c == '"' {
+            return i + 1;
+        }
+    }
+    s.len()
 }
 
 #[cfg(test)]
@@ -129,5 +138,7 @@ mod tests {
         assert_eq!(indent(src, "  "), "{\n  \"a\": \"x, {y}: \\\"z\\\" \\u003c\"\n}");
         assert_eq!(compact(src), "{\"a\":\"x, {y}: \\\"z\\\" \\u003c\"}");
         assert_eq!(indent("[]", "    "), "[]");
+        assert_eq!(compact("[ \"é \\\"ü\\\"\" , 1 ]"), "[\"é \\\"ü\\\"\",1]");
+        assert_eq!(indent("{\"ü\" :\"x", "  "), "{\n  \"ü\": \"x");
     }
 }

@@ -11,7 +11,9 @@ use gtmpl::Value;
 
 use self::gotypes::{raw, typed_struct, GoStruct};
 use self::template::{Dot, GoTemplate};
-use super::errors::{CliError, EXIT_TEMPLATE_ERROR};
+use super::client::Client;
+use super::console::Console;
+use super::errors::{CliError, ClientError, EXIT_TEMPLATE_ERROR};
 
 /// The `--format` value that asks for a table with a header row.
 pub const TABLE: &str = "table";
@@ -78,15 +80,80 @@ pub struct RawObject {
     pub json: serde_json::Value,
 }
 
-/// Docker's `inspect.Inspect` output for `objects` of Go type `def`, and the errors of the
-/// objects a template failed on (with their index in `objects`).
+impl RawObject {
+    /// The object weftd answers `GET path` with; `what` names it when the answer is not JSON.
+    pub fn fetch(client: &Client, path: &str, what: &str) -> Result<Self, ClientError> {
+        let body = client.get(path)?;
+        let text = String::from_utf8_lossy(&body).into_owned();
+        let json = serde_json::from_str(&text)
+            .map_err(|e| ClientError::Protocol(format!("unexpected answer from weftd for {what}: {e}")))?;
+        Ok(Self { text, json })
+    }
+}
+
+/// What an `inspect` got for its names: the objects found and the errors, each error with the
+/// position of its name, as Docker prints the errors in the order of the names.
+#[derive(Default)]
+pub struct Inspection {
+    objects: Vec<RawObject>,
+    /// Where each object stands among the names.
+    positions: Vec<usize>,
+    errors: Vec<(usize, String)>,
+}
+
+impl Inspection {
+    /// Keeps the answer for the name at `position`; a missing object is the error `missing`
+    /// words, as Docker's client does. A daemon out of reach ends the command: said once, not
+    /// once per name.
+    pub fn answer(
+        &mut self,
+        position: usize,
+        answer: Result<RawObject, ClientError>,
+        missing: impl FnOnce() -> String,
+    ) -> Result<(), ClientError> {
+        match answer {
+            Ok(object) => {
+                self.objects.push(object);
+                self.positions.push(position);
+            }
+            Err(e) if e.is_connect() => return Err(e),
+            Err(e) if e.is_not_found() => self.errors.push((position, missing())),
+            Err(e) => self.errors.push((position, e.to_string())),
+        }
+        Ok(())
+    }
+
+    /// Prints the objects found as [`write_inspect`] does; then fails with the errors, those of
+    /// the names and of the template, one a line in the order of the names.
+    pub fn print(
+        mut self,
+        console: &mut Console,
+        format: &InspectFormat,
+        def: Option<&'static GoStruct>,
+    ) -> Result<(), CliError> {
+        let (out, template_errors) = write_inspect(format, &self.objects, def);
+        console.out(&out);
+        let positions = &self.positions;
+        self.errors
+            .extend(template_errors.into_iter().map(|(i, e)| (positions.get(i).copied().unwrap_or(usize::MAX), e)));
+        if self.errors.is_empty() {
+            return Ok(());
+        }
+        self.errors.sort_by_key(|(position, _)| *position);
+        Err(CliError::failed(self.errors.into_iter().map(|(_, e)| e).collect::<Vec<_>>().join("\n")))
+    }
+}
+
+/// Docker's `inspect.Inspect` output for `objects`, and the errors of the objects a template
+/// failed on (with their index in `objects`).
 ///
-/// A template runs first over the typed struct; when that fails (say `{{.Id}}`, which is `ID` in
-/// Go), over the raw JSON, where missing keys are errors; as Docker's CLI does.
+/// With `def`, the Go type of the objects, a template runs first over the typed struct; when that
+/// fails (say `{{.Id}}`, which is `ID` in Go), over the raw JSON, where missing keys are errors; as
+/// Docker's CLI does. Without one, templates run over the raw JSON only.
 pub fn write_inspect(
     format: &InspectFormat,
     objects: &[RawObject],
-    def: &'static GoStruct,
+    def: Option<&'static GoStruct>,
 ) -> (String, Vec<(usize, String)>) {
     let array = || {
         let texts: Vec<&str> = objects.iter().map(|o| o.text.as_str()).collect();
@@ -101,8 +168,11 @@ pub fn write_inspect(
             let mut out = String::new();
             let mut errors = Vec::new();
             for (index, object) in objects.iter().enumerate() {
-                let rendered =
-                    template.render(&typed_struct(def, &object.json)).or_else(|_| template.render(&raw(&object.json)));
+                let typed = def.map(|def| template.render(&typed_struct(def, &object.json)));
+                let rendered = match typed {
+                    Some(Ok(text)) => Ok(text),
+                    _ => template.render(&raw(&object.json)),
+                };
                 match rendered {
                     Ok(text) => {
                         out.push_str(&text);
@@ -167,24 +237,24 @@ mod tests {
             text: r#"{"Name":"web","Id":"abc","Labels":{}}"#.into(),
             json: json!({"Name": "web", "Id": "abc", "Labels": {}}),
         }];
-        let (out, errs) = write_inspect(&InspectFormat::Indented, &objects, &NETWORK_INSPECT);
+        let (out, errs) = write_inspect(&InspectFormat::Indented, &objects, Some(&NETWORK_INSPECT));
         assert_eq!(
             out,
             "[\n    {\n        \"Name\": \"web\",\n        \"Id\": \"abc\",\n        \"Labels\": {}\n    }\n]\n"
         );
         assert!(errs.is_empty());
-        let (out, _) = write_inspect(&InspectFormat::Json, &objects, &NETWORK_INSPECT);
+        let (out, _) = write_inspect(&InspectFormat::Json, &objects, Some(&NETWORK_INSPECT));
         assert_eq!(out, "[{\"Name\":\"web\",\"Id\":\"abc\",\"Labels\":{}}]\n");
-        let (out, _) = write_inspect(&InspectFormat::Indented, &[], &NETWORK_INSPECT);
+        let (out, _) = write_inspect(&InspectFormat::Indented, &[], Some(&NETWORK_INSPECT));
         assert_eq!(out, "[]\n");
 
         // `.Id` is not a field of the Go struct: Docker falls back to the raw JSON.
         let Ok(format) = InspectFormat::parse("{{.Id}} {{.ID}}") else { panic!("parse") };
-        let (out, errs) = write_inspect(&format, &objects, &NETWORK_INSPECT);
+        let (out, errs) = write_inspect(&format, &objects, Some(&NETWORK_INSPECT));
         assert_eq!((out.as_str(), errs.len()), ("\n", 1));
         assert_eq!(errs[0], (0, "template parsing error: map has no entry for key \"ID\"".to_string()));
         let Ok(format) = InspectFormat::parse("{{.Id}}") else { panic!("parse") };
-        assert_eq!(write_inspect(&format, &objects, &NETWORK_INSPECT).0, "abc\n");
+        assert_eq!(write_inspect(&format, &objects, Some(&NETWORK_INSPECT)).0, "abc\n");
         assert_eq!(InspectFormat::parse("{{").err().map(|e| e.code), Some(EXIT_TEMPLATE_ERROR));
     }
 }

@@ -7,7 +7,7 @@ use super::args::{ImageInspectArgs, ImageRmArgs};
 use crate::client::{encode_component, Client};
 use crate::console::Console;
 use crate::errors::CliError;
-use crate::format::gotypes::{raw, NETWORK_INSPECT};
+use crate::format::gotypes::raw;
 use crate::format::{write_inspect, InspectFormat, RawObject};
 
 pub fn rm(console: &mut Console, client: &Client, args: &ImageRmArgs) -> Result<(), CliError> {
@@ -41,14 +41,8 @@ pub fn inspect(console: &mut Console, client: &Client, args: &ImageInspectArgs) 
     let mut objects = Vec::new();
     let mut errors = Vec::new();
     for name in &args.args {
-        match client.get(&format!("/images/{}/json", encode_component(name))) {
-            Ok(body) => {
-                let text = String::from_utf8_lossy(&body).into_owned();
-                match serde_json::from_str(&text) {
-                    Ok(json) => objects.push(RawObject { text, json }),
-                    Err(e) => errors.push(format!("unexpected answer from weftd for {name}: {e}")),
-                }
-            }
+        match RawObject::fetch(client, &format!("/images/{}/json", encode_component(name)), name) {
+            Ok(object) => objects.push(object),
             Err(e) if e.is_connect() => return Err(e.into()),
             Err(e) if e.is_not_found() => errors.push(format!("Error: No such image: {name}")),
             Err(e) => errors.push(e.to_string()),
@@ -70,7 +64,7 @@ pub fn inspect(console: &mut Console, client: &Client, args: &ImageInspectArgs) 
             }
             (out, errs)
         }
-        other => write_inspect(other, &objects, &NETWORK_INSPECT),
+        other => write_inspect(other, &objects, None),
     };
     console.out(&out);
     errors.extend(template_errors.into_iter().map(|(_, e)| e));

@@ -3,7 +3,7 @@
 
 use clap::{Args, Subcommand};
 
-use crate::args::{validate_label, HelpFlag, INSPECT_FORMAT_HELP, LIST_FORMAT_HELP};
+use crate::args::{validate_label, DriverOptsFlag, HelpFlag, INSPECT_FORMAT_HELP, LIST_FORMAT_HELP};
 use crate::filters::parse_filter;
 
 #[derive(Args, Debug)]
@@ -124,14 +124,8 @@ pub struct CreateArgs {
           help = "Set metadata on a network")]
     pub label: Vec<String>,
 
-    #[arg(
-        short = 'o',
-        long = "opt",
-        value_name = "map",
-        allow_hyphen_values = true,
-        help = "Set driver specific options"
-    )]
-    pub opt: Vec<String>,
+    #[command(flatten)]
+    pub driver_opts: DriverOptsFlag,
 
     #[arg(long = "scope", value_name = "string", allow_hyphen_values = true, help = "Control the network's scope")]
     pub scope: Option<String>,

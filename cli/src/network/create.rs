@@ -103,7 +103,7 @@ pub fn request_body(args: &CreateArgs, name: &str) -> Result<Value, String> {
     if let Some(from) = args.config_from.as_deref().filter(|f| !f.is_empty()) {
         body.insert("ConfigFrom".into(), json!({ "Network": from }));
     }
-    body.insert("Options".into(), json!(map_values(&args.opt)));
+    body.insert("Options".into(), json!(map_values(&args.driver_opts.opt)));
     body.insert("Labels".into(), json!(labels));
     Ok(Value::Object(body))
 }

@@ -11,6 +11,7 @@ use super::format::jsontext;
 
 const WEB_ID: &str = "4f1c0a8b2d3e4f5a6b7c8d9e0f1a2b3c4d5e6f7a8b9c0d1e2f3a4b5c6d7e8f90";
 
+/// A network as weftd's `GET /networks/{id}` answers it.
 fn network(name: &str, id: &str, driver: &str) -> Value {
     json!({
         "Name": name,
@@ -32,7 +33,8 @@ fn network(name: &str, id: &str, driver: &str) -> Value {
     })
 }
 
-fn web() -> Value {
+/// The network `web`, with an IPAM configuration, a driver option and a label.
+pub(crate) fn web() -> Value {
     let mut n = network("web", WEB_ID, "bridge");
     n["IPAM"]["Config"] = json!([{
         "Subnet": "192.168.100.0/24",
