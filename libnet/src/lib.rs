@@ -26,5 +26,5 @@ pub use driver::{DriverError, DriverResult, ErrorKind, IpamDriver, NetworkDriver
 pub use endpoint::{Endpoint, EndpointCreate, JoinInfo};
 pub use error::{Error, Result};
 pub use ids::{EndpointId, NetworkId, SandboxId};
-pub use network::{IpamConfigRequest, Network, NetworkCreate, PoolAllocation};
+pub use network::{IpamConfigRequest, Network, NetworkCreate, NetworkFlags, PoolAllocation};
 pub use sandbox::{Sandbox, SandboxCreate};

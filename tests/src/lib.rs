@@ -345,6 +345,20 @@ impl Host {
         self.weft(&["run", "--rm", "--network", network, "hostfs", "python3", "-c", &client]).ok().trim().to_string()
     }
 
+    /// Start container `name` on `network`, at `ip` when given, serving [`OK_SERVER`] on port 80
+    /// (`server_args` `&["http"]` for its HTTP form): `weft run -d --name <name> --network
+    /// <network> [--ip <ip>] hostfs python3 -c OK_SERVER <server_args>`, which must succeed.
+    #[track_caller]
+    pub fn run_ok_server(&self, name: &str, network: &str, ip: Option<&str>, server_args: &[&str]) {
+        let mut args = vec!["run", "-d", "--name", name, "--network", network];
+        if let Some(ip) = ip {
+            args.extend(["--ip", ip]);
+        }
+        args.extend(["hostfs", "python3", "-c", OK_SERVER]);
+        args.extend(server_args);
+        self.weft(&args).ok();
+    }
+
     /// `weft network inspect <name>` parsed.
     #[track_caller]
     pub fn inspect(&self, name: &str) -> serde_json::Value {

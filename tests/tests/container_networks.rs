@@ -52,21 +52,7 @@ fn connect_and_disconnect_a_running_container() {
     h.weft(&["network", "create", "--subnet", "10.81.0.0/24", "front"]).ok();
     h.weft(&["network", "create", "--subnet", "10.82.0.0/24", "back"]).ok();
     h.weft(&["network", "create", "--subnet", "10.83.0.0/24", "other"]).ok();
-    h.weft(&[
-        "run",
-        "-d",
-        "--name",
-        "web",
-        "--network",
-        "front",
-        "--ip",
-        "10.81.0.10",
-        "hostfs",
-        "python3",
-        "-c",
-        OK_SERVER,
-    ])
-    .ok();
+    h.run_ok_server("web", "front", Some("10.81.0.10"), &[]);
     assert_eq!(reach(&h, "front", "10.81.0.10", false), "ok");
 
     h.weft(&["network", "connect", "--alias", "cache", "--ip", "10.82.0.20", "back", "web"]).ok();
@@ -196,21 +182,7 @@ fn connect_a_stopped_container_applies_at_start() {
 fn container_mode_shares_the_namespace() {
     let h = Host::new();
     h.weft(&["network", "create", "--subnet", "10.88.0.0/24", "shared"]).ok();
-    h.weft(&[
-        "run",
-        "-d",
-        "--name",
-        "a",
-        "--network",
-        "shared",
-        "--ip",
-        "10.88.0.5",
-        "hostfs",
-        "python3",
-        "-c",
-        OK_SERVER,
-    ])
-    .ok();
+    h.run_ok_server("a", "shared", Some("10.88.0.5"), &[]);
     let seen = h.weft(&["run", "--rm", "--network", "container:a", "hostfs", "cat", "/proc/net/fib_trie"]);
     assert!(seen.ok().contains("10.88.0.5"), "{}", seen.stdout);
     // a's /etc files too: its address and hostname.

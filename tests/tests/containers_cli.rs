@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use weft_tests::{wait_for, Host, OK_SERVER};
+use weft_tests::{wait_for, Host};
 
 #[test]
 fn run_with_each_network_mode() {
@@ -31,22 +31,7 @@ fn run_with_each_network_mode() {
 fn two_containers_on_a_user_network_talk_over_http() {
     let h = Host::new();
     h.weft(&["network", "create", "--subnet", "10.77.0.0/24", "localnet"]).ok();
-    h.weft(&[
-        "run",
-        "-d",
-        "--name",
-        "web",
-        "--network",
-        "localnet",
-        "--ip",
-        "10.77.0.10",
-        "hostfs",
-        "python3",
-        "-c",
-        OK_SERVER,
-        "http",
-    ])
-    .ok();
+    h.run_ok_server("web", "localnet", Some("10.77.0.10"), &["http"]);
     let ps = h.weft(&["ps"]);
     assert!(ps.ok().lines().any(|l| l.ends_with(" web")), "{}", ps.stdout);
     let ip = h.weft(&["inspect", "-f", "{{.NetworkSettings.Networks.localnet.IPAddress}}", "web"]);

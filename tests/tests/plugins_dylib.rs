@@ -8,13 +8,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use weft_tests::{bin_dir, wait_for, Host, OK_SERVER};
-
-/// A container `srv` on `network` at `ip`, serving `ok` on port 80.
-fn serve_ok(h: &Host, network: &str, ip: &str) {
-    h.weft(&["run", "-d", "--name", "srv", "--network", network, "--ip", ip, "hostfs", "python3", "-c", OK_SERVER])
-        .ok();
-}
+use weft_tests::{bin_dir, wait_for, Host};
 
 /// `weft plugin ls` as rows of cells.
 fn plugin_rows(h: &Host) -> Vec<Vec<String>> {
@@ -61,7 +55,7 @@ fn builtin_drivers_come_from_their_libraries() {
     assert!(!rows.iter().any(|r| r[0] == "example"), "a plain weftd offers no example driver: {rows:?}");
     // Each of them at work: a user bridge network with traffic between two containers, host, none.
     h.weft(&["network", "create", "--subnet", "10.91.0.0/24", "a"]).ok();
-    serve_ok(&h, "a", "10.91.0.10");
+    h.run_ok_server("srv", "a", Some("10.91.0.10"), &[]);
     assert_eq!(h.reach("a", "10.91.0.10", 50), "ok");
     let host_links = h.weft(&["run", "--rm", "--network", "host", "hostfs", "ip", "-o", "link", "show"]);
     assert!(host_links.ok().contains("wbr-"), "host mode sees the host's links: {}", host_links.stdout);
@@ -98,7 +92,7 @@ fn the_example_driver_attaches_containers_to_the_operators_bridge() {
     let args = ["network", "create", "-d", "example", "-o", "bridge=exbr0", "--subnet", "10.93.0.0/24"];
     h.weft(&[&args[..], &["--gateway", "10.93.0.1", "ex"]].concat()).ok();
     assert_eq!(h.inspect("ex")["Driver"], "example");
-    serve_ok(&h, "ex", "10.93.0.10");
+    h.run_ok_server("srv", "ex", Some("10.93.0.10"), &[]);
     // The container's veth is on the operator's bridge.
     let on_bridge = h.ip(&["-o", "link", "show", "master", "exbr0"]);
     assert_eq!(on_bridge.ok().lines().count(), 1, "{}", on_bridge.stdout);
@@ -230,7 +224,7 @@ fn an_ipam_driver_from_a_library_hands_out_the_addresses() {
     let net = h.inspect("s");
     assert_eq!(net["IPAM"]["Driver"], "seq");
     assert_eq!(net["IPAM"]["Config"][0]["Gateway"], "10.95.0.1", "{net}");
-    h.weft(&["run", "-d", "--name", "srv", "--network", "s", "hostfs", "python3", "-c", OK_SERVER]).ok();
+    h.run_ok_server("srv", "s", None, &[]);
     let ip = h.weft(&["inspect", "-f", "{{.NetworkSettings.Networks.s.IPAddress}}", "srv"]);
     assert_eq!(ip.ok().trim(), "10.95.0.2", "the first address after the gateway");
     assert_eq!(h.reach("s", "10.95.0.2", 50), "ok");

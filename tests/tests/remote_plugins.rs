@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
-use weft_tests::{wait_for, Host, OK_SERVER};
+use weft_tests::{wait_for, Host};
 
 /// A plugin server process, run in the test host's namespace (where weftd runs, so the
 /// interfaces it makes are where weftd looks for them); killed on drop.
@@ -132,7 +132,7 @@ fn containers_talk_over_a_remote_network_with_remote_ipam() {
     assert_eq!(h.addresses(&bridge), ["10.77.0.1/24"]);
     assert_eq!(held(&state), ["10.77.0.1"]);
 
-    h.weft(&["run", "-d", "--name", "srv", "--network", "rn", "hostfs", "python3", "-c", OK_SERVER]).ok();
+    h.run_ok_server("srv", "rn", None, &[]);
     let ip =
         h.weft(&["inspect", "--format", "{{.NetworkSettings.Networks.rn.IPAddress}}", "srv"]).ok().trim().to_string();
     assert_eq!(ip, "10.77.0.2");

@@ -120,7 +120,7 @@ fn a_sandbox_on_two_networks_routes_through_the_first_by_name() {
     in_host(|h| {
         let mut c = controller(h);
         let mut internal = NetworkCreate::new("aaa-internal");
-        internal.internal = true;
+        internal.flags.internal = true;
         let na = c.create_network(internal).unwrap();
         let nb = c.create_network(NetworkCreate::new("bbb")).unwrap();
         let nc = c.create_network(NetworkCreate::new("ccc")).unwrap();

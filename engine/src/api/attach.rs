@@ -14,12 +14,11 @@ use axum::response::Response;
 use serde::Deserialize;
 use tokio::sync::mpsc;
 
-use super::containers::truthy;
+use super::containers::{log_failed, open_log, truthy};
 use super::error::ApiError;
 use super::exec::{size_of, ResizeQuery};
 use super::hijack::{self, Input};
 use super::AppState;
-use crate::containers::logs::LogReader;
 
 /// How often an attached client's output looks for new output while the container says nothing.
 const POLL: Duration = Duration::from_millis(20);
@@ -47,18 +46,9 @@ pub async fn attach(
     // Counted now: the output ends at the first exit after the attach (a container attached to
     // before its start, as `weft run -i` does, ends with that run).
     let seen = exits.borrow_and_update().count;
-    let dir = m.log_dir(&rec.id);
-    let mut reader = LogReader::open(&dir, stdout, stderr && !tty)
-        .await
-        .map_err(|e| ApiError::internal(format!("read the output of container {}: {e}", rec.name)))?;
-    if tty {
-        reader.raw();
-    }
+    let mut reader = open_log(&m, &rec, stdout, stderr && !tty, "output").await?;
     if !truthy(&q.logs) {
-        reader
-            .skip_to_end()
-            .await
-            .map_err(|e| ApiError::internal(format!("read the output of container {}: {e}", rec.name)))?;
+        reader.skip_to_end().await.map_err(log_failed("output", &rec))?;
     }
     let input = if truthy(&q.stdin) && rec.config.open_stdin {
         let io = m.container_io(&rec.id);

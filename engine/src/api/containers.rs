@@ -19,7 +19,8 @@ use super::AppState;
 use crate::containers::ports::PortConfig;
 use crate::containers::security::SecurityConfig;
 use crate::containers::{
-    logs, parse_signal, ContainerConfig, ContainerError, CreateRequest, EndpointConfig, Manager, WaitCondition,
+    logs, parse_signal, ContainerConfig, ContainerError, ContainerRecord, CreateRequest, EndpointConfig, Manager,
+    WaitCondition,
 };
 
 impl From<ContainerError> for ApiError {
@@ -91,8 +92,7 @@ pub async fn create(
     Query(q): Query<NameQuery>,
     body: Bytes,
 ) -> Result<impl IntoResponse, ApiError> {
-    let body: Value = serde_json::from_slice(&body)
-        .map_err(|e| ApiError::bad_request(format!("invalid JSON in the request body: {e}")))?;
+    let body: Value = serde_json::from_slice(&body).map_err(ApiError::invalid_json)?;
     let s = |v: &Value| v.as_str().unwrap_or_default().to_string();
     let host = &body["HostConfig"];
     let mut endpoints = BTreeMap::new();
@@ -311,22 +311,14 @@ pub async fn logs(
     }
     let m = state.containers().clone();
     let (rec, exits) = m.subscribe(&id)?;
-    let dir = m.log_dir(&rec.id);
-    let mut reader = logs::LogReader::open(&dir, stdout, stderr)
-        .await
-        .map_err(|e| ApiError::internal(format!("read the logs of container {}: {e}", rec.name)))?;
-    // As Docker: a terminal's output is one raw stream, logged and sent as it came.
+    let mut reader = open_log(&m, &rec, stdout, stderr, "logs").await?;
     let content_type = if rec.config.tty {
-        reader.raw();
         [(header::CONTENT_TYPE, "application/vnd.docker.raw-stream")]
     } else {
         [(header::CONTENT_TYPE, "application/vnd.docker.multiplexed-stream")]
     };
     if !truthy(&q.follow) {
-        let data = reader
-            .read_new()
-            .await
-            .map_err(|e| ApiError::internal(format!("read the logs of container {}: {e}", rec.name)))?;
+        let data = reader.read_new().await.map_err(log_failed("logs", &rec))?;
         return Ok((content_type, data).into_response());
     }
     let id = rec.id.clone();
@@ -335,6 +327,27 @@ pub async fn logs(
         Some((next.map(Bytes::from), (reader, m, id, exits)))
     });
     Ok((content_type, Body::from_stream(stream)).into_response())
+}
+
+/// Open the log of container `rec` for the streams asked. A container with a terminal has one
+/// raw stream, read without frames: as Docker, its output is sent as it came.
+pub(super) async fn open_log(
+    m: &Manager,
+    rec: &ContainerRecord,
+    stdout: bool,
+    stderr: bool,
+    what: &str,
+) -> Result<logs::LogReader, ApiError> {
+    let mut reader = logs::LogReader::open(&m.log_dir(&rec.id), stdout, stderr).await.map_err(log_failed(what, rec))?;
+    if rec.config.tty {
+        reader.raw();
+    }
+    Ok(reader)
+}
+
+/// A failure to read the `what` ("logs", "output") of container `rec`, as the client is told it.
+pub(super) fn log_failed<'a>(what: &'a str, rec: &'a ContainerRecord) -> impl Fn(std::io::Error) -> ApiError + 'a {
+    move |e| ApiError::internal(format!("read the {what} of container {}: {e}", rec.name))
 }
 
 #[cfg(test)]

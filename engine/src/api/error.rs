@@ -23,6 +23,10 @@ impl ApiError {
     pub fn internal(message: impl Into<String>) -> Self {
         Self::new(StatusCode::INTERNAL_SERVER_ERROR, message)
     }
+    /// A request body that is not the JSON the route takes.
+    pub fn invalid_json(e: serde_json::Error) -> Self {
+        Self::bad_request(format!("invalid JSON in the request body: {e}"))
+    }
 }
 
 pub fn status_of(kind: ErrorKind) -> StatusCode {

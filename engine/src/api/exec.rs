@@ -29,7 +29,7 @@ fn json_body(body: &[u8]) -> Result<Value, ApiError> {
     if body.iter().all(u8::is_ascii_whitespace) {
         return Ok(Value::Null);
     }
-    serde_json::from_slice(body).map_err(|e| ApiError::bad_request(format!("invalid JSON in the request body: {e}")))
+    serde_json::from_slice(body).map_err(ApiError::invalid_json)
 }
 
 /// `POST /containers/{id}/exec`.

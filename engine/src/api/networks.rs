@@ -90,18 +90,17 @@ fn to_request(body: NetworkCreateBody) -> Result<NetworkCreate, ApiError> {
             aux_addresses: c.auxiliary_addresses,
         })
         .collect();
-    req.enable_ipv4 = body.enable_ipv4.unwrap_or(true);
-    req.enable_ipv6 = body.enable_ipv6.unwrap_or(false);
-    req.internal = body.internal;
-    req.attachable = body.attachable;
+    req.flags.enable_ipv4 = body.enable_ipv4.unwrap_or(true);
+    req.flags.enable_ipv6 = body.enable_ipv6.unwrap_or(false);
+    req.flags.internal = body.internal;
+    req.flags.attachable = body.attachable;
     req.options = body.options.unwrap_or_default();
     req.labels = body.labels.unwrap_or_default();
     Ok(req)
 }
 
 pub async fn create(State(state): State<AppState>, body: Bytes) -> Result<impl IntoResponse, ApiError> {
-    let body: NetworkCreateBody = serde_json::from_slice(&body)
-        .map_err(|e| ApiError::bad_request(format!("invalid JSON in the request body: {e}")))?;
+    let body: NetworkCreateBody = serde_json::from_slice(&body).map_err(ApiError::invalid_json)?;
     let req = to_request(body)?;
     let n = state.with_controller(move |c| Ok(c.create_network(req)?)).await?;
     Ok((StatusCode::CREATED, Json(json!({ "Id": n.id.to_string(), "Warning": "" }))))
@@ -144,19 +143,19 @@ pub async fn prune(State(state): State<AppState>, Query(q): Query<FilterQuery>) 
         .await
 }
 
-/// The body of `POST /networks/{id}/connect` and `/disconnect`.
-fn container_of(body: &serde_json::Value) -> Result<String, ApiError> {
-    match body["Container"].as_str().filter(|c| !c.is_empty()) {
-        Some(c) => Ok(c.to_string()),
-        None => Err(ApiError::bad_request("no container given to connect or disconnect")),
-    }
-}
-
-fn json_body(body: &Bytes) -> Result<serde_json::Value, ApiError> {
-    if body.is_empty() {
-        return Ok(serde_json::Value::Null);
-    }
-    serde_json::from_slice(body).map_err(|e| ApiError::bad_request(format!("invalid JSON in the request body: {e}")))
+/// The body of `POST /networks/{id}/connect` and `/disconnect`, and the container it names.
+fn container_body(body: &Bytes) -> Result<(serde_json::Value, String), ApiError> {
+    let body = if body.is_empty() {
+        serde_json::Value::Null
+    } else {
+        serde_json::from_slice(body).map_err(ApiError::invalid_json)?
+    };
+    let container = body["Container"]
+        .as_str()
+        .filter(|c| !c.is_empty())
+        .map(str::to_string)
+        .ok_or_else(|| ApiError::bad_request("no container given to connect or disconnect"))?;
+    Ok((body, container))
 }
 
 pub async fn connect(
@@ -164,8 +163,7 @@ pub async fn connect(
     Path(id): Path<String>,
     body: Bytes,
 ) -> Result<StatusCode, ApiError> {
-    let body = json_body(&body)?;
-    let container = container_of(&body)?;
+    let (body, container) = container_body(&body)?;
     let ep = super::containers::endpoint_config(&body["EndpointConfig"])?;
     super::containers::blocking(state.containers(), move |m| m.connect(&container, &id, ep)).await?;
     Ok(StatusCode::OK)
@@ -176,8 +174,7 @@ pub async fn disconnect(
     Path(id): Path<String>,
     body: Bytes,
 ) -> Result<StatusCode, ApiError> {
-    let body = json_body(&body)?;
-    let container = container_of(&body)?;
+    let (_, container) = container_body(&body)?;
     super::containers::blocking(state.containers(), move |m| m.disconnect(&container, &id)).await?;
     Ok(StatusCode::OK)
 }
@@ -195,7 +192,7 @@ mod tests {
         let r = to_request(body).unwrap();
         assert_eq!(r.ipam_config[0].subnet.as_deref(), Some("10.1.0.0/24"));
         assert_eq!(r.ipam_config[0].aux_addresses["r"], "10.1.0.5");
-        assert!(r.enable_ipv6 && r.enable_ipv4);
+        assert!(r.flags.enable_ipv6 && r.flags.enable_ipv4);
         assert_eq!(r.labels["team"], "web");
         let only: NetworkCreateBody = serde_json::from_str(r#"{"Name":"n","ConfigOnly":true}"#).unwrap();
         assert!(to_request(only).is_err());

@@ -44,7 +44,7 @@ fn user_endpoints(c: &Controller, rec: &ContainerRecord, att: &Attachment) -> Ve
                 sandbox: att.sandbox.clone(),
                 network: net.id.clone(),
                 network_name: net.name.clone(),
-                internal: net.internal,
+                internal: net.flags.internal,
                 container_name: rec.name.clone(),
                 short_id: rec.id.chars().take(12).collect(),
                 aliases: ep.aliases.clone(),

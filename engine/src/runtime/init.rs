@@ -15,6 +15,7 @@ use std::ffi::{c_char, c_int};
 use std::os::fd::RawFd;
 use std::sync::atomic::{AtomicI32, Ordering};
 
+use super::fdpass::send_fd;
 use super::initspec::InitSpec;
 use super::spawn::{last_errno, Failure, Prepared};
 
@@ -288,32 +289,6 @@ fn set_up_terminal() -> Result<(), Failure> {
         libc::close(slave);
     }
     Ok(())
-}
-
-/// Send `fd` on the unix socket `socket` (SCM_RIGHTS, one byte of payload). Async-signal-safe.
-pub(super) fn send_fd(socket: RawFd, fd: RawFd) -> bool {
-    // u64s, so the control buffer is aligned as a cmsghdr must be.
-    let mut control = [0u64; 8];
-    let mut byte = [0u8; 1];
-    // SAFETY: the msghdr points at live buffers of the lengths given; CMSG_* walk `control`,
-    // which is large enough for one descriptor (CMSG_SPACE(4) is 24 bytes on 64-bit Linux).
-    unsafe {
-        let mut iov = libc::iovec { iov_base: byte.as_mut_ptr().cast(), iov_len: 1 };
-        let mut msg: libc::msghdr = std::mem::zeroed();
-        msg.msg_iov = &mut iov;
-        msg.msg_iovlen = 1;
-        msg.msg_control = control.as_mut_ptr().cast();
-        msg.msg_controllen = libc::CMSG_SPACE(std::mem::size_of::<RawFd>() as u32) as usize;
-        let cmsg = libc::CMSG_FIRSTHDR(&msg);
-        if cmsg.is_null() {
-            return false;
-        }
-        (*cmsg).cmsg_level = libc::SOL_SOCKET;
-        (*cmsg).cmsg_type = libc::SCM_RIGHTS;
-        (*cmsg).cmsg_len = libc::CMSG_LEN(std::mem::size_of::<RawFd>() as u32) as usize;
-        std::ptr::write_unaligned(libc::CMSG_DATA(cmsg).cast::<RawFd>(), fd);
-        libc::sendmsg(socket, &msg, libc::MSG_NOSIGNAL) == 1
-    }
 }
 
 fn set_up(p: &Prepared) -> Result<(), Failure> {

@@ -25,6 +25,7 @@ mod binds;
 pub mod caps;
 mod confine;
 mod exec;
+mod fdpass;
 mod init;
 mod initspec;
 pub mod pty;

@@ -25,6 +25,7 @@ use nix::sys::wait::waitpid;
 use nix::unistd::{pipe2, Pid};
 
 use super::confine::PreparedLimits;
+use super::fdpass::receive_fd;
 use super::init::{self, ExecMessages};
 use super::initspec::InitSpec;
 use super::rootfs::Plan;
@@ -337,37 +338,6 @@ fn socket_pair() -> Result<(OwnedFd, OwnedFd), RuntimeError> {
     }
     // SAFETY: both were just created and are owned by nothing else.
     Ok(unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) })
-}
-
-/// One descriptor sent with SCM_RIGHTS on `socket`; `None` at end of file.
-pub(super) fn receive_fd(socket: &OwnedFd) -> Option<File> {
-    let mut control = [0u64; 8];
-    let mut byte = [0u8; 1];
-    // SAFETY: the msghdr points at live buffers of the lengths given; the descriptor read from
-    // the control message is a new one the kernel gave us, owned by nothing else.
-    unsafe {
-        let mut iov = libc::iovec { iov_base: byte.as_mut_ptr().cast(), iov_len: 1 };
-        let mut msg: libc::msghdr = std::mem::zeroed();
-        msg.msg_iov = &mut iov;
-        msg.msg_iovlen = 1;
-        msg.msg_control = control.as_mut_ptr().cast();
-        msg.msg_controllen = std::mem::size_of_val(&control);
-        let n = loop {
-            let n = libc::recvmsg(socket.as_raw_fd(), &mut msg, libc::MSG_CMSG_CLOEXEC);
-            if n >= 0 || Errno::last() != Errno::EINTR {
-                break n;
-            }
-        };
-        if n <= 0 {
-            return None;
-        }
-        let cmsg = libc::CMSG_FIRSTHDR(&msg);
-        if cmsg.is_null() || (*cmsg).cmsg_level != libc::SOL_SOCKET || (*cmsg).cmsg_type != libc::SCM_RIGHTS {
-            return None;
-        }
-        let fd = std::ptr::read_unaligned(libc::CMSG_DATA(cmsg).cast::<RawFd>());
-        Some(File::from_raw_fd(fd))
-    }
 }
 
 /// A command with a slash is taken as a path; otherwise each non-empty PATH entry is tried.

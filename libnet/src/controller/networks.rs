@@ -188,8 +188,8 @@ pub(super) fn driver_options(n: &Network) -> Options {
     let generic: serde_json::Map<String, Value> = n.options.iter().map(|(k, v)| (k.clone(), json!(v))).collect();
     let mut o = Options::new();
     o.insert(GENERIC_OPTIONS.to_string(), Value::Object(generic));
-    o.insert(ENABLE_IPV6_OPTION.to_string(), json!(n.enable_ipv6));
-    o.insert(INTERNAL_OPTION.to_string(), json!(n.internal));
+    o.insert(ENABLE_IPV6_OPTION.to_string(), json!(n.flags.enable_ipv6));
+    o.insert(INTERNAL_OPTION.to_string(), json!(n.flags.internal));
     o
 }
 
@@ -254,7 +254,7 @@ impl Controller {
             let p = parse_config(c)?;
             match p.subnet {
                 Some(IpNet::V6(s)) => {
-                    if !req.enable_ipv6 {
+                    if !req.flags.enable_ipv6 {
                         return Err(Error::InvalidParameter(format!(
                             "subnet {s} is IPv6 but IPv6 is not enabled on this network: add --ipv6"
                         )));
@@ -267,7 +267,7 @@ impl Controller {
         for s in v4.iter().chain(v6.iter()).filter_map(|c| c.subnet.as_ref()) {
             self.check_overlap(s, &req.ipam_driver)?;
         }
-        if !req.enable_ipv4 {
+        if !req.flags.enable_ipv4 {
             if let Some(s) = v4.iter().find_map(|c| c.subnet) {
                 return Err(Error::InvalidParameter(format!(
                     "subnet {s} is IPv4 but IPv4 is disabled on this network"
@@ -278,22 +278,22 @@ impl Controller {
         if !uses_ipam && (!v4.is_empty() || !v6.is_empty()) {
             return Err(Error::InvalidParameter(format!("the {} driver takes no subnets", req.driver)));
         }
-        if uses_ipam && req.enable_ipv4 && v4.is_empty() {
+        if uses_ipam && req.flags.enable_ipv4 && v4.is_empty() {
             v4.push(ParsedConfig::default());
         }
-        if uses_ipam && req.enable_ipv6 && v6.is_empty() {
+        if uses_ipam && req.flags.enable_ipv6 && v6.is_empty() {
             v6.push(ParsedConfig::default());
         }
 
         let mut rb = Undo::new();
         // The pools are asked in the IPAM driver's own default space, as libnetwork does.
         let space = if uses_ipam { ipam_space(&*ipam)? } else { LOCAL_DEFAULT_SPACE.to_string() };
-        let ipv4 = if uses_ipam && req.enable_ipv4 {
+        let ipv4 = if uses_ipam && req.flags.enable_ipv4 {
             allocate_pools(&ipam, &space, false, &v4, &req.ipam_options, &mut rb)?
         } else {
             Vec::new()
         };
-        let ipv6 = if uses_ipam && req.enable_ipv6 {
+        let ipv6 = if uses_ipam && req.flags.enable_ipv6 {
             allocate_pools(&ipam, &space, true, &v6, &req.ipam_options, &mut rb)?
         } else {
             Vec::new()
@@ -309,11 +309,7 @@ impl Controller {
             address_space: space,
             ipv4,
             ipv6,
-            enable_ipv4: req.enable_ipv4,
-            enable_ipv6: req.enable_ipv6,
-            internal: req.internal,
-            attachable: req.attachable,
-            ingress: req.ingress,
+            flags: req.flags,
             options: req.options,
             labels: req.labels,
             predefined,

@@ -293,7 +293,7 @@ impl Controller {
                     .as_ref()
                     .is_some_and(|j| j.interface.is_some() && (j.gateway.is_some() || j.gateway_v6.is_some()))
             })
-            .filter_map(|e| self.networks.get(&e.network).map(|n| (n.internal, n.name.clone(), e.id.clone())))
+            .filter_map(|e| self.networks.get(&e.network).map(|n| (n.flags.internal, n.name.clone(), e.id.clone())))
             .collect();
         candidates.sort();
         let want = candidates.first().map(|c| c.2.clone());

@@ -29,6 +29,8 @@ mod netns;
 pub mod nft;
 mod route;
 mod sysctl;
+#[cfg(any(test, feature = "testing"))]
+pub mod testing;
 #[cfg(test)]
 mod tests;
 

@@ -235,66 +235,42 @@ mod tests {
     //! directory; the machine's own namespace is only read.
 
     use super::*;
-
-    /// A namespace of the test's own, deleted with its directory on drop.
-    struct Scratch {
-        dir: PathBuf,
-        path: PathBuf,
-        ns: Netns,
-    }
-
-    impl Scratch {
-        fn new(test: &str) -> Scratch {
-            let dir = std::env::temp_dir().join(format!("weft-netns-test-{}-{test}", std::process::id()));
-            let path = dir.join("ns");
-            let ns = Netns::create(&path).unwrap_or_else(|e| panic!("{e}"));
-            Scratch { dir, path, ns }
-        }
-    }
-
-    impl Drop for Scratch {
-        fn drop(&mut self) {
-            if let Err(e) = Netns::delete(&self.path) {
-                eprintln!("cleanup: {e}");
-            }
-            let _ = std::fs::remove_dir_all(&self.dir);
-        }
-    }
+    use crate::osl::testing::TestNetns;
 
     #[test]
     fn namespaces_are_told_apart_however_opened() {
-        let scratch = Scratch::new("same");
+        let scratch = TestNetns::new("same");
         let own = Netns::current().expect("current");
         assert!(own.is_same_as(&Netns::current().expect("current")).expect("compare"));
-        assert!(!own.is_same_as(&scratch.ns).expect("compare"), "a new namespace, not ours");
-        let inside = scratch.ns.run(Netns::current).expect("run").expect("current inside");
-        assert!(inside.is_same_as(&scratch.ns).expect("compare"), "run enters the namespace");
-        let reopened = Netns::open(&scratch.ns.proc_path()).expect("open by its descriptor");
-        assert!(reopened.is_same_as(&scratch.ns).expect("compare"));
+        assert!(!own.is_same_as(scratch.netns()).expect("compare"), "a new namespace, not ours");
+        let inside = scratch.netns().run(Netns::current).expect("run").expect("current inside");
+        assert!(inside.is_same_as(scratch.netns()).expect("compare"), "run enters the namespace");
+        let reopened = Netns::open(&scratch.netns().proc_path()).expect("open by its descriptor");
+        assert!(reopened.is_same_as(scratch.netns()).expect("compare"));
     }
 
     #[test]
     fn a_spawned_thread_serves_the_namespace_it_entered() {
-        let scratch = Scratch::new("spawn");
+        let scratch = TestNetns::new("spawn");
         let worker = scratch
-            .ns
+            .netns()
             .spawn(std::thread::Builder::new().name("netns-test".into()), |entered| {
                 entered?;
                 Netns::current()
             })
             .expect("start the thread");
         let inside = worker.join().expect("no panic").expect("entered and opened");
-        assert!(inside.is_same_as(&scratch.ns).expect("compare"));
+        assert!(inside.is_same_as(scratch.netns()).expect("compare"));
         assert!(!inside.is_same_as(&Netns::current().expect("current")).expect("compare"), "the caller stays");
     }
 
     #[test]
     fn only_a_namespace_file_counts_as_mounted() {
-        let scratch = Scratch::new("mounted");
-        assert!(Netns::is_mounted_at(&scratch.path));
-        let plain = scratch.dir.join("plain");
+        let scratch = TestNetns::new("mounted");
+        assert!(Netns::is_mounted_at(scratch.path()));
+        let plain = scratch.path().with_file_name("plain");
         std::fs::write(&plain, "").expect("plain file");
         assert!(!Netns::is_mounted_at(&plain));
-        assert!(!Netns::is_mounted_at(&scratch.dir.join("missing")));
+        assert!(!Netns::is_mounted_at(&scratch.path().with_file_name("missing")));
     }
 }

@@ -111,6 +111,7 @@ impl StoreTx<'_> {
 mod tests {
     use super::*;
     use crate::ids::NetworkId;
+    use crate::network::NetworkFlags;
     use std::collections::BTreeMap;
 
     fn network(name: &str) -> Network {
@@ -125,11 +126,7 @@ mod tests {
             address_space: "LocalDefault".into(),
             ipv4: vec![],
             ipv6: vec![],
-            enable_ipv4: true,
-            enable_ipv6: false,
-            internal: false,
-            attachable: false,
-            ingress: false,
+            flags: NetworkFlags::default(),
             options: BTreeMap::new(),
             labels: BTreeMap::new(),
             predefined: false,

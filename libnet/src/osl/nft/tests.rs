@@ -4,75 +4,31 @@
 
 use std::io::{Read, Write};
 use std::net::{Ipv4Addr, SocketAddr, TcpListener, TcpStream, UdpSocket};
-use std::path::PathBuf;
-use std::process::Command;
 use std::time::Duration;
 
 use serde_json::{json, Value};
 
 use super::*;
-use crate::osl::{Netlink, Netns};
+use crate::osl::testing::TestNetns;
 
 /// Bound on every socket wait in these tests.
 const IO_TIMEOUT: Duration = Duration::from_secs(5);
 
-/// A namespace of the test's own, with its loopback up; deleted on drop.
-struct TestNs {
-    dir: PathBuf,
-    path: PathBuf,
-    ns: Netns,
+/// The objects of kind `kind` ("table", "chain", "rule", "set", ...) in `ns`'s ruleset.
+fn ruleset(ns: &TestNetns, kind: &str) -> Vec<Value> {
+    let all = ns.nft_json(&["list", "ruleset"]);
+    let items = all["nftables"].as_array().cloned().unwrap_or_default();
+    items.into_iter().filter_map(|item| item.get(kind).cloned()).collect()
 }
 
-impl TestNs {
-    fn new(test: &str) -> TestNs {
-        let name = format!("weft-nft-test-{}-{test}-{:08x}", std::process::id(), rand::random::<u32>());
-        let dir = std::env::temp_dir().join(name);
-        let path = dir.join("ns");
-        let ns = Netns::create(&path).unwrap_or_else(|e| panic!("{e}"));
-        let test_ns = TestNs { dir, path, ns };
-        let mut nl = Netlink::in_netns(&test_ns.ns).unwrap_or_else(|e| panic!("{e}"));
-        let lo = nl.link_by_name("lo").unwrap_or_else(|e| panic!("{e}")).expect("every namespace has a loopback");
-        nl.set_up(lo.index).unwrap_or_else(|e| panic!("{e}"));
-        test_ns
-    }
-
-    /// `nft -j ARGS` inside the namespace, parsed.
-    fn nft_json(&self, args: &[&str]) -> Value {
-        let net = format!("--net={}", self.path.display());
-        let out = Command::new("nsenter").arg(net).args(["nft", "-j"]).args(args).output().expect("run nsenter nft");
-        assert!(out.status.success(), "nft {args:?}: {}", String::from_utf8_lossy(&out.stderr));
-        serde_json::from_slice(&out.stdout).expect("nft -j prints JSON")
-    }
-
-    /// The objects of kind `kind` ("table", "chain", "rule", "set", ...) in the ruleset.
-    fn ruleset(&self, kind: &str) -> Vec<Value> {
-        let all = self.nft_json(&["list", "ruleset"]);
-        let items = all["nftables"].as_array().cloned().unwrap_or_default();
-        items.into_iter().filter_map(|item| item.get(kind).cloned()).collect()
-    }
-
-    fn tables(&self) -> Vec<String> {
-        self.ruleset("table").iter().map(|t| format!("{} {}", t["family"], t["name"]).replace('"', "")).collect()
-    }
-
-    /// Run `f` inside the namespace (sockets made there stay there).
-    fn run<T: Send>(&self, f: impl FnOnce() -> T + Send) -> T {
-        self.ns.run(f).unwrap_or_else(|e| panic!("{e}"))
-    }
-}
-
-impl Drop for TestNs {
-    fn drop(&mut self) {
-        if let Err(e) = Netns::delete(&self.path) {
-            eprintln!("cleanup: {e}");
-        }
-        let _ = std::fs::remove_dir_all(&self.dir);
-    }
+/// The tables in `ns`, as `family name`.
+fn tables(ns: &TestNetns) -> Vec<String> {
+    ruleset(ns, "table").iter().map(|t| format!("{} {}", t["family"], t["name"]).replace('"', "")).collect()
 }
 
 /// The expressions of the rules of chain `chain` in table ip weft-dns, as `nft -j` shows them.
-fn rules_of(ns: &TestNs, chain: &str) -> Vec<Value> {
-    ns.ruleset("rule")
+fn rules_of(ns: &TestNetns, chain: &str) -> Vec<Value> {
+    ruleset(ns, "rule")
         .into_iter()
         .filter(|rule| rule["table"] == DNS_TABLE && rule["chain"] == chain)
         .map(|rule| rule["expr"].clone())
@@ -106,9 +62,9 @@ fn expected_rules(udp: u16, tcp: u16) -> (Vec<Value>, Vec<Value>) {
     (output, postrouting)
 }
 
-fn assert_redirect(ns: &TestNs, udp: u16, tcp: u16) {
-    assert_eq!(ns.tables(), vec![format!("ip {DNS_TABLE}")], "one table, the redirect's");
-    let chains = ns.ruleset("chain");
+fn assert_redirect(ns: &TestNetns, udp: u16, tcp: u16) {
+    assert_eq!(tables(ns), vec![format!("ip {DNS_TABLE}")], "one table, the redirect's");
+    let chains = ruleset(ns, "chain");
     let chain = |name: &str| chains.iter().find(|c| c["name"] == name).cloned().unwrap_or(Value::Null);
     for (name, hook, prio) in [("output", "output", -100), ("postrouting", "postrouting", 100)] {
         let c = chain(name);
@@ -125,7 +81,7 @@ fn assert_redirect(ns: &TestNs, udp: u16, tcp: u16) {
 }
 
 /// A UDP server at `addr` inside `ns` that answers one datagram with `reply` + what it got.
-fn udp_server(ns: &TestNs, addr: SocketAddr, reply: &'static str) -> std::thread::JoinHandle<()> {
+fn udp_server(ns: &TestNetns, addr: SocketAddr, reply: &'static str) -> std::thread::JoinHandle<()> {
     let socket = ns.run(|| UdpSocket::bind(addr)).expect("bind the UDP server");
     socket.set_read_timeout(Some(IO_TIMEOUT)).expect("timeout");
     std::thread::spawn(move || {
@@ -139,7 +95,7 @@ fn udp_server(ns: &TestNs, addr: SocketAddr, reply: &'static str) -> std::thread
 }
 
 /// Send `query` from inside `ns` to `to`; the answer and where it came from.
-fn udp_ask(ns: &TestNs, to: SocketAddr, query: &str) -> (String, SocketAddr) {
+fn udp_ask(ns: &TestNetns, to: SocketAddr, query: &str) -> (String, SocketAddr) {
     let socket = ns.run(|| UdpSocket::bind("127.0.0.1:0")).expect("bind the client");
     socket.set_read_timeout(Some(IO_TIMEOUT)).expect("timeout");
     socket.send_to(query.as_bytes(), to).expect("send");
@@ -149,7 +105,7 @@ fn udp_ask(ns: &TestNs, to: SocketAddr, query: &str) -> (String, SocketAddr) {
 }
 
 /// A TCP server at `addr` inside `ns` that answers one connection's first read with `reply` + it.
-fn tcp_server(ns: &TestNs, addr: SocketAddr, reply: &'static str) -> std::thread::JoinHandle<()> {
+fn tcp_server(ns: &TestNetns, addr: SocketAddr, reply: &'static str) -> std::thread::JoinHandle<()> {
     let listener = ns.run(|| TcpListener::bind(addr)).expect("bind the TCP server");
     listener.set_nonblocking(false).expect("blocking");
     std::thread::spawn(move || {
@@ -175,7 +131,7 @@ fn tcp_server(ns: &TestNs, addr: SocketAddr, reply: &'static str) -> std::thread
     })
 }
 
-fn tcp_ask(ns: &TestNs, to: SocketAddr, query: &str) -> (String, SocketAddr) {
+fn tcp_ask(ns: &TestNetns, to: SocketAddr, query: &str) -> (String, SocketAddr) {
     let mut stream = ns.run(|| TcpStream::connect_timeout(&to, IO_TIMEOUT)).expect("connect");
     stream.set_read_timeout(Some(IO_TIMEOUT)).expect("timeout");
     stream.write_all(query.as_bytes()).expect("send");
@@ -190,15 +146,15 @@ fn resolver_at(port: u16) -> SocketAddr {
 
 #[test]
 fn dns_redirect_is_the_table_nft_shows() {
-    let ns = TestNs::new("shape");
-    install_dns_redirect(&ns.ns, 5353, 5354).unwrap_or_else(|e| panic!("{e}"));
+    let ns = TestNetns::new("shape");
+    install_dns_redirect(ns.netns(), 5353, 5354).unwrap_or_else(|e| panic!("{e}"));
     assert_redirect(&ns, 5353, 5354);
 }
 
 #[test]
 fn dns_redirect_carries_udp_and_tcp_and_leaves_other_addresses_alone() {
-    let ns = TestNs::new("traffic");
-    install_dns_redirect(&ns.ns, 40053, 40054).unwrap_or_else(|e| panic!("{e}"));
+    let ns = TestNetns::new("traffic");
+    install_dns_redirect(ns.netns(), 40053, 40054).unwrap_or_else(|e| panic!("{e}"));
 
     let server = udp_server(&ns, resolver_at(40053), "resolver:");
     let (answer, from) = udp_ask(&ns, resolver_at(53), "udp?");
@@ -221,9 +177,9 @@ fn dns_redirect_carries_udp_and_tcp_and_leaves_other_addresses_alone() {
 
 #[test]
 fn dns_redirect_is_replaced_then_removed() {
-    let ns = TestNs::new("replace");
-    install_dns_redirect(&ns.ns, 41000, 41001).unwrap_or_else(|e| panic!("{e}"));
-    install_dns_redirect(&ns.ns, 42000, 42001).unwrap_or_else(|e| panic!("{e}"));
+    let ns = TestNetns::new("replace");
+    install_dns_redirect(ns.netns(), 41000, 41001).unwrap_or_else(|e| panic!("{e}"));
+    install_dns_redirect(ns.netns(), 42000, 42001).unwrap_or_else(|e| panic!("{e}"));
     assert_redirect(&ns, 42000, 42001);
 
     let server = udp_server(&ns, resolver_at(42000), "new:");
@@ -231,18 +187,18 @@ fn dns_redirect_is_replaced_then_removed() {
     assert_eq!((answer.as_str(), from), ("new:q", resolver_at(53)), "the new port gets the traffic");
     server.join().expect("udp server");
 
-    remove_dns_redirect(&ns.ns).unwrap_or_else(|e| panic!("{e}"));
-    assert_eq!(ns.tables(), Vec::<String>::new());
-    remove_dns_redirect(&ns.ns).expect("removing a redirect that is not there is not an error");
-    assert_eq!(ns.tables(), Vec::<String>::new());
+    remove_dns_redirect(ns.netns()).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(tables(&ns), Vec::<String>::new());
+    remove_dns_redirect(ns.netns()).expect("removing a redirect that is not there is not an error");
+    assert_eq!(tables(&ns), Vec::<String>::new());
 
-    let err = install_dns_redirect(&ns.ns, 0, 53).expect_err("port 0");
+    let err = install_dns_redirect(ns.netns(), 0, 53).expect_err("port 0");
     assert!(err.to_string().contains("udp port is 0"), "{err}");
 }
 
 #[test]
 fn a_refused_operation_is_named_and_nothing_is_left() {
-    let ns = TestNs::new("refused");
+    let ns = TestNetns::new("refused");
     let good = Table::new(Family::Ip, "weft-test-good");
     let missing = Table::new(Family::Ip, "weft-test-missing");
     let mut batch = Batch::new();
@@ -251,11 +207,11 @@ fn a_refused_operation_is_named_and_nothing_is_left() {
     batch.add_chain(&missing, "orphan", None);
     batch.add_rule(&good, "input", &Rule::new("count").counter());
 
-    let mut nft = Nftables::in_netns(&ns.ns).unwrap_or_else(|e| panic!("{e}"));
+    let mut nft = Nftables::in_netns(ns.netns()).unwrap_or_else(|e| panic!("{e}"));
     let err = nft.commit(&batch).expect_err("a chain in a table that does not exist");
     assert_eq!(err.op, "nftables: add chain ip weft-test-missing orphan", "{err}");
     assert!(err.is_not_found(), "{err:?}");
-    assert_eq!(ns.tables(), Vec::<String>::new(), "the batch is atomic: the good table is not there either");
+    assert_eq!(tables(&ns), Vec::<String>::new(), "the batch is atomic: the good table is not there either");
 
     // The socket is still usable, with nothing of the failed batch left to read.
     let mut fine = Batch::new();
@@ -265,7 +221,7 @@ fn a_refused_operation_is_named_and_nothing_is_left() {
 
 #[test]
 fn sets_and_maps_hold_elements() {
-    let ns = TestNs::new("sets");
+    let ns = TestNetns::new("sets");
     let table = Table::new(Family::Inet, "weft-test-sets");
     let bridges = Set::new("bridges", &[DataType::Ifname]);
     let ports = Set::new("ports", &[DataType::InetProto, DataType::Ipv4Addr, DataType::InetService])
@@ -278,7 +234,7 @@ fn sets_and_maps_hold_elements() {
     batch.add_table(&table).add_set(&table, &bridges).add_set(&table, &ports);
     batch.add_elements(&table, "bridges", &[Element::new(&[Datum::Ifname("wbr-a".into())])]);
     batch.add_elements(&table, "ports", &[port(8080, 80), port(8443, 443)]);
-    let mut nft = Nftables::in_netns(&ns.ns).unwrap_or_else(|e| panic!("{e}"));
+    let mut nft = Nftables::in_netns(ns.netns()).unwrap_or_else(|e| panic!("{e}"));
     nft.commit(&batch).unwrap_or_else(|e| panic!("{e}"));
 
     let listed = |kind: &str, name: &str| {
@@ -318,5 +274,5 @@ fn sets_and_maps_hold_elements() {
     let mut cleanup = Batch::new();
     cleanup.delete_table(&table);
     nft.commit(&cleanup).unwrap_or_else(|e| panic!("{e}"));
-    assert_eq!(ns.tables(), Vec::<String>::new());
+    assert_eq!(tables(&ns), Vec::<String>::new());
 }

@@ -59,11 +59,11 @@ fn normalise(listing: &str) -> String {
 
 #[test]
 fn the_documented_ruleset_is_the_kernels_listing() {
-    let ns = TestNs::new("listing");
-    ns.bridge("wbr-ref", &[]);
-    ns.bridge("wbr-noicc", &[]);
-    ns.bridge("wbr-int", &[]);
-    let mut firewall = ns.firewall();
+    let ns = TestNetns::new("listing");
+    add_bridge(&ns, "wbr-ref", &[]);
+    add_bridge(&ns, "wbr-noicc", &[]);
+    add_bridge(&ns, "wbr-int", &[]);
+    let mut firewall = loaded_firewall(&ns);
     ok(firewall.add_network(&network("wbr-ref", &["172.30.0.0/16", "fd30::/64"], false, true)));
     ok(firewall.add_network(&network("wbr-noicc", &["172.31.0.0/16"], false, false)));
     ok(firewall.add_network(&network("wbr-int", &["172.29.0.0/16"], true, true)));
@@ -100,8 +100,8 @@ fn normalise_sorts_elements_one_a_line() {
 /// before the jump to the published ports (checked against the kernel's own listing).
 #[test]
 fn the_proxy_mode_leaves_loopback_and_containers_to_the_proxy() {
-    let ns = TestNs::new("listing-proxy");
-    let mut firewall = ns.firewall();
+    let ns = TestNetns::new("listing-proxy");
+    let mut firewall = loaded_firewall(&ns);
     ok(firewall.load_with(&LoadOptions { userland_proxy: true }));
     let chain = |name: &str| -> Vec<String> {
         let listing = normalise(&ns.nft(&["list", "chain", "inet", "weft", name]));

@@ -5,104 +5,32 @@
 mod listing;
 mod traffic;
 
-use std::path::PathBuf;
-use std::process::Command;
-
-use libnet::osl::{Netlink, Netns};
+use libnet::osl::testing::TestNetns;
 use serde_json::{json, Value};
 
 use super::*;
 
-/// A namespace of the test's own, with its loopback up; deleted on drop.
-pub(super) struct TestNs {
-    dir: PathBuf,
-    path: PathBuf,
-    pub(super) ns: Netns,
+/// A firewall in `ns`, loaded.
+pub(super) fn loaded_firewall(ns: &TestNetns) -> BridgeFirewall {
+    let mut firewall = ns.run(BridgeFirewall::new).unwrap_or_else(|e| panic!("{e}"));
+    firewall.load().unwrap_or_else(|e| panic!("{e}"));
+    firewall
 }
 
-impl TestNs {
-    pub(super) fn new(test: &str) -> TestNs {
-        let name = format!("weft-fw-test-{}-{test}-{:08x}", std::process::id(), rand::random::<u32>());
-        let dir = std::env::temp_dir().join(name);
-        let path = dir.join("ns");
-        let ns = Netns::create(&path).unwrap_or_else(|e| panic!("{e}"));
-        let test_ns = TestNs { dir, path, ns };
-        let mut nl = test_ns.netlink();
-        let lo = nl.link_by_name("lo").unwrap_or_else(|e| panic!("{e}")).expect("every namespace has a loopback");
-        nl.set_up(lo.index).unwrap_or_else(|e| panic!("{e}"));
-        test_ns
+/// A bridge in `ns`, up, with `addresses`: its index.
+pub(super) fn add_bridge(ns: &TestNetns, name: &str, addresses: &[&str]) -> u32 {
+    let mut nl = ns.netlink();
+    let index = nl.create_bridge(name, None).unwrap_or_else(|e| panic!("{e}"));
+    for address in addresses {
+        nl.add_address(index, address.parse().expect("an address in the test")).unwrap_or_else(|e| panic!("{e}"));
     }
-
-    pub(super) fn netlink(&self) -> Netlink {
-        Netlink::in_netns(&self.ns).unwrap_or_else(|e| panic!("{e}"))
-    }
-
-    /// A firewall in the namespace, loaded.
-    pub(super) fn firewall(&self) -> BridgeFirewall {
-        let mut firewall = self.run(BridgeFirewall::new).unwrap_or_else(|e| panic!("{e}"));
-        firewall.load().unwrap_or_else(|e| panic!("{e}"));
-        firewall
-    }
-
-    /// A bridge, up, with `addresses`.
-    pub(super) fn bridge(&self, name: &str, addresses: &[&str]) -> u32 {
-        let mut nl = self.netlink();
-        let index = nl.create_bridge(name, None).unwrap_or_else(|e| panic!("{e}"));
-        for address in addresses {
-            nl.add_address(index, address.parse().expect("an address in the test")).unwrap_or_else(|e| panic!("{e}"));
-        }
-        nl.set_up(index).unwrap_or_else(|e| panic!("{e}"));
-        index
-    }
-
-    /// `nft ARGS` inside the namespace: its standard output.
-    pub(super) fn nft(&self, args: &[&str]) -> String {
-        let net = format!("--net={}", self.path.display());
-        let out = Command::new("nsenter").arg(net).arg("nft").args(args).output().expect("run nsenter nft");
-        assert!(out.status.success(), "nft {args:?}: {}", String::from_utf8_lossy(&out.stderr));
-        String::from_utf8_lossy(&out.stdout).into_owned()
-    }
-
-    /// The sets and maps of table inet weft by name, as `nft -j` shows them.
-    fn sets(&self) -> Vec<(String, Value)> {
-        let listed: Value = serde_json::from_str(&self.nft(&["-j", "list", "table", "inet", "weft"])).expect("JSON");
-        let items = listed["nftables"].as_array().cloned().unwrap_or_default();
-        items
-            .into_iter()
-            .filter_map(|item| item.get("set").or_else(|| item.get("map")).cloned())
-            .map(|set| (set["name"].as_str().unwrap_or_default().to_string(), set))
-            .collect()
-    }
-
-    /// The elements of every set and map that has some, each list sorted.
-    fn elements(&self) -> Vec<(String, Value)> {
-        self.sets()
-            .into_iter()
-            .filter_map(|(name, set)| {
-                let mut elements = set.get("elem")?.as_array()?.clone();
-                elements.sort_by_key(|e| e.to_string());
-                Some((name, Value::Array(elements)))
-            })
-            .collect()
-    }
-
-    pub(super) fn run<T: Send>(&self, f: impl FnOnce() -> T + Send) -> T {
-        self.ns.run(f).unwrap_or_else(|e| panic!("{e}"))
-    }
-
-    pub(super) fn sysctl(&self, key: &str) -> String {
-        let key = key.to_string();
-        self.run(move || get_sysctl(&key)).unwrap_or_else(|e| panic!("{e}"))
-    }
+    nl.set_up(index).unwrap_or_else(|e| panic!("{e}"));
+    index
 }
 
-impl Drop for TestNs {
-    fn drop(&mut self) {
-        if let Err(e) = Netns::delete(&self.path) {
-            eprintln!("cleanup: {e}");
-        }
-        let _ = std::fs::remove_dir_all(&self.dir);
-    }
+/// The elements of every set and map of table inet weft that has some, each list sorted.
+fn elements(ns: &TestNetns) -> Vec<(String, Value)> {
+    ns.elements("inet", "weft")
 }
 
 pub(super) fn network(bridge: &str, subnets: &[&str], internal: bool, icc: bool) -> NetworkRules {
@@ -145,9 +73,9 @@ fn ok<T>(result: Result<T>) -> T {
 
 #[test]
 fn load_makes_the_table_with_its_sets_and_maps_empty() {
-    let ns = TestNs::new("load");
-    let _firewall = ns.firewall();
-    let mut names: Vec<String> = ns.sets().into_iter().map(|(name, _)| name).collect();
+    let ns = TestNetns::new("load");
+    let _firewall = loaded_firewall(&ns);
+    let mut names: Vec<String> = ns.sets("inet", "weft").into_iter().map(|(name, _)| name).collect();
     names.sort();
     assert_eq!(
         names,
@@ -169,7 +97,7 @@ fn load_makes_the_table_with_its_sets_and_maps_empty() {
             "subnets6"
         ]
     );
-    assert_eq!(ns.elements(), vec![], "nothing per network or port yet");
+    assert_eq!(elements(&ns), vec![], "nothing per network or port yet");
     let text = ns.nft(&["list", "table", "inet", "weft"]);
     for chain in ["published", "prerouting", "output", "postrouting", "forward"] {
         assert!(text.contains(&format!("chain {chain} {{")), "chain {chain} in:\n{text}");
@@ -178,17 +106,17 @@ fn load_makes_the_table_with_its_sets_and_maps_empty() {
 
 #[test]
 fn a_network_adds_and_removes_exactly_its_elements() {
-    let ns = TestNs::new("network");
-    ns.bridge("wbr-n1", &[]);
-    ns.bridge("wbr-n2", &[]);
-    let mut firewall = ns.firewall();
+    let ns = TestNetns::new("network");
+    add_bridge(&ns, "wbr-n1", &[]);
+    add_bridge(&ns, "wbr-n2", &[]);
+    let mut firewall = loaded_firewall(&ns);
     let plain = network("wbr-n1", &["10.41.0.0/16", "fd41::/64"], false, true);
     let internal = network("wbr-n2", &["10.42.0.0/16"], true, false);
     ok(firewall.add_network(&plain));
     ok(firewall.add_network(&plain)); // again: no error, no duplicate
     ok(firewall.add_network(&internal));
     assert_eq!(
-        ns.elements(),
+        elements(&ns),
         named(&[
             ("bridges", json!(["wbr-n1", "wbr-n2"])),
             ("internal", json!(["wbr-n2"])),
@@ -211,40 +139,40 @@ fn a_network_adds_and_removes_exactly_its_elements() {
         ("internal", json!(["wbr-n2"])),
         ("subnets4", json!([{"prefix": {"addr": "10.42.0.0", "len": 16}}])),
     ];
-    assert_eq!(ns.elements(), named(&left));
+    assert_eq!(elements(&ns), named(&left));
     ok(firewall.remove_network(&plain)); // already gone: fine
     ok(firewall.remove_network(&internal));
-    assert_eq!(ns.elements(), vec![]);
+    assert_eq!(elements(&ns), vec![]);
 }
 
 #[test]
 fn adjacent_subnets_come_and_go_independently() {
-    let ns = TestNs::new("adjacent");
-    ns.bridge("wbr-a1", &[]);
-    ns.bridge("wbr-a2", &[]);
-    let mut firewall = ns.firewall();
+    let ns = TestNetns::new("adjacent");
+    add_bridge(&ns, "wbr-a1", &[]);
+    add_bridge(&ns, "wbr-a2", &[]);
+    let mut firewall = loaded_firewall(&ns);
     let first = network("wbr-a1", &["10.43.0.0/24"], false, true);
     let second = network("wbr-a2", &["10.43.1.0/24"], false, true);
     ok(firewall.add_network(&first));
     ok(firewall.add_network(&second));
     ok(firewall.remove_network(&first));
-    let masq4 = ns.elements().into_iter().find(|(name, _)| name == "masq4").map(|(_, e)| e);
+    let masq4 = elements(&ns).into_iter().find(|(name, _)| name == "masq4").map(|(_, e)| e);
     assert_eq!(masq4, Some(json!([{"prefix": {"addr": "10.43.1.0", "len": 24}}])));
 }
 
 #[test]
 fn a_network_needs_its_bridge() {
-    let ns = TestNs::new("nobridge");
-    let mut firewall = ns.firewall();
+    let ns = TestNetns::new("nobridge");
+    let mut firewall = loaded_firewall(&ns);
     let err = firewall.add_network(&network("wbr-missing", &["10.44.0.0/16"], false, true)).expect_err("no bridge");
     assert!(err.to_string().contains("there is no interface wbr-missing"), "{err}");
-    assert_eq!(ns.elements(), vec![]);
+    assert_eq!(elements(&ns), vec![]);
 }
 
 #[test]
 fn ports_add_and_remove_exactly_their_elements() {
-    let ns = TestNs::new("ports");
-    let mut firewall = ns.firewall();
+    let ns = TestNetns::new("ports");
+    let mut firewall = loaded_firewall(&ns);
     let web = port(Proto::Tcp, None, 8080, "10.45.0.2", 80);
     let dns = port(Proto::Udp, Some("127.0.0.1"), 5353, "10.45.0.2", 53);
     let web6 = port(Proto::Tcp, None, 8080, "fd45::2", 80);
@@ -258,35 +186,35 @@ fn ports_add_and_remove_exactly_their_elements() {
     all.extend(published("ports4_any", json!({"concat": ["tcp", 8080]}), "10.45.0.2", 80));
     all.extend(published("ports6", json!({"concat": ["sctp", "fd00::1", 9000]}), "fd45::2", 9));
     all.extend(web6_elements.clone());
-    assert_eq!(sorted(ns.elements()), sorted(all));
+    assert_eq!(sorted(elements(&ns)), sorted(all));
     ok(firewall.remove_ports(&[web.clone(), sctp6.clone()]));
     let mut left = vec![];
     left.extend(dns_elements);
     left.extend(web6_elements);
-    assert_eq!(sorted(ns.elements()), sorted(left));
+    assert_eq!(sorted(elements(&ns)), sorted(left));
     ok(firewall.remove_ports(&[web, dns, web6, sctp6])); // some already gone: fine
-    assert_eq!(ns.elements(), vec![]);
+    assert_eq!(elements(&ns), vec![]);
 }
 
 #[test]
 fn load_again_drops_every_element() {
-    let ns = TestNs::new("reload");
-    ns.bridge("wbr-r1", &[]);
-    let mut firewall = ns.firewall();
+    let ns = TestNetns::new("reload");
+    add_bridge(&ns, "wbr-r1", &[]);
+    let mut firewall = loaded_firewall(&ns);
     ok(firewall.add_network(&network("wbr-r1", &["10.46.0.0/16"], false, true)));
     ok(firewall.add_ports(&[port(Proto::Tcp, None, 8080, "10.46.0.2", 80)]));
-    assert_eq!(ns.elements().len(), 6, "bridges, icc, subnets4, masq4 and the two port maps");
+    assert_eq!(elements(&ns).len(), 6, "bridges, icc, subnets4, masq4 and the two port maps");
     ok(firewall.load());
-    assert_eq!(ns.elements(), vec![]);
+    assert_eq!(elements(&ns), vec![]);
     // The socket opened before the reload works on the new table.
     ok(firewall.add_ports(&[port(Proto::Tcp, None, 8081, "10.46.0.2", 80)]));
-    assert_eq!(ns.elements().len(), 2);
+    assert_eq!(elements(&ns).len(), 2);
 }
 
 #[test]
 fn a_bad_batch_of_ports_installs_nothing() {
-    let ns = TestNs::new("badports");
-    let mut firewall = ns.firewall();
+    let ns = TestNetns::new("badports");
+    let mut firewall = loaded_firewall(&ns);
     let good = port(Proto::Tcp, None, 8080, "10.47.0.2", 80);
 
     // Refused before anything is sent.
@@ -295,7 +223,7 @@ fn a_bad_batch_of_ports_installs_nothing() {
     let mixed = port(Proto::Tcp, Some("127.0.0.1"), 8081, "fd47::2", 80);
     let err = firewall.add_ports(&[good.clone(), mixed]).expect_err("mixed families");
     assert!(err.to_string().contains("different IP families"), "{err}");
-    assert_eq!(ns.elements(), vec![]);
+    assert_eq!(elements(&ns), vec![]);
 
     // Refused by the kernel: a host port already published elsewhere; the batch's other port
     // is not installed either.
@@ -304,5 +232,5 @@ fn a_bad_batch_of_ports_installs_nothing() {
     let clash = port(Proto::Tcp, None, 8080, "10.47.0.3", 80);
     let err = firewall.add_ports(&[other, clash]).expect_err("a published port to another place");
     assert!(err.to_string().contains("already published elsewhere"), "{err}");
-    assert_eq!(ns.elements(), published("ports4_any", json!({"concat": ["tcp", 8080]}), "10.47.0.2", 80).to_vec());
+    assert_eq!(elements(&ns), published("ports4_any", json!({"concat": ["tcp", 8080]}), "10.47.0.2", 80).to_vec());
 }

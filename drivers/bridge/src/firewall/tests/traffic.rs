@@ -26,9 +26,9 @@ fn addr(s: &str) -> SocketAddr {
 
 /// The host's outside link: `host_if` in `host` with `.1`, `eth0` in `client` with `.2` of
 /// 192.168.231.0/24.
-fn outside_link(host: &TestNs, client: &TestNs) {
+fn outside_link(host: &TestNetns, client: &TestNetns) {
     let mut nl = host.netlink();
-    ok(nl.create_veth_into("wv-out0", "eth0", None, None, Some(&client.ns)));
+    ok(nl.create_veth_into("wv-out0", "eth0", None, None, Some(client.netns())));
     let index = ok(nl.link_by_name("wv-out0")).expect("veth made").index;
     ok(nl.add_address(index, net("192.168.231.1/24")));
     ok(nl.set_up(index));
@@ -40,9 +40,9 @@ fn outside_link(host: &TestNs, client: &TestNs) {
 
 /// A container on `bridge` of `host`: its `eth0` with `address` (a /24), default route through
 /// `gateway`; the host end is `veth`.
-fn container(host: &TestNs, bridge: u32, veth: &str, ctr: &TestNs, address: &str, gateway: &str) {
+fn container(host: &TestNetns, bridge: u32, veth: &str, ctr: &TestNetns, address: &str, gateway: &str) {
     let mut nl = host.netlink();
-    ok(nl.create_veth_into(veth, "eth0", None, None, Some(&ctr.ns)));
+    ok(nl.create_veth_into(veth, "eth0", None, None, Some(ctr.netns())));
     let index = ok(nl.link_by_name(veth)).expect("veth made").index;
     ok(nl.set_master(index, bridge));
     ok(nl.set_up(index));
@@ -53,7 +53,7 @@ fn container(host: &TestNs, bridge: u32, veth: &str, ctr: &TestNs, address: &str
     ok(nl.add_route(net("0.0.0.0/0"), Some(gateway.parse().expect("a gateway")), None));
 }
 
-fn listen(ns: &TestNs, at: &str) -> TcpListener {
+fn listen(ns: &TestNetns, at: &str) -> TcpListener {
     let at = addr(at);
     let listener = ns.run(move || TcpListener::bind(at)).expect("bind the listener");
     listener.set_nonblocking(true).expect("non-blocking");
@@ -61,7 +61,7 @@ fn listen(ns: &TestNs, at: &str) -> TcpListener {
 }
 
 /// Connect from inside `ns` to `to`; the connection, or why not.
-fn connect(ns: &TestNs, to: &str, timeout: Duration) -> io::Result<TcpStream> {
+fn connect(ns: &TestNetns, to: &str, timeout: Duration) -> io::Result<TcpStream> {
     let to = addr(to);
     ns.run(move || TcpStream::connect_timeout(&to, timeout))
 }
@@ -93,24 +93,24 @@ fn accept_and_echo(listener: &TcpListener, client: &mut TcpStream) -> SocketAddr
 
 /// Connect from `ns` to `to` and see the connection arrive at `listener`: the peer address the
 /// server saw.
-fn reaches(ns: &TestNs, to: &str, listener: &TcpListener) -> IpAddr {
-    let from = ns.path.display();
+fn reaches(ns: &TestNetns, to: &str, listener: &TcpListener) -> IpAddr {
+    let from = ns.path().display();
     let mut client = connect(ns, to, IO_TIMEOUT).unwrap_or_else(|e| panic!("connect from {from} to {to}: {e}"));
     accept_and_echo(listener, &mut client).ip()
 }
 
 #[test]
 fn published_ports_masquerade_and_isolation_carry_real_traffic() {
-    let host = TestNs::new("tr-host");
-    let ctr = TestNs::new("tr-ctr");
-    let client = TestNs::new("tr-client");
+    let host = TestNetns::new("tr-host");
+    let ctr = TestNetns::new("tr-ctr");
+    let client = TestNetns::new("tr-client");
     outside_link(&host, &client);
-    let bridge = host.bridge("wbr-tr", &["10.231.0.1/24"]);
+    let bridge = add_bridge(&host, "wbr-tr", &["10.231.0.1/24"]);
     container(&host, bridge, "wv-tr0", &ctr, "10.231.0.2", "10.231.0.1");
     let changed = host.run(|| enable_ip_forward(false)).unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(changed, ["net.ipv4.ip_forward 0 -> 1"]);
 
-    let mut firewall = host.firewall();
+    let mut firewall = loaded_firewall(&host);
     ok(firewall.add_network(&network("wbr-tr", &["10.231.0.0/24"], false, true)));
     let web = port(Proto::Tcp, None, 8080, "10.231.0.2", 80);
     let dns = port(Proto::Udp, None, 5353, "10.231.0.2", 53);
@@ -125,7 +125,7 @@ fn published_ports_masquerade_and_isolation_carry_real_traffic() {
     // Hairpin: the container to its own published port through the host's address. With
     // br_netfilter (on by default) the DNATed packet is bridged straight back out of the port it
     // came in by, which the bridge does only with hairpin mode on that port (Docker sets it too).
-    let host_net = format!("--net={}", host.path.display());
+    let host_net = format!("--net={}", host.path().display());
     let mut hairpin = Command::new("nsenter");
     hairpin.arg(host_net).args(["ip", "link", "set", "wv-tr0", "type", "bridge_slave", "hairpin", "on"]);
     let status = hairpin.status().expect("run ip");
@@ -163,25 +163,25 @@ fn published_ports_masquerade_and_isolation_carry_real_traffic() {
 
 #[test]
 fn networks_are_isolated_and_icc_false_and_internal_hold() {
-    let host = TestNs::new("iso-host");
-    let a1 = TestNs::new("iso-a1");
-    let a2 = TestNs::new("iso-a2");
-    let b1 = TestNs::new("iso-b1");
-    let c1 = TestNs::new("iso-c1");
-    let c2 = TestNs::new("iso-c2");
-    let client = TestNs::new("iso-client");
+    let host = TestNetns::new("iso-host");
+    let a1 = TestNetns::new("iso-a1");
+    let a2 = TestNetns::new("iso-a2");
+    let b1 = TestNetns::new("iso-b1");
+    let c1 = TestNetns::new("iso-c1");
+    let c2 = TestNetns::new("iso-c2");
+    let client = TestNetns::new("iso-client");
     outside_link(&host, &client);
     host.run(|| enable_ip_forward(false)).unwrap_or_else(|e| panic!("{e}"));
     // a: icc on; b: another network; c: icc off.
-    let a = host.bridge("wbr-isoa", &["10.232.1.1/24"]);
-    let b = host.bridge("wbr-isob", &["10.232.2.1/24"]);
-    let c = host.bridge("wbr-isoc", &["10.232.3.1/24"]);
+    let a = add_bridge(&host, "wbr-isoa", &["10.232.1.1/24"]);
+    let b = add_bridge(&host, "wbr-isob", &["10.232.2.1/24"]);
+    let c = add_bridge(&host, "wbr-isoc", &["10.232.3.1/24"]);
     container(&host, a, "wv-a1", &a1, "10.232.1.2", "10.232.1.1");
     container(&host, a, "wv-a2", &a2, "10.232.1.3", "10.232.1.1");
     container(&host, b, "wv-b1", &b1, "10.232.2.2", "10.232.2.1");
     container(&host, c, "wv-c1", &c1, "10.232.3.2", "10.232.3.1");
     container(&host, c, "wv-c2", &c2, "10.232.3.3", "10.232.3.1");
-    let mut firewall = host.firewall();
+    let mut firewall = loaded_firewall(&host);
     ok(firewall.add_network(&network("wbr-isoa", &["10.232.1.0/24"], false, true)));
     ok(firewall.add_network(&network("wbr-isob", &["10.232.2.0/24"], false, true)));
     ok(firewall.add_network(&network("wbr-isoc", &["10.232.3.0/24"], false, false)));
@@ -216,7 +216,7 @@ fn networks_are_isolated_and_icc_false_and_internal_hold() {
     drop(c2_server);
 }
 
-fn udp_socket(ns: &TestNs, at: &str) -> UdpSocket {
+fn udp_socket(ns: &TestNetns, at: &str) -> UdpSocket {
     let at = addr(at);
     let socket = ns.run(move || UdpSocket::bind(at)).expect("bind UDP");
     socket.set_read_timeout(Some(IO_TIMEOUT)).expect("timeout");

@@ -4,14 +4,12 @@
 //! the traffic through it.)
 
 use std::net::Ipv4Addr;
-use std::path::PathBuf;
-use std::process::Command;
 
 use serde_json::{json, Value};
 
 use super::*;
 use crate::osl::nft::{Datum, Element, Family};
-use crate::osl::Netns;
+use crate::osl::testing::TestNetns;
 
 /// The test table's name (family `inet`).
 const TABLE: &str = "weft-test";
@@ -39,70 +37,17 @@ fn ruleset() -> nftables::schema::Nftables<'static> {
     serde_json::from_value(json!({ "nftables": items })).expect("a ruleset nftables can read")
 }
 
-/// A namespace of the test's own; deleted on drop.
-struct TestNs {
-    dir: PathBuf,
-    path: PathBuf,
-    ns: Netns,
+/// A firewall for the test table in `ns`, its ruleset loaded.
+fn loaded_firewall(ns: &TestNetns) -> Firewall {
+    let table = Table::new(Family::Inet, TABLE);
+    let mut firewall = ns.run(|| Firewall::new(table)).unwrap_or_else(|e| panic!("{e}"));
+    ok(firewall.load(&ruleset()));
+    firewall
 }
 
-impl TestNs {
-    fn new(test: &str) -> TestNs {
-        let name = format!("weft-fwm-test-{}-{test}-{:08x}", std::process::id(), rand::random::<u32>());
-        let dir = std::env::temp_dir().join(name);
-        let path = dir.join("ns");
-        let ns = Netns::create(&path).unwrap_or_else(|e| panic!("{e}"));
-        TestNs { dir, path, ns }
-    }
-
-    /// A firewall for the test table in the namespace, its ruleset loaded.
-    fn firewall(&self) -> Firewall {
-        let table = Table::new(Family::Inet, TABLE);
-        let mut firewall = self.run(|| Firewall::new(table)).unwrap_or_else(|e| panic!("{e}"));
-        ok(firewall.load(&ruleset()));
-        firewall
-    }
-
-    /// `nft ARGS` inside the namespace: its standard output.
-    fn nft(&self, args: &[&str]) -> String {
-        let net = format!("--net={}", self.path.display());
-        let out = Command::new("nsenter").arg(net).arg("nft").args(args).output().expect("run nsenter nft");
-        assert!(out.status.success(), "nft {args:?}: {}", String::from_utf8_lossy(&out.stderr));
-        String::from_utf8_lossy(&out.stdout).into_owned()
-    }
-
-    /// The elements of every set and map of the test table that has some, each list sorted.
-    fn elements(&self) -> Vec<(String, Value)> {
-        let listed: Value = serde_json::from_str(&self.nft(&["-j", "list", "table", "inet", TABLE])).expect("JSON");
-        let items = listed["nftables"].as_array().cloned().unwrap_or_default();
-        items
-            .into_iter()
-            .filter_map(|item| item.get("set").or_else(|| item.get("map")).cloned())
-            .filter_map(|set| {
-                let mut elements = set.get("elem")?.as_array()?.clone();
-                elements.sort_by_key(|e| e.to_string());
-                Some((set["name"].as_str().unwrap_or_default().to_string(), Value::Array(elements)))
-            })
-            .collect()
-    }
-
-    fn run<T: Send>(&self, f: impl FnOnce() -> T + Send) -> T {
-        self.ns.run(f).unwrap_or_else(|e| panic!("{e}"))
-    }
-
-    fn sysctl(&self, key: &str) -> String {
-        let key = key.to_string();
-        self.run(move || get_sysctl(&key)).unwrap_or_else(|e| panic!("{e}"))
-    }
-}
-
-impl Drop for TestNs {
-    fn drop(&mut self) {
-        if let Err(e) = Netns::delete(&self.path) {
-            eprintln!("cleanup: {e}");
-        }
-        let _ = std::fs::remove_dir_all(&self.dir);
-    }
+/// The elements of every set and map of the test table that has some, each list sorted.
+fn elements(ns: &TestNetns) -> Vec<(String, Value)> {
+    ns.elements("inet", TABLE)
 }
 
 fn ok<T>(result: Result<T>) -> T {
@@ -148,9 +93,9 @@ fn listed_port(port: u16, to: &str, to_port: u16) -> [(String, Value); 2] {
 
 #[test]
 fn elements_come_and_go_and_a_load_drops_them_all() {
-    let ns = TestNs::new("elements");
-    let mut firewall = ns.firewall();
-    assert_eq!(ns.elements(), vec![], "the ruleset has no elements");
+    let ns = TestNetns::new("elements");
+    let mut firewall = loaded_firewall(&ns);
+    assert_eq!(elements(&ns), vec![], "the ruleset has no elements");
     let net = network("wbr-m1", 10, 51);
     ok(firewall.add(&net));
     ok(firewall.add(&port(8080, [10, 51, 0, 2], 80)));
@@ -158,26 +103,26 @@ fn elements_come_and_go_and_a_load_drops_them_all() {
     let mut all =
         named(&[("bridges", json!(["wbr-m1"])), ("subnets4", json!([{"prefix": {"addr": "10.51.0.0", "len": 16}}]))]);
     all.extend(listed_port(8080, "10.51.0.2", 80));
-    assert_eq!(ns.elements(), all);
+    assert_eq!(elements(&ns), all);
     ok(firewall.remove(&net));
-    assert_eq!(ns.elements(), listed_port(8080, "10.51.0.2", 80).to_vec());
+    assert_eq!(elements(&ns), listed_port(8080, "10.51.0.2", 80).to_vec());
     ok(firewall.remove(&net)); // already gone: fine
     ok(firewall.remove(&port_key(8080)));
-    assert_eq!(ns.elements(), vec![]);
+    assert_eq!(elements(&ns), vec![]);
 
     ok(firewall.add(&port(8081, [10, 51, 0, 2], 80)));
-    assert_eq!(ns.elements().len(), 2);
+    assert_eq!(elements(&ns).len(), 2);
     ok(firewall.load_json(&ok(load::to_json(&ruleset()))));
-    assert_eq!(ns.elements(), vec![]);
+    assert_eq!(elements(&ns), vec![]);
     // The socket opened before the reload works on the new table.
     ok(firewall.add(&port(8082, [10, 51, 0, 2], 80)));
-    assert_eq!(ns.elements(), listed_port(8082, "10.51.0.2", 80).to_vec());
+    assert_eq!(elements(&ns), listed_port(8082, "10.51.0.2", 80).to_vec());
 }
 
 #[test]
 fn a_batch_with_a_clashing_map_element_adds_nothing() {
-    let ns = TestNs::new("clash");
-    let mut firewall = ns.firewall();
+    let ns = TestNetns::new("clash");
+    let mut firewall = loaded_firewall(&ns);
     ok(firewall.add(&port(8080, [10, 52, 0, 2], 80)));
     let mut batch = port(53, [10, 52, 0, 3], 53);
     let elsewhere = port(8080, [10, 52, 0, 3], 81);
@@ -186,13 +131,13 @@ fn a_batch_with_a_clashing_map_element_adds_nothing() {
     }
     let err = firewall.add(&batch).expect_err("a key mapped elsewhere");
     assert!(is_element_clash(&err), "{err}");
-    assert_eq!(ns.elements(), listed_port(8080, "10.52.0.2", 80).to_vec());
+    assert_eq!(elements(&ns), listed_port(8080, "10.52.0.2", 80).to_vec());
 }
 
 #[test]
 fn a_flushed_ruleset_has_nothing_to_remove_and_a_refused_removal_is_an_error() {
-    let ns = TestNs::new("flushed");
-    let mut firewall = ns.firewall();
+    let ns = TestNetns::new("flushed");
+    let mut firewall = loaded_firewall(&ns);
     ok(firewall.add(&port(8080, [10, 48, 0, 2], 80)));
     let web = port_key(8080);
     ns.nft(&["flush", "ruleset"]);
@@ -210,7 +155,7 @@ fn a_flushed_ruleset_has_nothing_to_remove_and_a_refused_removal_is_an_error() {
 
 #[test]
 fn ip_forward_is_turned_on_and_reported_once() {
-    let ns = TestNs::new("forward");
+    let ns = TestNetns::new("forward");
     let changed = ns.run(|| enable_ip_forward(true)).unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(changed, ["net.ipv4.ip_forward 0 -> 1", "net.ipv6.conf.all.forwarding 0 -> 1"]);
     assert_eq!(ns.sysctl("net/ipv4/ip_forward"), "1");
@@ -223,13 +168,13 @@ fn ip_forward_is_turned_on_and_reported_once() {
 /// this kernel directly; the VM runs the whole path on an old one.
 #[test]
 fn without_destroy_elements_are_deleted_and_missing_ones_tolerated() {
-    let ns = TestNs::new("nodestroy");
-    let mut firewall = ns.firewall();
+    let ns = TestNetns::new("nodestroy");
+    let mut firewall = loaded_firewall(&ns);
     ok(firewall.add(&port(8080, [10, 47, 0, 2], 80)));
     ok(firewall.add(&port(5353, [10, 47, 0, 2], 53)));
     let net = network("wbr-nd1", 10, 47);
     ok(firewall.add(&net));
-    assert!(!ns.elements().is_empty());
+    assert!(!elements(&ns).is_empty());
     firewall.destroy = Some(false);
     let (web, mut web_and_dns) = (port_key(8080), port_key(5353));
     for set in ["ports4_any_addr", "ports4_any_port"] {
@@ -240,5 +185,5 @@ fn without_destroy_elements_are_deleted_and_missing_ones_tolerated() {
     // `web` is gone already: the batch is refused, then each element goes on its own.
     ok(firewall.remove(&web_and_dns));
     ok(firewall.remove(&net));
-    assert_eq!(ns.elements(), vec![]);
+    assert_eq!(elements(&ns), vec![]);
 }
