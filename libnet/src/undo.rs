@@ -44,11 +44,6 @@ impl<'a> Undo<'a> {
         self.steps.push((what.into(), Box::new(move || undo().map_err(|e| e.to_string()))));
     }
 
-    /// Whether nothing is to be undone.
-    pub fn is_empty(&self) -> bool {
-        self.steps.is_empty()
-    }
-
     /// The operation succeeded: keep everything.
     pub fn commit(mut self) {
         self.steps.clear();
